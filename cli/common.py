@@ -1,0 +1,219 @@
+"""What every command shares: options, error handling, reading documents, output.
+
+Commands only parse, call the library once and render. Library errors become a
+one-line message on stderr and exit code 1 (3 when the database is unavailable);
+usage errors exit 2, as typer does. Heavy imports (pydantic models, the event
+store, SQLAlchemy, rich tables) happen inside the functions that need them, so
+`careledger --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+from uuid import UUID, uuid4
+
+import typer
+from typer.core import TyperGroup
+
+if TYPE_CHECKING:
+    from typer._click.core import Context
+
+    from domain.application import CommandResult
+    from domain.commands import Command
+    from projections.store import Store
+
+ENV_USER = "CARELEDGER_USER"
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="CARELEDGER_DB",
+        help="Store: a SQLite file path or a postgresql:// URL [default: ./careledger.db].",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+UserOption = Annotated[
+    str | None,
+    typer.Option(
+        "--user",
+        envvar=ENV_USER,
+        help="Who is recording (stored as recorded_by) [env: CARELEDGER_USER].",
+        show_default=False,
+    ),
+]
+EpisodeArg = Annotated[str, typer.Argument(help="Episode id (a UUID, or a unique prefix of one).")]
+
+
+class CareledgerGroup(TyperGroup):
+    """A command group that turns careledger errors into one line on stderr."""
+
+    def invoke(self, ctx: Context) -> Any:
+        from domain.errors import CareledgerError
+
+        try:
+            return super().invoke(ctx)
+        except CareledgerError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(error.exit_code) from None
+        except BrokenPipeError:
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+
+
+def new_app(help_text: str) -> typer.Typer:
+    """Create a command group with careledger's conventions."""
+    return typer.Typer(
+        cls=CareledgerGroup,
+        help=help_text,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+
+
+@contextmanager
+def open_db(db: str | None, *, create: bool = False) -> Iterator[Store]:
+    """Open the store for one command and close it afterwards."""
+    from projections.store import open_store
+
+    store = open_store(db, create=create)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def require_user(user: str | None) -> str:
+    """Return the acting user, or refuse a write that names nobody."""
+    if user is None or not user.strip():
+        from domain.errors import InvalidInput
+
+        raise InvalidInput(
+            "recorded_by", f"missing; pass --user NAME or set {ENV_USER} to say who is recording"
+        )
+    return user.strip()
+
+
+def resolve_episode(store: Store, text: str) -> UUID:
+    """Accept a full episode id or a unique prefix of one."""
+    from domain.errors import EpisodeNotFound, InvalidInput
+
+    cleaned = text.strip().lower()
+    try:
+        return UUID(cleaned)
+    except ValueError:
+        pass
+    if len(cleaned) < 4 or any(ch not in "0123456789abcdef-" for ch in cleaned):
+        raise InvalidInput("episode", f"'{text}' is not an episode id (a UUID or a prefix of 4+ hex digits)")
+    matches = [i for i in store.app.episode_ids() if str(i).startswith(cleaned)]
+    if not matches:
+        raise EpisodeNotFound(text)
+    if len(matches) > 1:
+        raise InvalidInput("episode", f"prefix '{text}' matches {len(matches)} episodes; give more digits")
+    return matches[0]
+
+
+def read_document(path: str) -> dict[str, Any]:
+    """Read one JSON object from a file, or from stdin when the path is '-'."""
+    import orjson
+
+    from domain.errors import InvalidInput
+
+    name = "stdin" if path == "-" else path
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        raise InvalidInput(name, f"cannot read ({exc.strerror})") from exc
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(name, f"malformed JSON ({exc})") from exc
+    if not isinstance(document, dict):
+        raise InvalidInput(name, "must hold one JSON object")
+    return document
+
+
+def build_command(
+    kind: str,
+    document: dict[str, Any],
+    *,
+    user: str | None,
+    episode_id: UUID | None = None,
+) -> Command:
+    """Complete a JSON document with what the CLI knows, then validate it as a command."""
+    from domain.commands import parse_command
+    from domain.errors import InvalidInput
+
+    doc = dict(document)
+    given = doc.setdefault("command", kind)
+    if given != kind:
+        raise InvalidInput("command", f"this document is a '{given}', expected '{kind}'")
+    if episode_id is not None:
+        named = doc.setdefault("episode_id", str(episode_id))
+        if str(named).lower() != str(episode_id):
+            raise InvalidInput("episode_id", f"the document names {named}, the command line {episode_id}")
+    doc.setdefault("command_id", str(uuid4()))
+    if "recorded_by" not in doc:
+        doc["recorded_by"] = require_user(user)
+    return parse_command(doc)
+
+
+def emit_json(value: Any) -> None:
+    """Print a value as indented JSON on stdout."""
+    import orjson
+
+    sys.stdout.buffer.write(
+        orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str)
+    )
+    sys.stdout.buffer.write(b"\n")
+    sys.stdout.flush()
+
+
+def report_result(result: CommandResult, as_json: bool) -> None:
+    """Print what a write command did."""
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    if result.applied:
+        typer.echo(f"{result.event} on episode {result.episode_id} (version {result.version})")
+    else:
+        typer.echo(
+            f"already applied: command {result.command_id} on episode {result.episode_id} "
+            f"(version {result.version}); nothing changed"
+        )
+
+
+def execute(db: str | None, command: Command, as_json: bool) -> None:
+    """Open the store (creating it if needed), apply one command and report it."""
+    with open_db(db, create=True) as store:
+        result = store.app.handle(command)
+    report_result(result, as_json)
+
+
+def apply_to_episode(
+    db: str | None,
+    episode: str,
+    kind: str,
+    document: dict[str, Any],
+    user: str | None,
+    as_json: bool,
+) -> None:
+    """Complete a document as a command on an existing episode, apply it and report it."""
+    with open_db(db) as store:
+        episode_id = resolve_episode(store, episode)
+        command = build_command(kind, document, user=user, episode_id=episode_id)
+        result = store.app.handle(command)
+    report_result(result, as_json)
+
+
+def is_terminal() -> bool:
+    """Tell whether stderr is an interactive terminal (for progress bars)."""
+    return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"

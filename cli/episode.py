@@ -1,0 +1,208 @@
+"""`careledger episode ...`: open, list, show, history, hold, resume, discharge."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+
+from cli.common import (
+    DbOption,
+    EpisodeArg,
+    JsonOption,
+    UserOption,
+    apply_to_episode,
+    build_command,
+    emit_json,
+    execute,
+    new_app,
+    open_db,
+    read_document,
+    resolve_episode,
+)
+
+app = new_app("Open episodes of care and see what they hold.")
+
+
+@app.command("open")
+def open_episode(
+    file: Annotated[
+        str | None, typer.Argument(help="JSON document of an open_episode command ('-' for stdin).")
+    ] = None,
+    patient: Annotated[str | None, typer.Option(help="Opaque patient reference (never a name).")] = None,
+    discipline: Annotated[str | None, typer.Option(help="PT, OT or SLP.")] = None,
+    payer: Annotated[str | None, typer.Option(help="Payer profile id, e.g. medicare.")] = None,
+    unit_rule: Annotated[
+        str | None, typer.Option(help="cms or ama; default: the payer profile's rule.")
+    ] = None,
+    diagnosis: Annotated[
+        list[str] | None, typer.Option(help="ICD-10-CM code; repeat for more (primary first).")
+    ] = None,
+    start: Annotated[str | None, typer.Option(help="Start date of the episode (YYYY-MM-DD).")] = None,
+    referring: Annotated[str | None, typer.Option(help="Referring provider id.")] = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Open an episode from a JSON document or from options."""
+    if file is not None:
+        document = read_document(file)
+    else:
+        document = {
+            "patient_ref": patient,
+            "discipline": discipline,
+            "payer": {"payer_id": payer, **({"unit_rule": unit_rule} if unit_rule else {})},
+            "diagnoses": [{"code": code} for code in diagnosis or []],
+            "start_date": start,
+        }
+        if referring:
+            document["referring_provider"] = {"provider_id": referring}
+        document = {k: v for k, v in document.items() if v is not None}
+        if payer is None:
+            document.pop("payer")
+    execute(db, build_command("open_episode", document, user=user), as_json)
+
+
+@app.command("list")
+def list_episodes(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """List every episode in the store."""
+    with open_db(db) as store:
+        rows: list[dict[str, Any]] = []
+        for episode_id in store.app.episode_ids():
+            episode = store.app.get_episode(episode_id)
+            rows.append(
+                {
+                    "episode_id": str(episode.id),
+                    "patient_ref": episode.patient_ref,
+                    "discipline": episode.discipline,
+                    "payer": episode.payer.payer_id,
+                    "status": episode.status,
+                    "start_date": episode.start_date.isoformat(),
+                    "visits": len(episode.visits),
+                    "last_visit": _iso(episode.last_visit_date),
+                    "version": episode.version,
+                }
+            )
+    if as_json:
+        emit_json(rows)
+        return
+    from cli.render import table
+
+    table(
+        ["episode", "patient", "disc", "payer", "status", "start", "visits", "last visit"],
+        [
+            [
+                r["episode_id"][:8],
+                r["patient_ref"],
+                r["discipline"],
+                r["payer"],
+                r["status"],
+                r["start_date"],
+                str(r["visits"]),
+                r["last_visit"] or "-",
+            ]
+            for r in rows
+        ],
+        title=f"{len(rows)} episode{'s' if len(rows) != 1 else ''}",
+    )
+
+
+@app.command("show")
+def show_episode(
+    episode: EpisodeArg,
+    version: Annotated[int | None, typer.Option(help="Show the episode as of this version.")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show an episode: plan, certifications, visits, exercises, outcomes."""
+    with open_db(db) as store:
+        found = store.app.get_episode(resolve_episode(store, episode), version=version)
+    if as_json:
+        emit_json(found.as_dict())
+        return
+    from cli.render import episode_report
+
+    episode_report(found)
+
+
+@app.command("history")
+def history(episode: EpisodeArg, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """List every event of an episode: version, type, recorded time, clinical date."""
+    with open_db(db) as store:
+        events = store.app.history(resolve_episode(store, episode))
+    rows: list[dict[str, Any]] = [
+        {
+            "version": e.originator_version,
+            "type": type(e).__name__,
+            "recorded_at": e.timestamp.isoformat(),
+            "recorded_by": e.recorded_by,
+            "clinical_date": _iso(e.clinical_date()),
+            "command_id": str(e.command_id),
+            "fields": e.payload(),
+        }
+        for e in events
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    from cli.render import table
+
+    table(
+        ["v", "event", "clinical date", "recorded at (UTC)", "by"],
+        [
+            [
+                str(r["version"]),
+                r["type"],
+                r["clinical_date"] or "-",
+                r["recorded_at"][:19].replace("T", " "),
+                r["recorded_by"],
+            ]
+            for r in rows
+        ],
+        title=f"episode {events[0].originator_id}: {len(rows)} events",
+    )
+
+
+@app.command("hold")
+def hold(
+    episode: EpisodeArg,
+    start: Annotated[str, typer.Option("--from", help="First day of the hold (YYYY-MM-DD).")],
+    reason: Annotated[str, typer.Option(help="Why treatment is paused.")],
+    db: DbOption = None,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Put an episode on hold."""
+    apply_to_episode(db, episode, "hold_episode", {"start_date": start, "reason": reason}, user, as_json)
+
+
+@app.command("resume")
+def resume(
+    episode: EpisodeArg,
+    on: Annotated[str, typer.Option("--on", help="Date treatment resumes (YYYY-MM-DD).")],
+    db: DbOption = None,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Resume an episode after a hold."""
+    apply_to_episode(db, episode, "resume_episode", {"resume_date": on}, user, as_json)
+
+
+@app.command("discharge")
+def discharge(
+    episode: EpisodeArg,
+    on: Annotated[str, typer.Option("--on", help="Discharge date (YYYY-MM-DD).")],
+    reason: Annotated[str, typer.Option(help="e.g. goals met, patient request.")],
+    summary: Annotated[str, typer.Option(help="Discharge summary.")] = "",
+    db: DbOption = None,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Discharge an episode."""
+    document = {"discharge_date": on, "reason": reason, "summary": summary}
+    apply_to_episode(db, episode, "discharge_episode", document, user, as_json)
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,101 @@
+"""`careledger import FILE`: apply a JSON Lines file of commands."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Annotated
+
+import typer
+
+from cli.common import DbOption, JsonOption, UserOption, emit_json, is_terminal, open_db
+
+
+def import_file(
+    file: Annotated[str, typer.Argument(help="JSON Lines file of commands, one per line ('-' for stdin).")],
+    db: DbOption = None,
+    user: UserOption = None,
+    as_json: JsonOption = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only rejected lines.")] = False,
+) -> None:
+    """Import commands; bad lines are reported with their line number and skipped.
+
+    Each line is applied atomically, in order. Re-importing a file changes nothing.
+    Exit code 1 if any line was rejected.
+    """
+    from domain.errors import InvalidInput, StoreUnavailable
+    from domain.importer import import_lines
+
+    name = "stdin" if file == "-" else file
+    try:
+        stream: IO[bytes] = sys.stdin.buffer if file == "-" else Path(file).open("rb")  # noqa: SIM115
+    except OSError as exc:
+        raise InvalidInput(name, f"cannot read ({exc.strerror})") from exc
+    counts = {"lines": 0, "applied": 0, "already_applied": 0, "rejected": 0}
+    rejected: list[dict[str, object]] = []
+    last_done = 0
+    with stream, open_db(db, create=True) as store, _progress(stream, name) as lines:
+        try:
+            for outcome in import_lines(store.app, lines, default_user=user):
+                counts["lines"] += 1
+                last_done = outcome.line
+                if outcome.error is not None:
+                    counts["rejected"] += 1
+                    rejected.append(outcome.as_dict())
+                    typer.echo(f"{name}: line {outcome.line}: {outcome.error}", err=True)
+                elif outcome.result is not None and outcome.result.applied:
+                    counts["applied"] += 1
+                else:
+                    counts["already_applied"] += 1
+        except StoreUnavailable as error:
+            raise StoreUnavailable(
+                f"{error}; lines up to {last_done} were applied, re-run the import to continue"
+            ) from error
+    if as_json:
+        emit_json({**counts, "rejected_lines": rejected})
+    elif not quiet:
+        typer.echo(
+            f"{name}: {counts['lines']} commands: {counts['applied']} applied, "
+            f"{counts['already_applied']} already applied, {counts['rejected']} rejected"
+        )
+    if counts["rejected"]:
+        raise typer.Exit(1)
+
+
+class _progress:
+    """Iterate a byte stream's lines, with a progress bar on an interactive terminal."""
+
+    def __init__(self, stream: IO[bytes], name: str) -> None:
+        self.stream = stream
+        self.name = name
+        self.bar: object | None = None
+
+    def __enter__(self) -> Iterator[bytes]:
+        size = _size(self.stream)
+        if not is_terminal() or size < 1_000_000:
+            return iter(self.stream)
+        from rich.progress import Progress
+
+        progress = Progress(transient=True)
+        self.bar = progress
+        progress.start()
+        task = progress.add_task(f"importing {self.name}", total=size)
+
+        def lines() -> Iterator[bytes]:
+            for raw in self.stream:
+                progress.advance(task, len(raw))
+                yield raw
+
+        return lines()
+
+    def __exit__(self, *_: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()  # type: ignore[attr-defined]
+
+
+def _size(stream: IO[bytes]) -> int:
+    try:
+        return Path(stream.name).stat().st_size if isinstance(stream.name, str) else 0
+    except OSError:
+        return 0

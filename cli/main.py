@@ -1,0 +1,30 @@
+"""The `careledger` command: the root group and where each command group lives."""
+
+from __future__ import annotations
+
+from cli import episode, exercise, outcome, plan, report, visit
+from cli.common import new_app
+from cli.demo import demo
+from cli.importer import import_file
+from cli.schema import schema
+
+app = new_app(
+    "careledger: an event-sourced ledger of outpatient therapy episodes of care.\n\n"
+    "Record visits, exercise changes and outcome measures as immutable events; see each "
+    "episode's history. The store is a SQLite file (default ./careledger.db) or a "
+    "postgresql:// URL, chosen with --db or CARELEDGER_DB."
+)
+app.command("import")(import_file)
+app.add_typer(episode.app, name="episode")
+app.add_typer(plan.app, name="plan")
+app.add_typer(visit.app, name="visit")
+app.add_typer(exercise.app, name="exercise")
+app.add_typer(outcome.app, name="outcome")
+app.add_typer(report.app, name="report")
+app.command("schema")(schema)
+app.command("demo")(demo)
+
+
+def run() -> None:
+    """Entry point of the `careledger` script."""
+    app(prog_name="careledger")

@@ -1,0 +1,125 @@
+"""Terminal rendering: tables and the readable episode report (rich, imported lazily)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from domain.episode import Episode
+
+
+def console() -> Console:
+    """Return a console that writes to stdout, wide enough for tables when piped."""
+    import sys
+
+    from rich.console import Console
+
+    width = None if sys.stdout.isatty() else 120
+    return Console(highlight=False, soft_wrap=False, width=width)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], title: str | None = None) -> None:
+    """Print rows as a table with a title."""
+    from rich import box
+    from rich.table import Table
+
+    grid = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    for header in headers:
+        grid.add_column(header, overflow="fold")
+    for row in rows:
+        grid.add_row(*row)
+    console().print(grid)
+
+
+def sparkline(values: Sequence[float]) -> str:
+    """Draw values as a one-line sparkline of block characters."""
+    blocks = "▁▂▃▄▅▆▇█"
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    span = high - low or 1.0
+    return "".join(blocks[int((v - low) / span * (len(blocks) - 1))] for v in values)
+
+
+def episode_report(episode: Episode) -> None:
+    """Print a readable report of one episode."""
+    from rich import box
+    from rich.table import Table
+
+    from domain.catalogue import code_catalogue
+
+    out = console()
+    dx = ", ".join(d.code + (f" {d.description}" if d.description else "") for d in episode.diagnoses)
+    out.print(f"[bold]Episode {episode.id}[/bold]  (version {episode.version})")
+    out.print(
+        f"patient {episode.patient_ref} · {episode.discipline} · payer {episode.payer.payer_id} "
+        f"({episode.payer.unit_rule} rule) · started {episode.start_date} · {episode.status}"
+    )
+    out.print(f"diagnoses: {dx}")
+    if episode.discharge is not None:
+        d = episode.discharge
+        out.print(f"discharged {d.discharge_date}: {d.reason}")
+    for plan in episode.plans:
+        duration = f"{plan.duration_weeks} weeks" if plan.duration_weeks else f"{plan.duration_visits} visits"
+        out.print(
+            f"\n[bold]Plan of care v{plan.plan_version}[/bold] established {plan.established_on} by "
+            f"{plan.therapist_id} ({plan.credential}): {plan.frequency_per_week}x/week for {duration}"
+        )
+        for goal in plan.goals:
+            out.print(f"  {goal.goal_id} [{goal.term}] {goal.text}")
+    for cert in episode.certifications:
+        signed = f"signed {cert.signed_on}" if cert.signed_on else f"verbal order {cert.verbal_order_on}"
+        out.print(
+            f"{cert.kind} certification of plan v{cert.certified_plan} by {cert.certifier.provider_id}: "
+            f"{cert.period_start} to {cert.period_end}, {signed}"
+        )
+    catalogue = code_catalogue()
+    visits = Table(title="\nVisits", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    for header in ("date", "by", "service lines (code×minutes)", "timed", "total", "exercises"):
+        visits.add_column(header)
+    for dos in sorted(episode.visits):
+        visit = episode.visits[dos]
+        timed = sum(
+            line.minutes for line in visit.service_lines if (info := catalogue.get(line.code)) and info.timed
+        )
+        lines = " ".join(
+            f"{line.code}×{line.minutes}" + (f"(A{line.assistant_minutes})" if line.assistant_minutes else "")
+            for line in visit.service_lines
+        )
+        visits.add_row(
+            str(dos),
+            f"{visit.provider_id} {visit.credential}",
+            lines,
+            str(timed),
+            str(visit.total_treatment_minutes),
+            str(len(visit.exercises)),
+        )
+    out.print(visits)
+    if episode.exercises:
+        grid = Table(title="Exercises", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+        for header in ("id", "exercise", "category", "current dosage", "changes", "status"):
+            grid.add_column(header)
+        for exercise in episode.exercises.values():
+            grid.add_row(
+                exercise.exercise_id,
+                exercise.name,
+                exercise.category,
+                exercise.dosage.describe(),
+                str(len(exercise.history) - 1),
+                "active" if exercise.active else "discontinued",
+            )
+        out.print(grid)
+    by_instrument: dict[str, list[tuple[str, float]]] = {}
+    for outcome in sorted(episode.outcomes, key=lambda o: o.taken_on):
+        by_instrument.setdefault(outcome.instrument, []).append((str(outcome.taken_on), float(outcome.score)))
+    for instrument, scores in by_instrument.items():
+        series = " → ".join(f"{score:g} ({day})" for day, score in scores)
+        out.print(f"{instrument}: {sparkline([s for _, s in scores])}  {series}")
+    for report in episode.progress_reports:
+        out.print(
+            f"progress report {report.report_date} by {report.author_id} ({report.credential}) "
+            f"covering {report.period_start} to {report.period_end}"
+        )

@@ -1,0 +1,27 @@
+"""`careledger schema [COMMAND]`: the JSON Schema of the command documents."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.common import emit_json
+
+
+def schema(
+    command: Annotated[
+        str | None, typer.Argument(help="Command type, e.g. record_visit; omit to list them.")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of a command document, or list the command types."""
+    from domain.commands import COMMANDS
+    from domain.errors import InvalidInput
+
+    if command is None:
+        for name, cls in COMMANDS.items():
+            typer.echo(f"{name:24} {(cls.__doc__ or '').strip().splitlines()[0]}")
+        return
+    if command not in COMMANDS:
+        raise InvalidInput("command", f"'{command}' is not a command; expected one of {', '.join(COMMANDS)}")
+    emit_json(COMMANDS[command].model_json_schema())

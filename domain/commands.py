@@ -1,0 +1,230 @@
+"""Typed commands: the JSON documents the CLI, batch files and backend services send.
+
+Each command is a frozen pydantic model with unknown fields forbidden. The field
+`command` names its type (`record_visit`), `command_id` makes it idempotent, and
+`recorded_by` names the person or service that acts. The rest of its fields are
+the fields of the event it becomes (see `domain.records`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import orjson
+from pydantic import Field, TypeAdapter, ValidationError
+
+from domain.errors import InvalidInput
+from domain.records import (
+    CertificationFields,
+    DischargeFields,
+    EpisodeFields,
+    ExerciseAddFields,
+    ExerciseChangeFields,
+    ExerciseStopFields,
+    HoldFields,
+    OutcomeFields,
+    PlanFields,
+    ProgressReportFields,
+    ReEvaluationFields,
+    ResumeFields,
+    VisitFields,
+)
+from domain.values import Frozen, UserId
+
+
+class Command(Frozen):
+    """Base of every command: its id (for idempotency) and its author."""
+
+    command: str
+    command_id: UUID
+    recorded_by: UserId
+
+    def digest(self) -> str:
+        """Return a hash of the command's canonical JSON, to tell a replay from a reuse."""
+        payload = orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+        return hashlib.sha256(payload).hexdigest()
+
+
+class EpisodeCommand(Command):
+    """A command on an existing episode."""
+
+    episode_id: UUID
+
+
+class OpenEpisode(Command, EpisodeFields):
+    """Open an episode of care. Without `episode_id`, the id is derived from `command_id`."""
+
+    command: Literal["open_episode"] = "open_episode"
+    episode_id: UUID | None = None
+
+
+class EstablishPlan(EpisodeCommand, PlanFields):
+    """Establish or revise the plan of care."""
+
+    command: Literal["establish_plan"] = "establish_plan"
+
+
+class CertifyPlan(EpisodeCommand, CertificationFields):
+    """Record a certification or recertification of the plan of care."""
+
+    command: Literal["certify_plan"] = "certify_plan"
+
+
+class RecordVisit(EpisodeCommand, VisitFields):
+    """Record the treatment note of one date of service."""
+
+    command: Literal["record_visit"] = "record_visit"
+
+
+class AddExercise(EpisodeCommand, ExerciseAddFields):
+    """Add an exercise to the programme."""
+
+    command: Literal["add_exercise"] = "add_exercise"
+
+
+class ProgressExercise(EpisodeCommand, ExerciseChangeFields):
+    """Progress an exercise."""
+
+    command: Literal["progress_exercise"] = "progress_exercise"
+
+
+class RegressExercise(EpisodeCommand, ExerciseChangeFields):
+    """Regress an exercise."""
+
+    command: Literal["regress_exercise"] = "regress_exercise"
+
+
+class DiscontinueExercise(EpisodeCommand, ExerciseStopFields):
+    """Discontinue an exercise."""
+
+    command: Literal["discontinue_exercise"] = "discontinue_exercise"
+
+
+class RecordOutcome(EpisodeCommand, OutcomeFields):
+    """Record an outcome measure."""
+
+    command: Literal["record_outcome"] = "record_outcome"
+
+
+class RecordProgressReport(EpisodeCommand, ProgressReportFields):
+    """Record a progress report."""
+
+    command: Literal["record_progress_report"] = "record_progress_report"
+
+
+class RecordReEvaluation(EpisodeCommand, ReEvaluationFields):
+    """Record a re-evaluation."""
+
+    command: Literal["record_reevaluation"] = "record_reevaluation"
+
+
+class HoldEpisode(EpisodeCommand, HoldFields):
+    """Put the episode on hold."""
+
+    command: Literal["hold_episode"] = "hold_episode"
+
+
+class ResumeEpisode(EpisodeCommand, ResumeFields):
+    """Resume the episode after a hold."""
+
+    command: Literal["resume_episode"] = "resume_episode"
+
+
+class DischargeEpisode(EpisodeCommand, DischargeFields):
+    """Discharge the episode."""
+
+    command: Literal["discharge_episode"] = "discharge_episode"
+
+
+AnyCommand = Annotated[
+    OpenEpisode
+    | EstablishPlan
+    | CertifyPlan
+    | RecordVisit
+    | AddExercise
+    | ProgressExercise
+    | RegressExercise
+    | DiscontinueExercise
+    | RecordOutcome
+    | RecordProgressReport
+    | RecordReEvaluation
+    | HoldEpisode
+    | ResumeEpisode
+    | DischargeEpisode,
+    Field(discriminator="command"),
+]
+
+COMMANDS: dict[str, type[Command]] = {
+    cls.model_fields["command"].default: cls
+    for cls in (
+        OpenEpisode,
+        EstablishPlan,
+        CertifyPlan,
+        RecordVisit,
+        AddExercise,
+        ProgressExercise,
+        RegressExercise,
+        DiscontinueExercise,
+        RecordOutcome,
+        RecordProgressReport,
+        RecordReEvaluation,
+        HoldEpisode,
+        ResumeEpisode,
+        DischargeEpisode,
+    )
+}
+
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(AnyCommand)
+
+
+def parse_command(document: bytes | str | dict[str, Any]) -> Command:
+    """Validate a JSON document (text or decoded) as a command, or raise InvalidInput."""
+    try:
+        if isinstance(document, dict):
+            command: Command = _ADAPTER.validate_python(document)
+        else:
+            command = _ADAPTER.validate_json(document)
+    except ValidationError as exc:
+        raise describe_validation_error(exc) from None
+    return command
+
+
+def describe_validation_error(exc: ValidationError) -> InvalidInput:
+    """Turn pydantic's report into one line that names the field and the problem."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = [str(part) for part in first["loc"]]
+    if loc and loc[0] in COMMANDS:
+        loc = loc[1:]
+    kind = first["type"]
+    field = ".".join(loc)
+    if kind == "json_invalid":
+        problem = f"malformed JSON ({first['msg'].removeprefix('Invalid JSON: ')})"
+        field = ""
+    elif kind == "union_tag_not_found":
+        field, problem = "command", f"missing; expected one of {', '.join(COMMANDS)}"
+    elif kind == "union_tag_invalid":
+        tag = first.get("ctx", {}).get("tag", "?")
+        field, problem = (
+            "command",
+            f"'{tag}' is not a command; expected one of {', '.join(COMMANDS)}",
+        )
+    elif kind == "extra_forbidden":
+        problem = "unknown field"
+    elif kind == "missing":
+        problem = "missing"
+    elif kind in ("model_type", "model_attributes_type", "dict_type") and not loc:
+        field, problem = "", "a command must be a JSON object"
+    else:
+        message = first["msg"]
+        problem = message[0].lower() + message[1:]
+        if "input" in first and kind not in ("value_error",):
+            shown = orjson.dumps(first["input"], default=str).decode()
+            if len(shown) <= 60:
+                problem += f" (got {shown})"
+        problem = problem.removeprefix("value error, ")
+    if len(errors) > 1:
+        problem += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return InvalidInput(field, problem)

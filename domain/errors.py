@@ -1,0 +1,66 @@
+"""The errors careledger raises for things a user can fix.
+
+Every error carries a one-line message that names the field and the problem, so
+the CLI can print it as it is and a backend service can show it to a person.
+"""
+
+from __future__ import annotations
+
+
+class CareledgerError(Exception):
+    """Base of every error a user can act on; the CLI prints it without a traceback."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(CareledgerError):
+    """A command or value breaks a rule; nothing was stored."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}" if field else problem)
+        self.field = field
+        self.problem = problem
+
+
+class EpisodeNotFound(CareledgerError):
+    """No episode has the given id."""
+
+    def __init__(self, episode_id: object) -> None:
+        super().__init__(f"episode_id: no episode {episode_id} in this store")
+        self.episode_id = episode_id
+
+
+class CommandConflict(CareledgerError):
+    """A command_id was already used for a different command."""
+
+    def __init__(self, command_id: object) -> None:
+        super().__init__(
+            f"command_id: {command_id} was already applied with a different payload; "
+            "give a new command_id for a new command"
+        )
+        self.command_id = command_id
+
+
+class ConcurrencyConflict(CareledgerError):
+    """Other writers kept changing the episode while this command was retried."""
+
+    def __init__(self, episode_id: object, attempts: int) -> None:
+        super().__init__(
+            f"episode_id: {episode_id} was changed by another writer {attempts} times "
+            "while this command was applied; nothing was stored, try again"
+        )
+        self.episode_id = episode_id
+        self.attempts = attempts
+
+
+class StoreUnavailable(CareledgerError):
+    """The database could not be opened, reached or written."""
+
+    exit_code = 3

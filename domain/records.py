@@ -1,0 +1,301 @@
+"""The facts an episode records, each as a set of fields and as a stored record.
+
+A `...Fields` model is the payload shared by a command and the event it
+becomes, so the JSON a user sends and the event that is stored use the same
+names. A record is those fields plus where they came from (which event, recorded
+when and by whom): it is what the episode's state holds.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from domain.values import (
+    CertifierCredential,
+    Diagnosis,
+    Discipline,
+    Dosage,
+    ExerciseCategory,
+    Frozen,
+    Goal,
+    GoalAssessment,
+    Identifier,
+    PatientRef,
+    PayerRef,
+    PerformedExercise,
+    Provider,
+    Score,
+    ServiceLine,
+    ShortText,
+    Text,
+    TherapistCredential,
+)
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class Provenance(Frozen):
+    """Where a record came from: the event's version, its recorded time and author."""
+
+    event_version: int
+    recorded_at: datetime
+    recorded_by: str
+
+
+# --- opening the episode -----------------------------------------------------------------
+
+
+class EpisodeFields(Frozen):
+    """Who the episode is for, which discipline and payer, why, and since when."""
+
+    patient_ref: PatientRef
+    discipline: Discipline
+    payer: PayerRef
+    diagnoses: tuple[Diagnosis, ...] = Field(min_length=1, max_length=12)
+    referring_provider: Provider | None = None
+    certifying_provider: Provider | None = None
+    start_date: date
+
+
+# --- plan of care and certification (rules.md §6, BPM15 §220.1) --------------------------
+
+
+class PlanFields(Frozen):
+    """A plan of care: measurable goals and the type, amount, frequency and duration."""
+
+    established_on: date
+    therapist_id: Identifier
+    credential: TherapistCredential
+    goals: tuple[Goal, ...] = Field(min_length=1, max_length=30)
+    frequency_per_week: int = Field(strict=True, ge=1, le=14)
+    duration_weeks: int | None = Field(default=None, strict=True, ge=1, le=104)
+    duration_visits: int | None = Field(default=None, strict=True, ge=1, le=365)
+    planned_interventions: tuple[ShortText, ...] = Field(default=(), max_length=40)
+    diagnoses: tuple[Diagnosis, ...] = Field(default=(), max_length=12)
+
+
+class Plan(PlanFields, Provenance):
+    """A plan of care as established; `plan_version` counts from 1."""
+
+    plan_version: int
+
+
+CertificationKind = Literal["initial", "recertification"]
+
+
+class CertificationFields(Frozen):
+    """A physician's or practitioner's certification of a plan for a period."""
+
+    certifier: Provider
+    signed_on: date | None = None
+    verbal_order_on: date | None = None
+    period_start: date
+    period_end: date
+    plan_version: int | None = Field(default=None, strict=True, ge=1)
+    delay_reason: Text = ""
+
+
+class Certification(CertificationFields, Provenance):
+    """A certification as recorded, with the plan version it certifies."""
+
+    kind: CertificationKind
+    certified_plan: int
+
+
+# --- visits ------------------------------------------------------------------------------
+
+
+class VisitFields(Frozen):
+    """A treatment note for one date of service (rules.md §6, §7)."""
+
+    date_of_service: date
+    provider_id: Identifier
+    credential: TherapistCredential
+    supervising_provider_id: Identifier | None = None
+    service_lines: tuple[ServiceLine, ...] = Field(min_length=1, max_length=20)
+    total_treatment_minutes: int = Field(strict=True, ge=0, le=1440)
+    necessity: Text = ""
+    exercises: tuple[PerformedExercise, ...] = Field(default=(), max_length=60)
+    skilled_interventions: tuple[ShortText, ...] = Field(default=(), max_length=30)
+    patient_response: Text = ""
+    narrative: Text = ""
+
+
+class Visit(VisitFields, Provenance):
+    """A visit as recorded; an episode has at most one per date of service."""
+
+
+# --- exercise changes --------------------------------------------------------------------
+
+
+class ExerciseAddFields(Frozen):
+    """A new exercise in the programme, named specifically, with its starting dosage."""
+
+    exercise_id: Identifier
+    name: ShortText
+    body_region: ShortText | None = None
+    category: ExerciseCategory
+    movement: ShortText | None = None
+    equipment: ShortText | None = None
+    dosage: Dosage = Dosage()
+    effective_date: date
+    reason: Text = ""
+
+
+class ExerciseChangeFields(Frozen):
+    """A progression or regression: the new dosage (and variant) and why."""
+
+    exercise_id: Identifier
+    dosage: Dosage
+    name: ShortText | None = None
+    equipment: ShortText | None = None
+    effective_date: date
+    reason: Reason
+
+
+class ExerciseStopFields(Frozen):
+    """An exercise taken out of the programme, and why."""
+
+    exercise_id: Identifier
+    effective_date: date
+    reason: Reason
+
+
+ExerciseChangeKind = Literal["added", "progressed", "regressed", "discontinued"]
+
+
+class ExerciseChange(Provenance):
+    """One change in an exercise's history."""
+
+    kind: ExerciseChangeKind
+    effective_date: date
+    dosage: Dosage | None
+    name: str
+    reason: str
+
+
+class Exercise(Frozen):
+    """An exercise of the episode, its current prescription and its history."""
+
+    exercise_id: str
+    name: str
+    body_region: str | None
+    category: ExerciseCategory
+    movement: str | None
+    equipment: str | None
+    dosage: Dosage
+    active: bool
+    history: tuple[ExerciseChange, ...]
+
+
+# --- outcome measures, reports, holds, discharge -----------------------------------------
+
+
+class OutcomeFields(Frozen):
+    """A score on a standard instrument, and when it was taken (rules.md §8)."""
+
+    instrument: Identifier
+    score: Score
+    taken_on: date
+    measured_by: Identifier | None = None
+    note: Text = ""
+
+
+class Outcome(OutcomeFields, Provenance):
+    """An outcome measure as recorded."""
+
+
+class ProgressReportFields(Frozen):
+    """A progress report: the period, each goal's progress, and the plan (BPM15 §220.3)."""
+
+    report_date: date
+    period_start: date
+    period_end: date
+    author_id: Identifier
+    credential: TherapistCredential
+    goal_assessments: tuple[GoalAssessment, ...] = Field(default=(), max_length=30)
+    assessment: Text = ""
+    plan: Text = ""
+
+
+class ProgressReport(ProgressReportFields, Provenance):
+    """A progress report as recorded."""
+
+
+class ReEvaluationFields(Frozen):
+    """A re-evaluation: new findings and what changes in the plan."""
+
+    evaluated_on: date
+    provider_id: Identifier
+    credential: TherapistCredential
+    findings: Reason
+    plan_changes: Text = ""
+
+
+class ReEvaluation(ReEvaluationFields, Provenance):
+    """A re-evaluation as recorded."""
+
+
+class HoldFields(Frozen):
+    """Treatment paused from a date (e.g. hospital stay, surgery), and why."""
+
+    start_date: date
+    reason: Reason
+
+
+class ResumeFields(Frozen):
+    """Treatment resumed after a hold."""
+
+    resume_date: date
+
+
+class Hold(Provenance):
+    """A hold period; `end` is None while the hold lasts (the resume date is excluded)."""
+
+    start: date
+    end: date | None
+    reason: str
+
+
+class DischargeFields(Frozen):
+    """The end of the episode."""
+
+    discharge_date: date
+    reason: ShortText
+    summary: Text = ""
+
+
+class Discharge(DischargeFields, Provenance):
+    """A discharge as recorded."""
+
+
+__all__ = [
+    "Certification",
+    "CertificationFields",
+    "CertifierCredential",
+    "Discharge",
+    "DischargeFields",
+    "EpisodeFields",
+    "Exercise",
+    "ExerciseAddFields",
+    "ExerciseChange",
+    "ExerciseChangeFields",
+    "ExerciseStopFields",
+    "Hold",
+    "HoldFields",
+    "Outcome",
+    "OutcomeFields",
+    "Plan",
+    "PlanFields",
+    "ProgressReport",
+    "ProgressReportFields",
+    "Provenance",
+    "ReEvaluation",
+    "ReEvaluationFields",
+    "ResumeFields",
+    "Visit",
+    "VisitFields",
+]

@@ -1,0 +1,212 @@
+"""Value objects: small frozen pydantic models with constraints on every field.
+
+Minutes and units are integers; scores and loads are Decimal; nothing here is a
+float. Every model forbids unknown fields, so a typo in a JSON document is an
+error that names the field instead of a silently dropped value.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+
+class Frozen(BaseModel):
+    """Base of every value object, command and event: immutable, no unknown fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# Identifiers and texts. Patient references are opaque ids, never names.
+Identifier = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^\S+$")
+]
+PatientRef = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+    ),
+]
+UserId = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^\S.*$")
+]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[0-9A-Z]{5}$")]
+Modifier = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[0-9A-Z]{2}$")]
+Npi = Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")]
+
+# Quantities: integers for minutes and units; strict, so "33" or 33.5 is refused.
+Minutes = Annotated[int, Field(strict=True, ge=0, le=1440)]
+Units = Annotated[int, Field(strict=True, ge=0, le=96)]
+Count = Annotated[int, Field(strict=True, ge=1, le=1000)]
+Seconds = Annotated[int, Field(strict=True, ge=1, le=86_400)]
+Score = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=9, decimal_places=3)]
+Amount = Annotated[Decimal, Field(allow_inf_nan=False, ge=0, max_digits=9, decimal_places=2)]
+
+Discipline = Literal["PT", "OT", "SLP"]
+TherapistCredential = Literal["PT", "PTA", "OT", "OTA", "SLP"]
+CertifierCredential = Literal["MD", "DO", "NP", "PA", "CNS", "DPM"]
+UnitRule = Literal["cms", "ama"]
+
+ASSISTANTS: frozenset[str] = frozenset({"PTA", "OTA"})
+CREDENTIALS_BY_DISCIPLINE: dict[str, frozenset[str]] = {
+    "PT": frozenset({"PT", "PTA"}),
+    "OT": frozenset({"OT", "OTA"}),
+    "SLP": frozenset({"SLP"}),
+}
+
+
+def _icd10(value: str) -> str:
+    code = value.strip().upper()
+    body = code.replace(".", "")
+    if not (
+        3 <= len(body) <= 7
+        and body[0].isalpha()
+        and body[0] != "U"
+        and body[1].isdigit()
+        and body[2:].isalnum()
+        and (("." not in code) or code.index(".") == 3)
+    ):
+        raise ValueError(f"'{value}' is not an ICD-10-CM code (e.g. M17.11)")
+    return code if "." in code or len(body) == 3 else f"{body[:3]}.{body[3:]}"
+
+
+Icd10 = Annotated[str, AfterValidator(_icd10)]
+
+
+class Diagnosis(Frozen):
+    """An ICD-10-CM diagnosis; the first in a list is the primary one."""
+
+    code: Icd10
+    description: Name | None = None
+
+
+class Provider(Frozen):
+    """A referring or certifying physician or practitioner."""
+
+    provider_id: Identifier
+    name: Name | None = None
+    npi: Npi | None = None
+    credential: CertifierCredential | None = None
+
+
+class PayerRef(Frozen):
+    """The payer of an episode and the unit rule it applies (rules.md §2-§3)."""
+
+    payer_id: Identifier
+    name: Name | None = None
+    unit_rule: UnitRule | None = None
+    member_id: Identifier | None = None
+
+
+GoalTerm = Literal["short", "long"]
+
+
+class Goal(Frozen):
+    """A measurable, functional goal of a plan of care (BPM15 §220.1)."""
+
+    goal_id: Identifier
+    term: GoalTerm
+    text: ShortText
+    measure: ShortText | None = None
+    target: ShortText | None = None
+    target_date: date | None = None
+
+
+GoalStatus = Literal["met", "progressing", "not_progressing", "revised", "discontinued"]
+
+
+class GoalAssessment(Frozen):
+    """A progress report's assessment of one goal."""
+
+    goal_id: Identifier
+    status: GoalStatus
+    note: Text = ""
+
+
+LoadUnit = Literal["lb", "kg"]
+
+
+class Dosage(Frozen):
+    """How much of an exercise: whatever applies of sets, reps, load, time and position."""
+
+    sets: Count | None = None
+    reps: Count | None = None
+    load: Annotated[Decimal, Field(ge=0, le=1000, allow_inf_nan=False, decimal_places=2)] | None = None
+    load_unit: LoadUnit | None = None
+    resistance: ShortText | None = None
+    duration_seconds: Seconds | None = None
+    distance_m: Annotated[int, Field(strict=True, ge=1, le=100_000)] | None = None
+    position: ShortText | None = None
+
+    def is_empty(self) -> bool:
+        """Tell whether no dosage element is given at all."""
+        return all(getattr(self, name) is None for name in type(self).model_fields)
+
+    def describe(self) -> str:
+        """Render the dosage the way a therapist writes it: 3x10 @ 5 lb, band: red."""
+        parts: list[str] = []
+        if self.sets and self.reps:
+            parts.append(f"{self.sets}x{self.reps}")
+        elif self.sets:
+            parts.append(f"{self.sets} sets")
+        elif self.reps:
+            parts.append(f"{self.reps} reps")
+        if self.load is not None:
+            parts.append(f"@ {self.load.normalize():f} {self.load_unit or ''}".rstrip())
+        if self.resistance:
+            parts.append(f"resistance {self.resistance}")
+        if self.duration_seconds:
+            parts.append(f"{self.duration_seconds} s")
+        if self.distance_m:
+            parts.append(f"{self.distance_m} m")
+        if self.position:
+            parts.append(self.position)
+        return " ".join(parts) if parts else "no dosage"
+
+
+ExerciseCategory = Literal[
+    "strengthening",
+    "range_of_motion",
+    "flexibility",
+    "endurance",
+    "balance",
+    "proprioception",
+    "neuromuscular",
+    "gait",
+    "functional",
+    "motor_control",
+    "aquatic",
+]
+
+
+class PerformedExercise(Frozen):
+    """An exercise as done at one visit, with the dosage of that day."""
+
+    exercise_id: Identifier | None = None
+    name: ShortText
+    dosage: Dosage = Dosage()
+    note: Text = ""
+
+
+class ServiceLine(Frozen):
+    """One code on a treatment note: its minutes, who furnished them, and when.
+
+    `assistant_minutes` are the minutes of this line furnished by a PTA/OTA
+    (rules.md §5, CQ/CO). `units` and `modifiers` are what the clinician means to
+    bill, if given; careledger computes its own and compares. `start`/`end` are
+    the clock times of the block, used to prove distinct time blocks (rules.md §5).
+    """
+
+    code: Code
+    minutes: Minutes
+    assistant_minutes: Minutes = 0
+    units: Units | None = None
+    modifiers: tuple[Modifier, ...] = ()
+    start: time | None = None
+    end: time | None = None
