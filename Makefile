@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DB ?= demo.db
 
-.PHONY: demo test lint format bench clean wheel-check
+.PHONY: demo test lint format bench clean docs
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "careledger needs Python 3.11 or newer")'
@@ -29,6 +29,9 @@ format: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+docs: $(STAMP)
+	$(BIN)/python -m tests.eventdoc
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -21,6 +21,20 @@ def console() -> Console:
     return Console(highlight=False, soft_wrap=False, width=width)
 
 
+def show(*renderables: object) -> None:
+    """Print rich renderables; when piped, without colour codes or trailing spaces."""
+    import sys
+
+    out = console()
+    if sys.stdout.isatty():
+        out.print(*renderables)
+        return
+    with out.capture() as captured:
+        out.print(*renderables)
+    text = "\n".join(line.rstrip() for line in captured.get().splitlines())
+    sys.stdout.write(text.strip("\n") + "\n" if text.strip() else "")
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], title: str | None = None) -> None:
     """Print rows as a table with a title."""
     from rich import box
@@ -31,7 +45,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], title: str | No
         grid.add_column(header, overflow="fold")
     for row in rows:
         grid.add_row(*row)
-    console().print(grid)
+    show(grid)
 
 
 def sparkline(values: Sequence[float]) -> str:
@@ -44,6 +58,16 @@ def sparkline(values: Sequence[float]) -> str:
     return "".join(blocks[int((v - low) / span * (len(blocks) - 1))] for v in values)
 
 
+class _Collector:
+    """Gather what a report prints, to show it in one go."""
+
+    def __init__(self) -> None:
+        self.items: list[object] = []
+
+    def print(self, item: object) -> None:
+        self.items.append(item)
+
+
 def episode_report(episode: Episode) -> None:
     """Print a readable report of one episode."""
     from rich import box
@@ -51,7 +75,7 @@ def episode_report(episode: Episode) -> None:
 
     from domain.catalogue import code_catalogue
 
-    out = console()
+    out = _Collector()
     dx = ", ".join(d.code + (f" {d.description}" if d.description else "") for d in episode.diagnoses)
     out.print(f"[bold]Episode {episode.id}[/bold]  (version {episode.version})")
     out.print(
@@ -123,3 +147,4 @@ def episode_report(episode: Episode) -> None:
             f"progress report {report.report_date} by {report.author_id} ({report.credential}) "
             f"covering {report.period_start} to {report.period_end}"
         )
+    show(*out.items)

@@ -53,86 +53,86 @@ class EpisodeCommand(Command):
     episode_id: UUID
 
 
-class OpenEpisode(Command, EpisodeFields):
+class OpenEpisode(EpisodeFields, Command):
     """Open an episode of care. Without `episode_id`, the id is derived from `command_id`."""
 
     command: Literal["open_episode"] = "open_episode"
     episode_id: UUID | None = None
 
 
-class EstablishPlan(EpisodeCommand, PlanFields):
+class EstablishPlan(PlanFields, EpisodeCommand):
     """Establish or revise the plan of care."""
 
     command: Literal["establish_plan"] = "establish_plan"
 
 
-class CertifyPlan(EpisodeCommand, CertificationFields):
+class CertifyPlan(CertificationFields, EpisodeCommand):
     """Record a certification or recertification of the plan of care."""
 
     command: Literal["certify_plan"] = "certify_plan"
 
 
-class RecordVisit(EpisodeCommand, VisitFields):
+class RecordVisit(VisitFields, EpisodeCommand):
     """Record the treatment note of one date of service."""
 
     command: Literal["record_visit"] = "record_visit"
 
 
-class AddExercise(EpisodeCommand, ExerciseAddFields):
+class AddExercise(ExerciseAddFields, EpisodeCommand):
     """Add an exercise to the programme."""
 
     command: Literal["add_exercise"] = "add_exercise"
 
 
-class ProgressExercise(EpisodeCommand, ExerciseChangeFields):
+class ProgressExercise(ExerciseChangeFields, EpisodeCommand):
     """Progress an exercise."""
 
     command: Literal["progress_exercise"] = "progress_exercise"
 
 
-class RegressExercise(EpisodeCommand, ExerciseChangeFields):
+class RegressExercise(ExerciseChangeFields, EpisodeCommand):
     """Regress an exercise."""
 
     command: Literal["regress_exercise"] = "regress_exercise"
 
 
-class DiscontinueExercise(EpisodeCommand, ExerciseStopFields):
+class DiscontinueExercise(ExerciseStopFields, EpisodeCommand):
     """Discontinue an exercise."""
 
     command: Literal["discontinue_exercise"] = "discontinue_exercise"
 
 
-class RecordOutcome(EpisodeCommand, OutcomeFields):
+class RecordOutcome(OutcomeFields, EpisodeCommand):
     """Record an outcome measure."""
 
     command: Literal["record_outcome"] = "record_outcome"
 
 
-class RecordProgressReport(EpisodeCommand, ProgressReportFields):
+class RecordProgressReport(ProgressReportFields, EpisodeCommand):
     """Record a progress report."""
 
     command: Literal["record_progress_report"] = "record_progress_report"
 
 
-class RecordReEvaluation(EpisodeCommand, ReEvaluationFields):
+class RecordReEvaluation(ReEvaluationFields, EpisodeCommand):
     """Record a re-evaluation."""
 
     command: Literal["record_reevaluation"] = "record_reevaluation"
 
 
-class HoldEpisode(EpisodeCommand, HoldFields):
+class HoldEpisode(HoldFields, EpisodeCommand):
     """Put the episode on hold."""
 
     command: Literal["hold_episode"] = "hold_episode"
 
 
-class ResumeEpisode(EpisodeCommand, ResumeFields):
+class ResumeEpisode(ResumeFields, EpisodeCommand):
     """Resume the episode after a hold."""
 
     command: Literal["resume_episode"] = "resume_episode"
 
 
-class DischargeEpisode(EpisodeCommand, DischargeFields):
+class DischargeEpisode(DischargeFields, EpisodeCommand):
     """Discharge the episode."""
 
     command: Literal["discharge_episode"] = "discharge_episode"

@@ -46,25 +46,35 @@ class Script:
 
     key: str
     user: str
+    therapist: str | None = None
     commands: list[Recorded] = field(default_factory=list)
     episode_id: UUID | None = None
 
     def _id(self) -> UUID:
         return uuid5(DEMO_NAMESPACE, f"{self.key}/{len(self.commands)}")
 
-    def add(self, on: date, kind: type[c.Command], lag_days: int = 0, **fields: Any) -> None:
-        """Append a command recorded on `on` (plus `lag_days`) at the end of the day."""
+    def add(
+        self, on: date, kind: type[c.Command], lag_days: int = 0, by: str | None = None, **fields: Any
+    ) -> None:
+        """Append a command recorded on `on` (plus `lag_days`) at the end of the day, by `by`."""
         at = datetime.combine(on + timedelta(days=lag_days), RECORDED_AT, tzinfo=UTC)
         at += timedelta(seconds=len(self.commands))
         command_id = self._id()
         build: Any = kind
         command: c.Command
+        author = by or self._author(fields)
         if kind is c.OpenEpisode:
             self.episode_id = derived_episode_id(command_id)
-            command = build(command_id=command_id, recorded_by=self.user, **fields)
+            command = build(command_id=command_id, recorded_by=author, **fields)
         else:
-            command = build(command_id=command_id, recorded_by=self.user, episode_id=self.episode_id, **fields)
+            command = build(command_id=command_id, recorded_by=author, episode_id=self.episode_id, **fields)
         self.commands.append(Recorded(at, command))
+
+    def _author(self, fields: dict[str, Any]) -> str:
+        for key in ("provider_id", "author_id", "therapist_id", "measured_by"):
+            if fields.get(key):
+                return f"{fields[key]}@demo-clinic"
+        return self.therapist or self.user
 
 
 def _visit_days(start: date, count: int, weekdays: tuple[int, ...]) -> list[date]:
@@ -100,6 +110,7 @@ def knee_episode(rng: random.Random, key: str, patient: str, start: date) -> Scr
     )
     days = _visit_days(start, 24, (0, 2, 4))
     pt, pta = "pt-rivera", "pta-chen"
+    s.therapist = f"{pt}@demo-clinic"
     s.add(
         start,
         c.EstablishPlan,
@@ -444,6 +455,7 @@ def back_episode(rng: random.Random, key: str, patient: str, start: date) -> Scr
         start_date=start,
     )
     pt = "pt-brooks"
+    s.therapist = f"{pt}@demo-clinic"
     s.add(
         start,
         c.EstablishPlan,
@@ -569,6 +581,7 @@ def shoulder_episode(rng: random.Random, key: str, patient: str, start: date) ->
         start_date=start,
     )
     ot, ota = "ot-nguyen", "ota-lopez"
+    s.therapist = f"{ot}@demo-clinic"
     s.add(
         start,
         c.EstablishPlan,
@@ -731,6 +744,7 @@ def ankle_episode(rng: random.Random, key: str, patient: str, start: date) -> Sc
         start_date=start,
     )
     pt = "pt-rivera"
+    s.therapist = f"{pt}@demo-clinic"
     s.add(
         start,
         c.EstablishPlan,

@@ -28,9 +28,9 @@ from eventsourcing.utils import get_topic
 from domain.catalogue import code_catalogue, instrument_catalogue, unknown_code_message
 from domain.errors import InvalidInput
 from domain.records import (
-    CertificationKind,
     Certification,
     CertificationFields,
+    CertificationKind,
     Discharge,
     DischargeFields,
     EpisodeFields,
@@ -162,6 +162,8 @@ class Episode(BaseAggregate[UUID]):
             }
 
     class Opened(Event, CanInitAggregate[UUID], EpisodeFields):
+        """The episode was opened: patient reference, discipline, payer, diagnoses, start date."""
+
         originator_topic: str
         clinical_field: ClassVar[str] = "start_date"
 
@@ -170,6 +172,8 @@ class Episode(BaseAggregate[UUID]):
                 setattr(episode, name, getattr(self, name))
 
     class PlanEstablished(Event, PlanFields):
+        """A plan of care was established (or revised); `plan_version` counts from 1."""
+
         plan_version: int
         clinical_field: ClassVar[str] = "established_on"
 
@@ -179,6 +183,8 @@ class Episode(BaseAggregate[UUID]):
             )
 
     class PlanCertified(Event, CertificationFields):
+        """A physician or practitioner certified a plan for a period (initial or recertification)."""
+
         kind: CertificationKind
         certified_plan: int
         clinical_field: ClassVar[str] = "signed_on"
@@ -194,6 +200,8 @@ class Episode(BaseAggregate[UUID]):
             )
 
     class VisitRecorded(Event, VisitFields):
+        """A visit's treatment note: service lines with minutes, necessity, exercises, response."""
+
         clinical_field: ClassVar[str] = "date_of_service"
 
         def update(self, episode: Episode) -> None:
@@ -201,6 +209,8 @@ class Episode(BaseAggregate[UUID]):
             episode.visits[self.date_of_service] = visit
 
     class ExerciseAdded(Event, ExerciseAddFields):
+        """An exercise was added to the programme with its starting dosage."""
+
         clinical_field: ClassVar[str] = "effective_date"
 
         def update(self, episode: Episode) -> None:
@@ -225,18 +235,24 @@ class Episode(BaseAggregate[UUID]):
             )
 
     class ExerciseProgressed(Event, ExerciseChangeFields):
+        """An exercise was progressed to a harder dosage or variant, with the reason."""
+
         clinical_field: ClassVar[str] = "effective_date"
 
         def update(self, episode: Episode) -> None:
             episode.change_exercise(self, "progressed")
 
     class ExerciseRegressed(Event, ExerciseChangeFields):
+        """An exercise was regressed to an easier dosage or variant, with the reason."""
+
         clinical_field: ClassVar[str] = "effective_date"
 
         def update(self, episode: Episode) -> None:
             episode.change_exercise(self, "regressed")
 
     class ExerciseDiscontinued(Event, ExerciseStopFields):
+        """An exercise was taken out of the programme, with the reason."""
+
         clinical_field: ClassVar[str] = "effective_date"
 
         def update(self, episode: Episode) -> None:
@@ -254,12 +270,16 @@ class Episode(BaseAggregate[UUID]):
             )
 
     class OutcomeMeasured(Event, OutcomeFields):
+        """A score on a standard outcome instrument was taken."""
+
         clinical_field: ClassVar[str] = "taken_on"
 
         def update(self, episode: Episode) -> None:
             episode.outcomes.append(Outcome(**_fields(self, OutcomeFields), **self.provenance()))
 
     class ProgressReportRecorded(Event, ProgressReportFields):
+        """A progress report assessed each goal over a period."""
+
         clinical_field: ClassVar[str] = "report_date"
 
         def update(self, episode: Episode) -> None:
@@ -267,6 +287,8 @@ class Episode(BaseAggregate[UUID]):
             episode.progress_reports.append(report)
 
     class ReEvaluationRecorded(Event, ReEvaluationFields):
+        """A therapist re-evaluated the patient."""
+
         clinical_field: ClassVar[str] = "evaluated_on"
 
         def update(self, episode: Episode) -> None:
@@ -274,6 +296,8 @@ class Episode(BaseAggregate[UUID]):
             episode.reevaluations.append(record)
 
     class PutOnHold(Event, HoldFields):
+        """Treatment was paused from a date."""
+
         clinical_field: ClassVar[str] = "start_date"
 
         def update(self, episode: Episode) -> None:
@@ -283,6 +307,8 @@ class Episode(BaseAggregate[UUID]):
             episode.status = "on_hold"
 
     class Resumed(Event, ResumeFields):
+        """Treatment resumed after a hold."""
+
         clinical_field: ClassVar[str] = "resume_date"
 
         def update(self, episode: Episode) -> None:
@@ -290,6 +316,8 @@ class Episode(BaseAggregate[UUID]):
             episode.status = "active"
 
     class Discharged(Event, DischargeFields):
+        """The episode ended."""
+
         clinical_field: ClassVar[str] = "discharge_date"
 
         def update(self, episode: Episode) -> None:

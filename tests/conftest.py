@@ -1,0 +1,90 @@
+"""Shared fixtures: a store on SQLite (always) and on PostgreSQL (when reachable).
+
+PostgreSQL tests find the server through CARELEDGER_TEST_POSTGRES (a URL such as
+postgresql://postgres@127.0.0.1:5432/test). Without it they skip with a visible
+reason on a laptop, but under CI=true they fail: CI must run them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.register_profile("dev", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci" if os.environ.get("CI") == "true" else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+PG_URL = os.environ.get("CARELEDGER_TEST_POSTGRES")
+IN_CI = os.environ.get("CI") == "true"
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+
+
+def require_postgres() -> str:
+    """Return the PostgreSQL URL for tests, or skip (fail under CI) without one."""
+    if PG_URL:
+        return PG_URL
+    if IN_CI:
+        pytest.fail("CI=true but CARELEDGER_TEST_POSTGRES is not set: the PostgreSQL run must execute")
+    pytest.skip("CARELEDGER_TEST_POSTGRES is not set: PostgreSQL tests skipped on this machine")
+
+
+def new_pg_schema_url(base: str) -> tuple[str, str]:
+    """Return a URL that points at a fresh schema, and the schema's name."""
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}schema={schema}", schema
+
+
+def drop_pg_schema(base: str, schema: str) -> None:
+    """Drop a test schema and everything in it."""
+    import psycopg
+
+    from projections.store import parse_location
+
+    env = parse_location(base).es_env
+    with psycopg.connect(
+        host=env["POSTGRES_HOST"],
+        port=int(env["POSTGRES_PORT"]),
+        dbname=env["POSTGRES_DBNAME"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"] or None,
+        autocommit=True,
+    ) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, empty store location on each backend."""
+    if request.param == "sqlite":
+        yield str(tmp_path_factory.mktemp("store") / "careledger.db")
+        return
+    base = require_postgres()
+    url, schema = new_pg_schema_url(base)
+    try:
+        yield url
+    finally:
+        drop_pg_schema(base, schema)
+
+
+class FixedClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock fixed at 2026-11-20 15:00 UTC."""
+    return FixedClock()
