@@ -48,6 +48,10 @@ UserOption = Annotated[
         show_default=False,
     ),
 ]
+FileOption = Annotated[
+    str | None,
+    typer.Option("--file", help="Take the whole command from a JSON document instead ('-' for stdin)."),
+]
 EpisodeArg = Annotated[str, typer.Argument(help="Episode id (a UUID, or a unique prefix of one).")]
 
 

@@ -10,6 +10,7 @@ import typer
 from cli.common import (
     DbOption,
     EpisodeArg,
+    FileOption,
     JsonOption,
     UserOption,
     apply_to_episode,
@@ -167,41 +168,52 @@ def history(episode: EpisodeArg, db: DbOption = None, as_json: JsonOption = Fals
 @app.command("hold")
 def hold(
     episode: EpisodeArg,
-    start: Annotated[str, typer.Option("--from", help="First day of the hold (YYYY-MM-DD).")],
-    reason: Annotated[str, typer.Option(help="Why treatment is paused.")],
+    start: Annotated[str | None, typer.Option("--from", help="First day of the hold (YYYY-MM-DD).")] = None,
+    reason: Annotated[str | None, typer.Option(help="Why treatment is paused.")] = None,
+    file: FileOption = None,
     db: DbOption = None,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Put an episode on hold."""
-    apply_to_episode(db, episode, "hold_episode", {"start_date": start, "reason": reason}, user, as_json)
+    document = _document(file, {"start_date": start, "reason": reason})
+    apply_to_episode(db, episode, "hold_episode", document, user, as_json)
 
 
 @app.command("resume")
 def resume(
     episode: EpisodeArg,
-    on: Annotated[str, typer.Option("--on", help="Date treatment resumes (YYYY-MM-DD).")],
+    on: Annotated[str | None, typer.Option("--on", help="Date treatment resumes (YYYY-MM-DD).")] = None,
+    file: FileOption = None,
     db: DbOption = None,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Resume an episode after a hold."""
-    apply_to_episode(db, episode, "resume_episode", {"resume_date": on}, user, as_json)
+    apply_to_episode(db, episode, "resume_episode", _document(file, {"resume_date": on}), user, as_json)
 
 
 @app.command("discharge")
 def discharge(
     episode: EpisodeArg,
-    on: Annotated[str, typer.Option("--on", help="Discharge date (YYYY-MM-DD).")],
-    reason: Annotated[str, typer.Option(help="e.g. goals met, patient request.")],
-    summary: Annotated[str, typer.Option(help="Discharge summary.")] = "",
+    on: Annotated[str | None, typer.Option("--on", help="Discharge date (YYYY-MM-DD).")] = None,
+    reason: Annotated[str | None, typer.Option(help="e.g. goals met, patient request.")] = None,
+    summary: Annotated[str | None, typer.Option(help="Discharge summary.")] = None,
+    file: FileOption = None,
     db: DbOption = None,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Discharge an episode."""
-    document = {"discharge_date": on, "reason": reason, "summary": summary}
+    document = _document(file, {"discharge_date": on, "reason": reason, "summary": summary})
     apply_to_episode(db, episode, "discharge_episode", document, user, as_json)
+
+
+def _document(file: str | None, options: dict[str, Any]) -> dict[str, Any]:
+    """Use the JSON document if given, else the options that were set."""
+    if file is not None:
+        return read_document(file)
+    return {k: v for k, v in options.items() if v is not None}
 
 
 def _iso(value: date | None) -> str | None:

@@ -9,6 +9,7 @@ import typer
 from cli.common import (
     DbOption,
     EpisodeArg,
+    FileOption,
     JsonOption,
     UserOption,
     apply_to_episode,
@@ -19,9 +20,6 @@ from cli.common import (
 app = new_app("Change the exercise programme: add, progress, regress, discontinue.")
 
 OnOption = Annotated[str, typer.Option("--on", help="Date the change takes effect (YYYY-MM-DD).")]
-FileOption = Annotated[
-    str | None, typer.Option("--file", help="Take the whole command from a JSON document instead.")
-]
 Sets = Annotated[int | None, typer.Option(help="Sets.")]
 Reps = Annotated[int | None, typer.Option(help="Repetitions per set.")]
 Load = Annotated[str | None, typer.Option(help="Load, e.g. 5 (with --load-unit lb or kg).")]

@@ -6,7 +6,16 @@ from typing import Annotated
 
 import typer
 
-from cli.common import DbOption, EpisodeArg, JsonOption, UserOption, apply_to_episode, new_app
+from cli.common import (
+    DbOption,
+    EpisodeArg,
+    FileOption,
+    JsonOption,
+    UserOption,
+    apply_to_episode,
+    new_app,
+    read_document,
+)
 
 app = new_app("Record outcome measures (LEFS, ODI, NDI, QuickDASH, PSFS, NPRS, TUG, 6MWT, Berg...).")
 
@@ -14,17 +23,20 @@ app = new_app("Record outcome measures (LEFS, ODI, NDI, QuickDASH, PSFS, NPRS, T
 @app.command("record")
 def record(
     episode: EpisodeArg,
-    instrument: Annotated[str, typer.Argument(help="Instrument id, e.g. LEFS.")],
-    score: Annotated[str, typer.Argument(help="Score on the instrument's own scale.")],
-    on: Annotated[str, typer.Option("--on", help="Date the measure was taken (YYYY-MM-DD).")],
+    instrument: Annotated[str | None, typer.Argument(help="Instrument id, e.g. LEFS.")] = None,
+    score: Annotated[str | None, typer.Argument(help="Score on the instrument's own scale.")] = None,
+    on: Annotated[str | None, typer.Option("--on", help="Date the measure was taken (YYYY-MM-DD).")] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who measured it.")] = None,
     note: Annotated[str, typer.Option(help="Note.")] = "",
+    file: FileOption = None,
     db: DbOption = None,
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record a score on a standard instrument."""
-    document = {"instrument": instrument, "score": score, "taken_on": on, "note": note}
-    if by:
-        document["measured_by"] = by
+    """Record a score on a standard instrument (or give the record_outcome document with --file)."""
+    if file is not None:
+        document = read_document(file)
+    else:
+        values = {"instrument": instrument, "score": score, "taken_on": on, "note": note, "measured_by": by}
+        document = {k: v for k, v in values.items() if v is not None}
     apply_to_episode(db, episode, "record_outcome", document, user, as_json)

@@ -25,8 +25,9 @@ from eventsourcing.domain import (
 )
 from eventsourcing.utils import get_topic
 
-from domain.catalogue import code_catalogue, instrument_catalogue, unknown_code_message
+from domain.catalogue import instrument_catalogue
 from domain.errors import InvalidInput
+from domain.invariants import EpisodeInvariants
 from domain.records import (
     Certification,
     CertificationFields,
@@ -34,6 +35,7 @@ from domain.records import (
     Discharge,
     DischargeFields,
     EpisodeFields,
+    EpisodeState,
     Exercise,
     ExerciseAddFields,
     ExerciseChange,
@@ -54,12 +56,8 @@ from domain.records import (
     VisitFields,
 )
 from domain.values import (
-    ASSISTANTS,
-    CREDENTIALS_BY_DISCIPLINE,
-    Diagnosis,
     Frozen,
     PayerRef,
-    Provider,
     UserId,
 )
 
@@ -84,31 +82,6 @@ class DomainEvent(Frozen):
     timestamp: datetime
 
 
-class EpisodeState(Frozen):
-    """The whole state of an episode, as a snapshot stores it."""
-
-    created_on: datetime
-    modified_on: datetime
-    patient_ref: str
-    discipline: str
-    payer: PayerRef
-    diagnoses: tuple[Diagnosis, ...]
-    referring_provider: Provider | None
-    certifying_provider: Provider | None
-    start_date: date
-    status: str
-    plans: list[Plan]
-    certifications: list[Certification]
-    visits: dict[date, Visit]
-    exercises: dict[str, Exercise]
-    outcomes: list[Outcome]
-    progress_reports: list[ProgressReport]
-    reevaluations: list[ReEvaluation]
-    holds: list[Hold]
-    discharge: Discharge | None
-    commands: dict[str, str]
-
-
 _EVENT_BASE_FIELDS = {
     "originator_id",
     "originator_version",
@@ -124,7 +97,7 @@ def _fields(model: Frozen, fields_class: type[Frozen]) -> dict[str, Any]:
     return {name: getattr(model, name) for name in fields_class.model_fields}
 
 
-class Episode(BaseAggregate[UUID]):
+class Episode(EpisodeInvariants, BaseAggregate[UUID]):
     """An outpatient episode of care for one patient, one discipline and one payer."""
 
     class Event(DomainEvent, CanMutateAggregate[UUID]):
@@ -459,12 +432,12 @@ class Episode(BaseAggregate[UUID]):
 
     def progress_exercise(self, fields: ExerciseChangeFields, meta: CommandMeta) -> None:
         """Progress an exercise: harder dosage or variant, with the reason."""
-        self._check_change(fields, meta)
+        self.check_change(fields, meta.today)
         self._trigger(self.ExerciseProgressed, fields, ExerciseChangeFields, meta)
 
     def regress_exercise(self, fields: ExerciseChangeFields, meta: CommandMeta) -> None:
         """Regress an exercise: easier dosage or variant, with the reason."""
-        self._check_change(fields, meta)
+        self.check_change(fields, meta.today)
         self._trigger(self.ExerciseRegressed, fields, ExerciseChangeFields, meta)
 
     def discontinue_exercise(self, fields: ExerciseStopFields, meta: CommandMeta) -> None:
@@ -557,117 +530,6 @@ class Episode(BaseAggregate[UUID]):
                 "discharge_date", f"{fields.discharge_date} is before the last visit {last_visit}"
             )
         self._trigger(self.Discharged, fields, DischargeFields, meta)
-
-    # --- checks --------------------------------------------------------------------------
-
-    def check_not_future(self, field: str, value: date, today: date) -> None:
-        """Refuse a clinical date after today."""
-        if value > today:
-            raise InvalidInput(field, f"{value} is in the future (today is {today})")
-
-    def check_not_discharged(self) -> None:
-        """Refuse a change of status once the episode is discharged."""
-        if self.discharge is not None:
-            raise InvalidInput("status", f"the episode was discharged on {self.discharge.discharge_date}")
-
-    def check_clinical_date(self, field: str, value: date, today: date) -> None:
-        """Refuse a clinical date before the start, after the discharge or in the future.
-
-        A fact dated on or before the discharge may still be recorded after it (a
-        late entry keeps both dates: the clinical one and the recorded time).
-        """
-        if value < self.start_date:
-            raise InvalidInput(field, f"{value} is before the episode start {self.start_date}")
-        self.check_not_future(field, value, today)
-        if self.discharge is not None and value > self.discharge.discharge_date:
-            raise InvalidInput(field, f"{value} is after the discharge on {self.discharge.discharge_date}")
-
-    def check_not_on_hold(self, field: str, value: date) -> None:
-        """Refuse a date of service inside a hold period."""
-        for hold in self.holds:
-            if hold.start <= value and (hold.end is None or value < hold.end):
-                until = f"until {hold.end}" if hold.end else "(not resumed)"
-                raise InvalidInput(field, f"{value} falls in a hold from {hold.start} {until}")
-
-    def check_not_assistant(self, field: str, credential: str, action: str) -> None:
-        """Refuse an assistant (PTA/OTA) doing what only a therapist may (rules.md §5)."""
-        if credential in ASSISTANTS:
-            raise InvalidInput(field, f"an assistant ({credential}) may not {action}")
-
-    def check_credential_fits_discipline(self, field: str, credential: str) -> None:
-        """Refuse a PT note on an OT episode and the like."""
-        allowed = CREDENTIALS_BY_DISCIPLINE[self.discipline]
-        if credential not in allowed:
-            raise InvalidInput(
-                field,
-                f"{credential} does not fit a {self.discipline} episode ({'/'.join(sorted(allowed))})",
-            )
-
-    def check_service_lines(self, fields: VisitFields) -> None:
-        """Check codes against the catalogue and minutes against each other (rules.md §4)."""
-        catalogue = code_catalogue()
-        timed_minutes = 0
-        for index, line in enumerate(fields.service_lines):
-            info = catalogue.get(line.code)
-            if info is None:
-                raise InvalidInput(
-                    f"service_lines.{index}.code", unknown_code_message(line.code, catalogue.codes)
-                )
-            if info.discipline is not None and info.discipline != self.discipline:
-                raise InvalidInput(
-                    f"service_lines.{index}.code",
-                    f"{line.code} is a {info.discipline} code; this is a {self.discipline} episode",
-                )
-            if line.assistant_minutes > line.minutes:
-                raise InvalidInput(
-                    f"service_lines.{index}.assistant_minutes",
-                    f"{line.assistant_minutes} is more than the line's {line.minutes} minutes",
-                )
-            if (line.start is None) != (line.end is None):
-                raise InvalidInput(f"service_lines.{index}.end", "give both start and end, or neither")
-            if line.start is not None and line.end is not None and line.end <= line.start:
-                raise InvalidInput(f"service_lines.{index}.end", f"{line.end} is not after {line.start}")
-            if info.timed:
-                timed_minutes += line.minutes
-        if timed_minutes > fields.total_treatment_minutes:
-            raise InvalidInput(
-                "total_treatment_minutes",
-                f"{fields.total_treatment_minutes} is less than the {timed_minutes} timed minutes "
-                "of the service lines (rules.md §4)",
-            )
-
-    def check_exercise_active(self, field: str, exercise_id: str, on: date) -> None:
-        """Refuse an exercise the episode does not have, or not in the programme on that date."""
-        exercise = self.exercises.get(exercise_id)
-        if exercise is None:
-            raise InvalidInput(field, f"'{exercise_id}' is not an exercise of this episode")
-        added = exercise.history[0].effective_date
-        if on < added:
-            raise InvalidInput(field, f"'{exercise_id}' was added on {added}, after {on}")
-        stopped = exercise.history[-1]
-        if stopped.kind == "discontinued" and on >= stopped.effective_date:
-            raise InvalidInput(field, f"'{exercise_id}' was discontinued on {stopped.effective_date}")
-
-    def _check_change(self, fields: ExerciseChangeFields, meta: CommandMeta) -> None:
-        self.check_clinical_date("effective_date", fields.effective_date, meta.today)
-        self.check_exercise_active("exercise_id", fields.exercise_id, fields.effective_date)
-        current = self.exercises[fields.exercise_id]
-        if not current.active:
-            raise InvalidInput("exercise_id", f"'{fields.exercise_id}' is discontinued")
-        last = current.history[-1].effective_date
-        if fields.effective_date < last:
-            raise InvalidInput(
-                "effective_date", f"{fields.effective_date} is before the last change on {last}"
-            )
-        if (
-            fields.dosage == current.dosage
-            and fields.name in (None, current.name)
-            and fields.equipment in (None, current.equipment)
-        ):
-            raise InvalidInput(
-                "dosage",
-                "unchanged from the current prescription; change dosage, name or equipment",
-            )
 
     # --- state helpers -------------------------------------------------------------------
 

@@ -272,6 +272,31 @@ class Discharge(DischargeFields, Provenance):
     """A discharge as recorded."""
 
 
+class EpisodeState(Frozen):
+    """The whole state of an episode, as a snapshot stores it."""
+
+    created_on: datetime
+    modified_on: datetime
+    patient_ref: str
+    discipline: str
+    payer: PayerRef
+    diagnoses: tuple[Diagnosis, ...]
+    referring_provider: Provider | None
+    certifying_provider: Provider | None
+    start_date: date
+    status: str
+    plans: list[Plan]
+    certifications: list[Certification]
+    visits: dict[date, Visit]
+    exercises: dict[str, Exercise]
+    outcomes: list[Outcome]
+    progress_reports: list[ProgressReport]
+    reevaluations: list[ReEvaluation]
+    holds: list[Hold]
+    discharge: Discharge | None
+    commands: dict[str, str]
+
+
 __all__ = [
     "Certification",
     "CertificationFields",
@@ -279,6 +304,7 @@ __all__ = [
     "Discharge",
     "DischargeFields",
     "EpisodeFields",
+    "EpisodeState",
     "Exercise",
     "ExerciseAddFields",
     "ExerciseChange",

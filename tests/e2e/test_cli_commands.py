@@ -207,3 +207,21 @@ def test_the_demo_builds_four_episodes_and_reports_the_knee(tmp_path: Path) -> N
     assert again.exit_code == 1 and "already exists" in again.stderr
     listed = json.loads(run("episode", "list", "--db", db, "--json").stdout)
     assert sorted(row["patient_ref"] for row in listed) == ["OT-2001", "PT-1001", "PT-1002", "PT-1003"]
+
+
+def test_single_action_commands_also_take_their_json_document(db: str, tmp_path: Path) -> None:
+    episode = open_episode(db)
+    outcome = {"instrument": "LEFS", "score": "31", "taken_on": "2026-09-01"}
+    discharge = {"discharge_date": "2026-09-30", "reason": "goals met"}
+    (tmp_path / "outcome.json").write_text(json.dumps(outcome))
+    (tmp_path / "discharge.json").write_text(json.dumps(discharge))
+    assert (
+        run("outcome", "record", episode, "--file", str(tmp_path / "outcome.json"), "--db", db).exit_code == 0
+    )
+    assert (
+        run("episode", "discharge", episode, "--file", str(tmp_path / "discharge.json"), "--db", db).exit_code
+        == 0
+    )
+    shown = json.loads(run("episode", "show", episode, "--db", db, "--json").stdout)
+    assert shown["outcomes"][0]["score"] == "31"
+    assert shown["discharge"]["discharge_date"] == "2026-09-30"
