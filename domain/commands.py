@@ -42,8 +42,14 @@ class Command(Frozen):
     recorded_by: UserId
 
     def digest(self) -> str:
-        """Return a hash of the command's canonical JSON, to tell a replay from a reuse."""
-        payload = orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+        """Return a hash of the command's canonical JSON, to tell a replay from a reuse.
+
+        Fields left at their defaults are left out and keys are sorted, so the digest
+        of a stored command stays the same when a later version adds an optional field.
+        """
+        values = self.model_dump(mode="json", exclude_defaults=True)
+        values["command"] = self.command
+        payload = orjson.dumps(values, option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(payload).hexdigest()
 
 
