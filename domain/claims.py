@@ -24,7 +24,7 @@ from domain.modifiers import (
     ncci_decisions,
     order_modifiers,
 )
-from domain.units import CodeUnits, UnitResult, compute_units
+from domain.units import CodeUnits, compute_units
 from domain.values import Frozen, ServiceLine, UnitRule
 
 if TYPE_CHECKING:
@@ -140,14 +140,9 @@ def price_visit(
         allowed_amount=sum(known, ZERO),
         amounts_complete=len(known) == len(claim),
         threshold_group=rules.thresholds.group_of(discipline),
-        explanation=_visit_explanation(units),
+        explanation=units.explanation,
         notes=tuple(ctx.notes),
     )
-
-
-def _visit_explanation(units: UnitResult) -> tuple[str, ...]:
-    per_line = {sentence for line in units.lines for sentence in line.explanation}
-    return tuple(s for s in units.explanation if s not in per_line)
 
 
 def _claim_line(ctx: _Visit, coded: CodeUnits) -> ClaimLine:
@@ -231,7 +226,7 @@ def _modifiers(ctx: _Visit, coded: CodeUnits, assistant: int, reasons: list[str]
         modifier_cq = assistant_modifier(ctx.discipline, coded.minutes, assistant)
         if modifier_cq:
             modifiers.append(modifier_cq)
-        reason = assistant_reason(ctx.discipline, coded.minutes, assistant)
+        reason = assistant_reason(code, ctx.discipline, coded.minutes, assistant)
         if reason:
             reasons.append(reason + ".")
     return modifiers

@@ -51,21 +51,21 @@ def assistant_modifier(discipline: str, minutes: int, assistant_minutes: int) ->
     return modifier
 
 
-def assistant_reason(discipline: str, minutes: int, assistant_minutes: int) -> str:
-    """Explain the CQ/CO decision for one line in a sentence."""
-    modifier = assistant_modifier(discipline, minutes, assistant_minutes)
-    helper = "PTA" if discipline == "PT" else "OTA" if discipline == "OT" else "assistant"
+def assistant_reason(code: str, discipline: str, minutes: int, assistant_minutes: int) -> str:
+    """Explain the CQ/CO decision for one code in a sentence (empty when no assistant took part)."""
     if discipline not in ASSISTANT_MODIFIERS:
-        return f"no assistant modifier exists for {discipline}"
+        return ""
+    modifier = assistant_modifier(discipline, minutes, assistant_minutes)
+    helper = "a PTA" if discipline == "PT" else "an OTA"
     if modifier is not None:
         return (
-            f"{modifier}: a {helper} furnished {assistant_minutes} of {minutes} minutes, more than the 10% "
-            "de minimis; paid at 85% since 2022 (rules.md §5)"
+            f"{modifier} on {code}: {helper} furnished {assistant_minutes} of its {minutes} minutes, more "
+            "than the 10% de minimis; paid at 85% since 2022 (rules.md §5)"
         )
     if assistant_minutes:
         return (
-            f"no {ASSISTANT_MODIFIERS[discipline]}: the {helper}'s {assistant_minutes} of {minutes} minutes "
-            "are within the 10% de minimis (rules.md §5)"
+            f"no {ASSISTANT_MODIFIERS[discipline]} on {code}: {helper} furnished {assistant_minutes} of its "
+            f"{minutes} minutes, within the 10% de minimis (rules.md §5)"
         )
     return ""
 
@@ -190,7 +190,7 @@ def _bundled(first: str, second: str, why: str, unverified: str, on: date | None
 def kx_reason(group: str, year: int, after: Decimal, threshold: Decimal) -> str:
     """Explain why a visit's lines carry KX."""
     return (
-        f"KX: the {group} allowed amount for {year} reaches ${after:,.2f} with this visit, above the "
+        f"KX: the {year} {group} allowed amount is ${after:,.2f} with this visit, above the "
         f"${threshold:,.2f} threshold; KX attests the services are medically necessary and the record "
         "must show it (rules.md §5)"
     )
