@@ -170,7 +170,8 @@ def _claim_line(ctx: _Visit, coded: CodeUnits) -> ClaimLine:
     recorded = sum(given) if given else None
     if recorded is not None and recorded != units:
         text = (
-            f"{code}: the note bills {recorded} units; its minutes support {units} under the {ctx.rule} rule"
+            f"{code}: the note bills {recorded} unit{'s' if recorded != 1 else ''}; its minutes support "
+            f"{units} under the {ctx.rule.upper()} rule"
         )
         ctx.note(
             "units.recorded_differs", "warning", text, f"rules.md §{2 if ctx.rule == 'cms' else 3}", code
