@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from domain.catalogue import (
     CodeCatalogue,
@@ -36,11 +36,14 @@ from domain.catalogue import (
 from domain.claims import ClaimLine, VisitBill, price_visit
 from domain.ledger import Note
 from domain.modifiers import kx_reason, order_modifiers
+from domain.records import VisitFields
 from domain.threshold import Accrual, Standing, ThresholdStatus, standings
 from domain.values import Diagnosis, Frozen, PayerRef, UnitRule
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from domain.episode import Episode
 
 
 class BillingRules(Frozen):
@@ -99,11 +102,11 @@ class EpisodeFacts(Frozen):
     discipline: str
     payer: PayerRef
     diagnoses: tuple[Diagnosis, ...]
-    visits: tuple[Any, ...]  # VisitFields or Visit records
+    visits: tuple[VisitFields, ...]
 
 
-def facts_of(episode: Any) -> EpisodeFacts:
-    """Read the facts a bill needs from an `Episode` (or anything shaped like one)."""
+def facts_of(episode: Episode) -> EpisodeFacts:
+    """Read the facts a bill needs from an episode."""
     return EpisodeFacts(
         episode_id=str(episode.id),
         patient_ref=episode.patient_ref,
@@ -130,7 +133,7 @@ class EpisodeBill(Frozen):
     tables: dict[str, str]
 
 
-def _price(facts: EpisodeFacts, visit: Any, rules: BillingRules) -> VisitBill:
+def _price(facts: EpisodeFacts, visit: VisitFields, rules: BillingRules) -> VisitBill:
     rule: UnitRule = facts.payer.unit_rule or rules.profile.unit_rule
     return price_visit(facts.discipline, len(facts.diagnoses), rule, visit, rules)
 
@@ -238,7 +241,7 @@ def _with_standing(visit: VisitBill, standing: Standing, group: str) -> VisitBil
     )
 
 
-def bill_with_others(episode: Any, others: Iterable[Any], rules: BillingRules) -> EpisodeBill:
+def bill_with_others(episode: Episode, others: Iterable[Episode], rules: BillingRules) -> EpisodeBill:
     """Bill an episode, counting the beneficiary's other episodes with the same payer toward KX."""
     facts = facts_of(episode)
     group = rules.thresholds.group_of(facts.discipline)

@@ -193,7 +193,7 @@ class TherapyThresholds(_Data):
 
     def group_of(self, discipline: str) -> str:
         """Return the threshold group of a discipline (PT and SLP together, OT apart)."""
-        return self.groups.get(discipline, discipline)  # type: ignore[call-overload, no-any-return]
+        return next((group for key, group in self.groups.items() if key == discipline), discipline)
 
 
 class FeeSchedule(_Data):

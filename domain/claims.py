@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from domain.ledger import Note, Severity, audit_minutes
 from domain.modifiers import (
@@ -24,6 +24,7 @@ from domain.modifiers import (
     ncci_decisions,
     order_modifiers,
 )
+from domain.records import VisitFields
 from domain.units import CodeUnits, compute_units
 from domain.values import Frozen, ServiceLine, UnitRule
 
@@ -81,7 +82,7 @@ class _Visit:
     """What the lines of one visit share while they are priced."""
 
     discipline: str
-    visit: Any
+    visit: VisitFields
     rules: BillingRules
     rule: UnitRule
     pointers: tuple[int, ...]
@@ -104,7 +105,7 @@ class _Visit:
 
 
 def price_visit(
-    discipline: str, diagnoses: int, rule: UnitRule, visit: Any, rules: BillingRules
+    discipline: str, diagnoses: int, rule: UnitRule, visit: VisitFields, rules: BillingRules
 ) -> VisitBill:
     """Compute the claim lines of one visit (every modifier but KX) and their allowed amounts."""
     pointers = tuple(range(1, min(MAX_POINTERS, diagnoses) + 1))

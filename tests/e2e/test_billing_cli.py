@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from domain.demo import demo_episode_ids
+from projections.store import Store, parse_location
+from tests import builders as b
 from tests.e2e.conftest import ROOT
 
 
@@ -191,3 +194,49 @@ def test_a_clinic_payer_file_with_a_bad_field_is_one_line_naming_file_and_field(
     assert done.exit_code == 1
     assert done.stderr.startswith(f"error: {tmp_path / 'medicare.toml'}: kx_threshold: ")
     assert done.stderr.count("\n") == 1
+
+
+def test_bill_counts_the_beneficiarys_other_episodes_toward_kx(tmp_path: Path) -> None:
+    # rules.md §5: the threshold is per beneficiary and year, PT and SLP together, OT apart.
+    db = str(tmp_path / "two.db")
+    with Store(parse_location(db), clock=lambda: datetime(2026, 11, 20, tzinfo=UTC)) as store:
+        ids = {}
+        for key, discipline, code in (
+            ("knee", "PT", "M17.11"),
+            ("hip", "PT", "M16.11"),
+            ("hand", "OT", "M79.641"),
+        ):
+            opened = b.open_episode(patient_ref="MRN-2", discipline=discipline, diagnoses=[{"code": code}])
+            ids[key] = store.app.handle(opened).episode_id
+        day = date(2026, 9, 1)
+        for n in range(10):
+            lines = [{"code": "97110", "minutes": 120}]
+            store.app.handle(
+                b.visit(
+                    ids["knee"],
+                    date_of_service=str(day + timedelta(days=n)),
+                    service_lines=lines,
+                    total_treatment_minutes=120,
+                )
+            )
+        for key, code in (("hip", "97110"), ("hand", "97530")):
+            for n in (20, 22):
+                lines = [{"code": code, "minutes": 30}]
+                store.app.handle(
+                    b.visit(
+                        ids[key],
+                        date_of_service=str(day + timedelta(days=n)),
+                        service_lines=lines,
+                        credential="OT" if key == "hand" else "PT",
+                    )
+                )
+    knee, hip, hand = (
+        json.loads(run("bill", str(ids[k]), "--db", db, "--json").stdout) for k in ("knee", "hip", "hand")
+    )
+    knee_total = sum(float(v["allowed_amount"]) for v in knee["visits"])
+    assert knee_total > 2480
+    assert float(hip["thresholds"][0]["other_episodes"]) == pytest.approx(knee_total)
+    assert float(hip["thresholds"][0]["this_episode"]) < 2480
+    assert all(v["kx"] for v in hip["visits"])
+    assert hip["thresholds"][0]["kx_from"] == "2026-09-21"
+    assert hand["thresholds"][0]["other_episodes"] == "0.00" and not any(v["kx"] for v in hand["visits"])
