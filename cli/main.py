@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli import episode, exercise, outcome, plan, report, visit
+from cli import billing, episode, exercise, outcome, plan, report, visit
 from cli.common import new_app
 from cli.demo import demo
 from cli.importer import import_file
@@ -21,6 +21,8 @@ app.add_typer(visit.app, name="visit")
 app.add_typer(exercise.app, name="exercise")
 app.add_typer(outcome.app, name="outcome")
 app.add_typer(report.app, name="report")
+app.command("units")(billing.units)
+app.command("bill")(billing.bill)
 app.command("schema")(schema)
 app.command("demo")(demo)
 

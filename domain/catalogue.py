@@ -13,18 +13,21 @@ from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from domain.errors import InvalidInput
-from domain.values import Discipline, UnitRule
+from domain.values import Amount, Code, Discipline, UnitRule
 
 CodeKind = Literal["timed", "evaluation", "reevaluation", "supervised", "group", "untimed"]
 
 
 class _Data(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_M = TypeVar("_M", bound=_Data)
 
 
 class CodeInfo(_Data):
@@ -109,16 +112,104 @@ class InstrumentCatalogue(_Data):
         return None
 
 
-class PayerProfile(_Data):
-    """What a payer requires: which unit rule it applies (rules.md §2-§3)."""
+DistinctModifier = Literal["59", "XE", "XS", "XP", "XU"]
+# a file name, optionally in one subdirectory; no component may start with a dot
+_FEE_FILE = r"^([A-Za-z0-9_-][A-Za-z0-9._-]*/)?[A-Za-z0-9_-][A-Za-z0-9._-]*\.toml$"
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+
+class PayerProfile(_Data):
+    """What a payer requires: its unit rule (rules.md §2-§3) and its modifiers (§5).
+
+    Every billing switch defaults to off, so a clinic's minimal profile (id, name,
+    version, effective date, unit rule) computes units only. An unknown field is
+    an error that names it: a typo must not silently switch a rule off.
+    """
 
     payer_id: str
     name: str
     version: str
     effective: date
     unit_rule: UnitRule
+    source: str | None = None
+    discipline_modifiers: bool = False
+    assistant_modifiers: bool = False
+    assistant_allowed_percent: int = Field(default=100, ge=1, le=100)
+    kx_threshold: bool = False
+    ncci_edits: bool = False
+    distinct_modifier: DistinctModifier = "59"
+    medicare_code_policy: bool = False
+    fee_schedule: str | None = Field(default=None, pattern=_FEE_FILE)
+
+
+class NcciEdit(_Data):
+    """NCCI procedure-to-procedure edits: each column-1 code with each column-2 code (rules.md §5).
+
+    `modifier_indicator` 1 lets a distinct-service modifier (59/X) bypass the edit
+    when the record shows distinct services; 0 never. `min_block_minutes` asks each
+    code's own time blocks to add up to at least that much (97140 with 97530:
+    separate 15-minute blocks). `verified` is false until checked against the
+    current PTP file.
+    """
+
+    column1: tuple[Code, ...] = Field(min_length=1)
+    column2: tuple[Code, ...] = Field(min_length=1)
+    modifier_indicator: Literal[0, 1] = 1
+    min_block_minutes: int = Field(default=0, ge=0, le=120)
+    verified: bool = False
+    note: str = ""
+
+
+class NcciPair(NamedTuple):
+    """One expanded pair of an edit: the bundling code, the bundled code, and the edit."""
+
+    column1: str
+    column2: str
+    edit: NcciEdit
+
+
+class NcciTable(_Data):
+    """The versioned NCCI pair table (rules.md §5)."""
+
+    version: str
+    effective: date
+    source: str
+    edits: tuple[NcciEdit, ...]
+
+    def pairs(self) -> list[NcciPair]:
+        """Expand every edit into its (column 1, column 2) pairs, in file order."""
+        return [NcciPair(a, b, e) for e in self.edits for a in e.column1 for b in e.column2 if a != b]
+
+
+class TherapyThresholds(_Data):
+    """The annual therapy (KX) thresholds per discipline group (rules.md §5)."""
+
+    version: str
+    effective: date
+    source: str
+    groups: dict[Discipline, str]
+    years: dict[int, Amount]
+    unsure_years: tuple[int, ...] = ()
+    review_threshold: Amount
+
+    def group_of(self, discipline: str) -> str:
+        """Return the threshold group of a discipline (PT and SLP together, OT apart)."""
+        return next((group for key, group in self.groups.items() if key == discipline), discipline)
+
+
+class FeeSchedule(_Data):
+    """Allowed amounts per code per calendar year; the shipped file holds example values."""
+
+    version: str
+    effective: date
+    source: str
+    example: bool
+    label: str
+    currency: Literal["USD"] = "USD"
+    years: dict[int, dict[Code, Amount]]
+
+    def fee(self, code: str, year: int) -> Decimal | None:
+        """Return the allowed amount of one unit of `code` in `year`, if the schedule has it."""
+        return self.years.get(year, {}).get(code)
 
 
 def _read_toml(name: str) -> dict[str, Any]:
@@ -146,17 +237,25 @@ def instrument_catalogue() -> InstrumentCatalogue:
     return InstrumentCatalogue.model_validate(raw)
 
 
-def load_payer_profile(path: Path) -> PayerProfile:
-    """Read one payer profile file; a bad file is an error naming the file and field."""
+def _validated(model: type[_M], name: str, text: str) -> _M:
+    """Parse and validate a TOML document; any problem names the file and the field."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        return PayerProfile.model_validate(raw)
+        return model.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(str(path), f"not valid TOML: {exc}") from exc
+        raise InvalidInput(name, f"not valid TOML: {exc}") from exc
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
-        raise InvalidInput(f"{path.name}: {loc}", first["msg"]) from exc
+        raise InvalidInput(f"{name}: {loc}" if loc else name, first["msg"]) from exc
+
+
+def load_payer_profile(path: Path) -> PayerProfile:
+    """Read one payer profile file; a bad file is an error naming the file and field."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(str(path), f"cannot read ({exc.strerror})") from exc
+    return _validated(PayerProfile, str(path), text)
 
 
 @lru_cache(maxsize=8)
@@ -166,13 +265,67 @@ def payer_profiles(extra_dirs: tuple[Path, ...] = ()) -> dict[str, PayerProfile]
     shipped = resources.files("domain").joinpath("data", "payers")
     for entry in sorted(shipped.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
-            profile = PayerProfile.model_validate(tomllib.loads(entry.read_text(encoding="utf-8")))
+            profile = _validated(PayerProfile, f"payers/{entry.name}", entry.read_text(encoding="utf-8"))
             profiles[profile.payer_id] = profile
     for directory in extra_dirs:
+        if not directory.is_dir():
+            raise InvalidInput(str(directory), "payer profile directory does not exist")
         for path in sorted(directory.glob("*.toml")):
             profile = load_payer_profile(path)
             profiles[profile.payer_id] = profile
     return profiles
+
+
+def _check_codes(name: str, field: str, codes: Iterable[str]) -> None:
+    known = code_catalogue().codes
+    for code in codes:
+        if code not in known:
+            raise InvalidInput(f"{name}: {field}", unknown_code_message(code, known))
+
+
+@lru_cache(maxsize=1)
+def ncci_table() -> NcciTable:
+    """Load the shipped NCCI pair table (rules.md §5)."""
+    name = "ncci_pairs.toml"
+    table = _validated(NcciTable, name, resources.files("domain").joinpath("data", name).read_text("utf-8"))
+    for index, edit in enumerate(table.edits):
+        _check_codes(name, f"edits.{index}", (*edit.column1, *edit.column2))
+    return table
+
+
+@lru_cache(maxsize=1)
+def therapy_thresholds() -> TherapyThresholds:
+    """Load the shipped annual therapy thresholds (rules.md §5, KX)."""
+    name = "thresholds.toml"
+    return _validated(
+        TherapyThresholds, name, resources.files("domain").joinpath("data", name).read_text("utf-8")
+    )
+
+
+@lru_cache(maxsize=16)
+def load_fee_schedule(name: str, search_dirs: tuple[Path, ...] = ()) -> FeeSchedule:
+    """Load the fee schedule `name`: from the first clinic directory that has it, else shipped."""
+    if ".." in name.split("/"):
+        raise InvalidInput("fee_schedule", f"'{name}' must stay inside the payer profile directory")
+    for directory in search_dirs:
+        path = directory / name
+        if path.is_file():
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise InvalidInput(str(path), f"cannot read ({exc.strerror})") from exc
+            label = str(path)
+            break
+    else:
+        shipped = resources.files("domain").joinpath("data", *name.split("/"))
+        if not shipped.is_file():
+            where = ", ".join(str(d) for d in search_dirs) or "the shipped data"
+            raise InvalidInput("fee_schedule", f"no fee schedule '{name}' in {where}")
+        text, label = shipped.read_text(encoding="utf-8"), name
+    schedule = _validated(FeeSchedule, label, text)
+    for year, fees in schedule.years.items():
+        _check_codes(label, f"years.{year}", fees)
+    return schedule
 
 
 def unknown_code_message(code: str, known: Iterable[str]) -> str:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from domain.catalogue import code_catalogue, unknown_code_message
 from domain.errors import InvalidInput
+from domain.ledger import audit_minutes
 from domain.records import Discharge, Exercise, ExerciseChangeFields, Hold, VisitFields
 from domain.values import ASSISTANTS, CREDENTIALS_BY_DISCIPLINE
 
@@ -70,9 +71,8 @@ class EpisodeInvariants:
             )
 
     def check_service_lines(self, fields: VisitFields) -> None:
-        """Check codes against the catalogue and minutes against each other (rules.md §4)."""
+        """Check codes against the catalogue, and the day's minutes with the minute ledger (rules.md §4)."""
         catalogue = code_catalogue()
-        timed_minutes = 0
         for index, line in enumerate(fields.service_lines):
             info = catalogue.get(line.code)
             if info is None:
@@ -93,14 +93,9 @@ class EpisodeInvariants:
                 raise InvalidInput(f"service_lines.{index}.end", "give both start and end, or neither")
             if line.start is not None and line.end is not None and line.end <= line.start:
                 raise InvalidInput(f"service_lines.{index}.end", f"{line.end} is not after {line.start}")
-            if info.timed:
-                timed_minutes += line.minutes
-        if timed_minutes > fields.total_treatment_minutes:
-            raise InvalidInput(
-                "total_treatment_minutes",
-                f"{fields.total_treatment_minutes} is less than the {timed_minutes} timed minutes "
-                "of the service lines (rules.md §4)",
-            )
+        ledger = audit_minutes(fields.service_lines, fields.total_treatment_minutes, fields.date_of_service)
+        if ledger.refusals:
+            raise InvalidInput(ledger.refusals[0].field, ledger.refusals[0].problem)
 
     def check_exercise_active(self, field: str, exercise_id: str, on: date) -> None:
         """Refuse an exercise the episode does not have, or not in the programme on that date."""

@@ -40,3 +40,40 @@ service_lines = st.lists(
 )
 exercise_ids = st.sampled_from(["slr", "bridge", "step-up"])
 instruments = st.sampled_from(["LEFS", "ODI", "NPRS"])
+
+# --- units and the minute ledger (rules.md §1-§4) -------------------------------------------------
+
+ALL_TIMED_CODES = ("97110", "97112", "97113", "97116", "97140", "97530", "97535", "97032", "97750")
+BILLING_UNTIMED_CODES = ("97161", "97164", "97150", "97010", "97012", "G0283")
+SUPERVISED_CODES = ("97010", "97012", "97016", "G0283")
+
+timed_minutes = st.integers(0, 80)
+timed_lines = st.lists(st.tuples(st.sampled_from(ALL_TIMED_CODES), timed_minutes), min_size=1, max_size=6)
+untimed_lines = st.lists(
+    st.tuples(st.sampled_from(BILLING_UNTIMED_CODES), st.integers(0, 60)), min_size=1, max_size=3
+)
+unit_rules = st.sampled_from(["cms", "ama"])
+
+
+@st.composite
+def timed_blocks(draw: st.DrawFn) -> list[dict[str, object]]:
+    """Service lines with start/end blocks laid out from 08:00, some touching, some overlapping."""
+    lines: list[dict[str, object]] = []
+    clock = 8 * 60
+    for _ in range(draw(st.integers(1, 5))):
+        code = draw(st.sampled_from((*ALL_TIMED_CODES[:5], "97150", "97161", *SUPERVISED_CODES[:2])))
+        length = draw(st.integers(1, 40))
+        start = clock + draw(st.integers(-20, 10))
+        start = max(8 * 60, start)
+        end = start + length
+        slack = draw(st.sampled_from([0, 0, 0, 1, -1, 5]))
+        lines.append(
+            {
+                "code": code,
+                "minutes": max(0, length + slack),
+                "start": f"{start // 60:02d}:{start % 60:02d}",
+                "end": f"{end // 60:02d}:{end % 60:02d}",
+            }
+        )
+        clock = end
+    return lines

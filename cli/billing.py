@@ -1,0 +1,200 @@
+"""`careledger units` (the calculator) and `careledger bill` (claim lines of an episode).
+
+`units` is pure arithmetic on the command line: it never opens the store, and
+imports only the unit rules and the code catalogue.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from cli.common import DbOption, EpisodeArg, JsonOption, emit_json, open_db, resolve_episode
+
+if TYPE_CHECKING:
+    from domain.billing import EpisodeBill, VisitBill
+    from domain.ledger import Note
+    from domain.units import UnitResult
+
+CODE = re.compile(r"^[0-9A-Z]{5}$")
+
+
+class Rule(StrEnum):
+    """The unit rules a payer can apply."""
+
+    cms = "cms"
+    ama = "ama"
+
+
+def parse_line(text: str) -> tuple[str, int]:
+    """Parse CODE=MINUTES (97110=33) into a code and whole minutes."""
+    from domain.catalogue import code_catalogue, unknown_code_message
+    from domain.errors import InvalidInput
+
+    code, sep, minutes = text.partition("=")
+    code = code.strip().upper()
+    if not sep:
+        raise InvalidInput(text, "give CODE=MINUTES, e.g. 97110=33")
+    if not CODE.match(code):
+        raise InvalidInput(text, f"'{code}' is not a CPT/HCPCS code (5 letters or digits, e.g. 97110)")
+    catalogue = code_catalogue()
+    if catalogue.get(code) is None:
+        raise InvalidInput(text, unknown_code_message(code, catalogue.codes))
+    if not minutes.strip().isdigit():
+        raise InvalidInput(text, f"minutes '{minutes}' are not a whole number")
+    value = int(minutes)
+    if value > 1440:
+        raise InvalidInput(text, f"{value} minutes is more than a day")
+    return code, value
+
+
+def units(
+    lines: Annotated[
+        list[str],
+        typer.Argument(
+            help="Service lines as CODE=MINUTES, e.g. 97110=33 97140=7.",
+            metavar="CODE=MINUTES...",
+            show_default=False,
+        ),
+    ],
+    rule: Annotated[
+        Rule, typer.Option("--rule", help="cms: 8-minute rule over the day; ama: per-code midpoint rule.")
+    ] = Rule.cms,
+    as_json: JsonOption = False,
+) -> None:
+    """Compute the units of one date's service lines and explain each one (rules.md §2-§3)."""
+    from domain.units import compute_units
+
+    result = compute_units([parse_line(text) for text in lines], rule.value)
+    if as_json:
+        emit_json(result.as_json())
+        return
+    _print_units(result)
+
+
+def _print_units(result: UnitResult) -> None:
+    name = "CMS 8-minute rule" if result.rule == "cms" else "AMA per-code rule"
+    typer.echo(f"{name}: {result.total_timed_minutes} timed minutes, {result.total_units} units")
+    typer.echo("")
+    rows = [["code", "minutes", "timed", "units"]]
+    rows += [[r.code, str(r.minutes), "yes" if r.timed else "no", str(r.units)] for r in result.lines]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    typer.echo("")
+    for sentence in result.explanation:
+        typer.echo(sentence)
+
+
+VisitOption = Annotated[
+    str | None, typer.Option("--visit", help="Show only the visit of this date of service (YYYY-MM-DD).")
+]
+
+
+def bill(
+    episode: EpisodeArg, visit: VisitOption = None, db: DbOption = None, as_json: JsonOption = False
+) -> None:
+    """Show the claim lines of an episode's visits: units, modifiers, reasons and the KX threshold."""
+    from domain.billing import bill_with_others, billing_rules
+    from domain.errors import InvalidInput
+
+    on: date | None = None
+    if visit is not None:
+        try:
+            on = date.fromisoformat(visit)
+        except ValueError:
+            raise InvalidInput("visit", f"'{visit}' is not a date (YYYY-MM-DD)") from None
+    with open_db(db) as store:
+        found = store.app.get_episode(resolve_episode(store, episode))
+        # The beneficiary's other episodes count toward KX (rules.md §5). A billing
+        # projection will replace this scan.
+        others = [
+            other
+            for other_id in store.app.episode_ids()
+            if other_id != found.id
+            and (other := store.app.get_episode(other_id)).patient_ref == found.patient_ref
+        ]
+        result = bill_with_others(found, others, billing_rules(found.payer, store.app.payer_dirs))
+    if on is not None:
+        chosen = tuple(v for v in result.visits if v.date_of_service == on)
+        if not chosen:
+            span = f"from {min(found.visits)} to {max(found.visits)}" if found.visits else "none"
+            raise InvalidInput("visit", f"no visit on {on} in this episode (visits: {span})")
+        result = result.model_copy(update={"visits": chosen})
+    if as_json:
+        emit_json(result.model_dump(mode="json"))
+        return
+    _print_bill(result)
+
+
+def _money(value: Any) -> str:
+    return "-" if value is None else f"${value:,.2f}"
+
+
+def _print_bill(result: EpisodeBill) -> None:
+    from rich.console import Group
+    from rich.text import Text
+
+    from cli.render import show
+
+    rule = "CMS 8-minute rule" if result.unit_rule == "cms" else "AMA per-code rule"
+    dx = "  ".join(f"{i} {code}" for i, code in enumerate(result.diagnoses, start=1))
+    out: list[Any] = [
+        f"Episode {result.episode_id} · patient {result.patient_ref} · {result.discipline} · "
+        f"{result.payer_name} ({result.payer_id}) · {rule}",
+        f"diagnoses (pointers): {dx}",
+        "tables: " + " · ".join(f"{k} {v}" for k, v in result.tables.items()),
+    ]
+    for visit in result.visits:
+        out.extend(_visit_block(visit))
+    for status in result.thresholds:
+        kx = f"KX from {status.kx_from}" if status.kx_from else "no KX yet"
+        unsure = " (from secondary sources)" if status.threshold_unsure else ""
+        out.append(
+            f"\nTherapy threshold {status.year} {status.group}: {_money(status.total)} allowed so far "
+            f"(this episode {_money(status.this_episode)}, other episodes {_money(status.other_episodes)}) "
+            f"of {_money(status.threshold)}{unsure}; {kx}."
+        )
+    if not result.visits:
+        out.append("\nNo visits recorded.")
+    out.extend(_note_lines(result.notes, indent=""))
+    show(Group(*(Text(item) if isinstance(item, str) else item for item in out)))
+
+
+def _visit_block(visit: VisitBill) -> list[Any]:
+    from rich import box
+    from rich.table import Table
+
+    standing = (
+        f" · {visit.threshold_group} {visit.date_of_service.year} to date {_money(visit.year_to_date_after)}"
+        + (f" of {_money(visit.threshold)}" if visit.threshold is not None else "")
+        + (" · KX" if visit.kx else "")
+    )
+    title = (
+        f"\n{visit.date_of_service} · {visit.provider_id} ({visit.credential}) · {visit.timed_minutes} timed "
+        f"of {visit.total_treatment_minutes} total minutes · {visit.timed_units} timed units · "
+        f"allowed {_money(visit.allowed_amount)}{standing}"
+    )
+    grid = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for header in ("code", "units", "modifiers", "minutes", "assistant", "dx", "allowed"):
+        grid.add_column(header)
+    for line in visit.lines:
+        grid.add_row(
+            line.code,
+            str(line.units) + ("" if line.billable or not line.units else " (not paid)"),
+            " ".join(line.modifiers) or "-",
+            str(line.minutes),
+            str(line.assistant_minutes) if line.assistant_minutes else "-",
+            ",".join(str(p) for p in line.diagnosis_pointers),
+            _money(line.allowed_amount),
+        )
+    sentences = dict.fromkeys([*visit.explanation, *(s for line in visit.lines for s in line.explanation)])
+    return [title, grid, *(f"  {s}" for s in sentences), *_note_lines(visit.notes, indent="  ")]
+
+
+def _note_lines(notes: tuple[Note, ...], indent: str) -> list[str]:
+    return [f"{indent}{n.severity.upper()} {n.rule_id}: {n.message} [{n.source}]" for n in notes]
