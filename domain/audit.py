@@ -101,8 +101,8 @@ class AuditEntry:
     changes: tuple[FieldChange, ...]
     visit: dict[str, Any] | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the entry as JSON-ready values."""
+    def as_dict(self, with_visit: bool = False) -> dict[str, Any]:
+        """Return the entry as JSON-ready values (with the visit as it then stood, if asked)."""
         return {
             "version": self.version,
             "kind": self.kind,
@@ -113,7 +113,7 @@ class AuditEntry:
             "recorded_by": self.recorded_by,
             "reason": self.reason,
             "changes": [change.as_dict() for change in self.changes],
-            **({"visit": self.visit} if self.visit is not None or self.kind == "void" else {}),
+            **({"visit": self.visit} if with_visit else {}),
         }
 
 
