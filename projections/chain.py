@@ -86,6 +86,17 @@ def chain_link(previous: bytes, episode_id: UUID, version: int, digest: bytes) -
     return hashlib.sha256(previous + episode_id.bytes + version.to_bytes(8, "big") + digest).digest()
 
 
+def stored_bytes(value: object) -> bytes:
+    """Return a stored state as bytes, even after a hand edit turned it into text or NULL."""
+    if value is None:
+        return b""
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    return str(value).encode()
+
+
 def as_uuid(value: object) -> UUID:
     """Return an originator id (UUID, or hex text as SQLite stores it) as a UUID."""
     return value if isinstance(value, UUID) else UUID(str(value))
@@ -225,7 +236,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             c.execute(self.select_all_events + "ORDER BY originator_id, originator_version")
             stored = [
                 StoredEvent(
-                    originator_id=row[0], originator_version=row[1], topic=row[2], state=bytes(row[3])
+                    originator_id=row[0], originator_version=row[1], topic=row[2], state=stored_bytes(row[3])
                 )
                 for row in c.fetchall()
             ]
@@ -286,10 +297,10 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             c.execute(self.select_all_events + f"WHERE originator_id IN ({marks})", keys)
             for row in c.fetchall():
-                found[as_uuid(row[0])][0].append(EventRow(row[1], row[2], bytes(row[3])))
+                found[as_uuid(row[0])][0].append(EventRow(row[1], str(row[2]), stored_bytes(row[3])))
             c.execute(self.select_links + f"WHERE originator_id IN ({marks})", keys)
             for row in c.fetchall():
-                found[as_uuid(row[0])][1].append(Link(row[1], bytes(row[2]), bytes(row[3])))
+                found[as_uuid(row[0])][1].append(Link(row[1], stored_bytes(row[2]), stored_bytes(row[3])))
         return found
 
 

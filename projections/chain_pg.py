@@ -19,7 +19,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
-from projections.chain import EventRow, Link, as_uuid, new_links
+from projections.chain import EventRow, Link, as_uuid, new_links, stored_bytes
 
 
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
@@ -152,7 +152,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             )
             for r in curs.fetchall():
                 found[as_uuid(r["originator_id"])][0].append(
-                    EventRow(r["originator_version"], r["topic"], bytes(r["state"]))
+                    EventRow(r["originator_version"], str(r["topic"]), stored_bytes(r["state"]))
                 )
             curs.execute(
                 self._sql(
@@ -162,7 +162,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 (ids,),
             )
             for r in curs.fetchall():
-                found[as_uuid(r["originator_id"])][1].append(
-                    Link(r["originator_version"], bytes(r["event_digest"]), bytes(r["chain_hash"]))
+                link = Link(
+                    r["originator_version"], stored_bytes(r["event_digest"]), stored_bytes(r["chain_hash"])
                 )
+                found[as_uuid(r["originator_id"])][1].append(link)
         return found

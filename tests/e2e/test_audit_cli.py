@@ -133,16 +133,16 @@ def test_verify_passes_on_the_untouched_demo_and_names_the_event_after_a_direct_
         source.backup(target)
     knee = demo_episode_ids()["knee"].hex
     with sqlite3.connect(copy) as conn:
-        version, state = conn.execute(
-            "SELECT originator_version, state FROM stored_events WHERE originator_id=? "
-            "AND topic LIKE '%VisitRecorded' ORDER BY originator_version LIMIT 1",
+        (version,) = conn.execute(
+            "SELECT MIN(originator_version) FROM stored_events "
+            "WHERE originator_id=? AND topic LIKE '%VisitRecorded'",
             (knee,),
         ).fetchone()
-        changed = bytes(state).replace(b'"minutes":23', b'"minutes":33', 1)
-        assert changed != bytes(state)
+        # The edit docs/audit.md shows: SQL replace() on the state (which also turns it into text).
         conn.execute(
-            "UPDATE stored_events SET state=? WHERE originator_id=? AND originator_version=?",
-            (changed, knee, version),
+            "UPDATE stored_events SET state = replace(state, '\"minutes\":23', '\"minutes\":33') "
+            "WHERE originator_id=? AND originator_version=?",
+            (knee, version),
         )
     edited = careledger("verify", "--db", str(copy))
     assert edited.returncode == 1
