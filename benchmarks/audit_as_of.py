@@ -28,8 +28,8 @@ from typer.testing import CliRunner
 
 from cli.main import app as cli
 from domain import commands as c
-from projections.chain import snapshot_checker, verify_chains
 from projections.store import Store, parse_location
+from projections.verify import snapshot_checker, verify_chains
 from tests import builders as b
 
 

@@ -15,7 +15,7 @@ from cli.common import DbOption, EpisodeArg, JsonOption, emit_json, log_access, 
 if TYPE_CHECKING:
     from domain.audit import ChangeReport
     from domain.episode import Episode
-    from projections.chain import ChainReport, Head
+    from projections.verify import ChainReport, Head
 
 TIME_HELP = (
     "YYYY-MM-DD (the end of that day) or an ISO date-time such as 2026-03-30T17:30 "
@@ -164,7 +164,7 @@ def verify(
 ) -> None:
     """Walk the hash chain of the stored events: report each broken link (exit 1), or that it is intact."""
     from domain.errors import EpisodeNotFound, InvalidInput
-    from projections.chain import snapshot_checker, verify_chains
+    from projections.verify import snapshot_checker, verify_chains
 
     anchors = _read_anchor(anchor) if anchor is not None else None
     with open_db(db) as store:
@@ -230,7 +230,7 @@ def _read_anchor(path: Path) -> dict[Any, Head]:
     import orjson
 
     from domain.errors import InvalidInput
-    from projections.chain import Head
+    from projections.verify import Head
 
     try:
         document = orjson.loads(path.read_bytes())

@@ -18,8 +18,8 @@ import pytest
 from domain import commands as c
 from domain.application import Episodes
 from domain.errors import ConcurrencyConflict, StoreUnavailable
-from projections.chain import ChainReport, Head, snapshot_checker, verify_chains
 from projections.store import Store, parse_location
+from projections.verify import ChainReport, Head, snapshot_checker, verify_chains
 from tests import builders as b
 from tests.conftest import FixedClock
 from tests.tamper import RawStore
