@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from projections.store import Store
 
 ENV_USER = "CARELEDGER_USER"
+ENV_ACCESS_LOG = "CARELEDGER_ACCESS_LOG"
 
 DbOption = Annotated[
     str | None,
@@ -112,9 +113,12 @@ def resolve_episode(store: Store, text: str) -> UUID:
 
     cleaned = text.strip().lower()
     try:
-        return UUID(cleaned)
+        episode_id = UUID(cleaned)
     except ValueError:
         pass
+    else:
+        log_access(store, episode_id)
+        return episode_id
     if len(cleaned) < 4 or any(ch not in "0123456789abcdef-" for ch in cleaned):
         raise InvalidInput("episode", f"'{text}' is not an episode id (a UUID or a prefix of 4+ hex digits)")
     matches = [i for i in store.app.episode_ids() if str(i).startswith(cleaned)]
@@ -122,7 +126,54 @@ def resolve_episode(store: Store, text: str) -> UUID:
         raise EpisodeNotFound(text)
     if len(matches) > 1:
         raise InvalidInput("episode", f"prefix '{text}' matches {len(matches)} episodes; give more digits")
+    log_access(store, matches[0])
     return matches[0]
+
+
+def log_access(store: Store, episode_id: UUID | None) -> None:
+    """Append who used which episode, by which command, to CARELEDGER_ACCESS_LOG (if set).
+
+    One JSON line per access (HIPAA 45 CFR 164.312(b) audit controls): time (UTC),
+    user (--user or CARELEDGER_USER, else null), the operating-system login,
+    command, episode ("*" for all) and store. If the log cannot be written the
+    command stops before it reads or writes anything.
+    """
+    path = os.environ.get(ENV_ACCESS_LOG)
+    if not path:
+        return
+    import getpass
+    from datetime import UTC, datetime
+
+    import orjson
+
+    from domain.errors import InvalidInput
+
+    try:
+        from typer._click.globals import get_current_context
+
+        ctx = get_current_context(silent=True)
+    except ImportError:  # pragma: no cover - a typer without its bundled click
+        ctx = None
+    given = ctx.params.get("user") if ctx is not None else None
+    try:
+        os_user: str | None = getpass.getuser()
+    except (OSError, KeyError):
+        os_user = None
+    entry = {
+        "time": datetime.now(UTC).isoformat(),
+        "user": given or os.environ.get(ENV_USER) or None,
+        "os_user": os_user,
+        "command": ctx.command_path if ctx is not None else "careledger",
+        "episode": str(episode_id) if episode_id is not None else "*",
+        "store": store.location.display,
+    }
+    try:
+        with open(path, "ab") as log:
+            log.write(orjson.dumps(entry) + b"\n")
+    except OSError as exc:
+        raise InvalidInput(
+            ENV_ACCESS_LOG, f"cannot append to {path} ({exc.strerror}); nothing was read or written"
+        ) from exc
 
 
 def read_document(path: str) -> dict[str, Any]:

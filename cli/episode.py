@@ -17,6 +17,7 @@ from cli.common import (
     build_command,
     emit_json,
     execute,
+    log_access,
     new_app,
     open_db,
     read_document,
@@ -69,6 +70,7 @@ def open_episode(
 def list_episodes(db: DbOption = None, as_json: JsonOption = False) -> None:
     """List every episode in the store."""
     with open_db(db) as store:
+        log_access(store, None)
         rows: list[dict[str, Any]] = []
         for episode_id in store.app.episode_ids():
             episode = store.app.get_episode(episode_id)

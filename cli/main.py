@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli import billing, episode, exercise, outcome, plan, report, visit
+from cli import audit, billing, episode, exercise, outcome, plan, report, visit
 from cli.common import new_app
 from cli.demo import demo
 from cli.importer import import_file
@@ -11,7 +11,8 @@ from cli.schema import schema
 app = new_app(
     "careledger: an event-sourced ledger of outpatient therapy episodes of care.\n\n"
     "Record visits, exercise changes and outcome measures as immutable events; see each "
-    "episode's history. The store is a SQLite file (default ./careledger.db) or a "
+    "episode's history and what it said at any past time; verify that nothing was altered. "
+    "The store is a SQLite file (default ./careledger.db) or a "
     "postgresql:// URL, chosen with --db or CARELEDGER_DB."
 )
 app.command("import")(import_file)
@@ -23,6 +24,8 @@ app.add_typer(outcome.app, name="outcome")
 app.add_typer(report.app, name="report")
 app.command("units")(billing.units)
 app.command("bill")(billing.bill)
+app.command("audit")(audit.audit)
+app.command("verify")(audit.verify)
 app.command("schema")(schema)
 app.command("demo")(demo)
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from domain.audit import AuditEntry
     from domain.episode import Episode
 
 
@@ -27,10 +29,10 @@ def show(*renderables: object) -> None:
 
     out = console()
     if sys.stdout.isatty():
-        out.print(*renderables)
+        out.print(*renderables, sep="\n")
         return
     with out.capture() as captured:
-        out.print(*renderables)
+        out.print(*renderables, sep="\n")
     text = "\n".join(line.rstrip() for line in captured.get().splitlines())
     sys.stdout.write(text.strip("\n") + "\n" if text.strip() else "")
 
@@ -56,6 +58,87 @@ def sparkline(values: Sequence[float]) -> str:
     low, high = min(values), max(values)
     span = high - low or 1.0
     return "".join(blocks[int((v - low) / span * (len(blocks) - 1))] for v in values)
+
+
+def amendment_lines(episode: Episode) -> list[str]:
+    """Describe each visit's amendments and each voided visit, one line each (rules.md §9)."""
+    from rich.markup import escape
+
+    marks = [(dos, a) for dos, visit in sorted(episode.visits.items()) for a in visit.amendments]
+    marks += [(visit.date_of_service, visit.amendments[-1]) for visit in episode.voided_visits]
+    if not marks:
+        return []
+    lines = ["[bold]Amendments[/bold] (each recorded as its own event; the original entry is kept)"]
+    for dos, mark in sorted(marks, key=lambda item: item[1].event_version):
+        if mark.kind == "correction":
+            what = "corrected " + "; ".join(
+                f"{name} {_short(name, mark.previous.get(name))} → {_short(name, value)}"
+                for name, value in mark.changes.items()
+            )
+        elif mark.kind == "addendum":
+            what = f"addendum: {mark.text}"
+        elif mark.kind == "late_entry":
+            what = "late entry"
+        else:
+            what = "voided (no longer part of the record)"
+        when = utc(mark.recorded_at)
+        lines.append(
+            f"  {dos} v{mark.event_version} {escape(what)}; by {escape(mark.recorded_by)} on {when}: "
+            f"{escape(mark.reason)}"
+        )
+    return [*lines, ""]
+
+
+def utc(moment: datetime) -> str:
+    """Format a recorded time in UTC, to the second."""
+    from datetime import UTC
+
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def plain(value: object) -> str:
+    """Show a JSON value as text: strings as they are, null as '-', the rest as compact JSON."""
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return value
+    import orjson
+
+    return orjson.dumps(value).decode()
+
+
+def field_value(field: str, value: object) -> str:
+    """Show a visit field's JSON value as text; service lines and exercises compactly."""
+    if field == "service_lines" and isinstance(value, list):
+        shown = []
+        for line in value:
+            if isinstance(line, dict):
+                assistant = f"(A{line['assistant_minutes']})" if line.get("assistant_minutes") else ""
+                modifiers = "-" + "-".join(line["modifiers"]) if line.get("modifiers") else ""
+                shown.append(f"{line.get('code')}{modifiers}×{line.get('minutes')}{assistant}")
+        return " ".join(shown)
+    if field == "exercises" and isinstance(value, list):
+        return "; ".join(
+            str(item.get("name") or item.get("exercise_id")) for item in value if isinstance(item, dict)
+        )
+    return plain(value)
+
+
+def entry_changes(entry: AuditEntry) -> str:
+    """Describe what one version of a visit changed, one field per line."""
+    if entry.kind == "late_entry":
+        days = (entry.recorded_at.astimezone().date() - entry.date_of_service).days
+        return f"note written {days} day{'s' if days != 1 else ''} after the date of service"
+    lines = [
+        f"{c.field}: {field_value(c.field, c.before)} → {field_value(c.field, c.after)}"
+        for c in entry.changes
+    ]
+    return "\n".join(lines) or "-"
+
+
+def _short(field: str, value: object, limit: int = 60) -> str:
+    text = field_value(field, value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class _Collector:
@@ -122,6 +205,8 @@ def episode_report(episode: Episode) -> None:
             str(len(visit.exercises)),
         )
     out.print(visits)
+    for line in amendment_lines(episode):
+        out.print(line)
     if episode.exercises:
         grid = Table(title="Exercises", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
         for header in ("id", "exercise", "category", "current dosage", "changes", "status"):

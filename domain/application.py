@@ -23,6 +23,7 @@ from eventsourcing.persistence import IntegrityError, Mapper, PersistenceError
 from eventsourcing.utils import Environment, EnvType, get_topic
 
 from domain import commands as c
+from domain.audit import AuditEntry, ChangeReport, changes_in, last_version_at, visit_history
 from domain.catalogue import payer_profiles
 from domain.episode import CommandMeta, Episode
 from domain.errors import (
@@ -209,6 +210,12 @@ class Episodes(Application[UUID]):
         """Discharge an episode."""
         return self.handle(command)
 
+    def amend_visit(
+        self, command: c.RecordLateEntry | c.CorrectVisit | c.AddAddendum | c.VoidVisit
+    ) -> CommandResult:
+        """Record a late entry, or correct, add an addendum to or void a recorded visit."""
+        return self.handle(command)
+
     # --- queries -------------------------------------------------------------------------
 
     def get_episode(self, episode_id: UUID, version: int | None = None) -> Episode:
@@ -230,6 +237,75 @@ class Episodes(Application[UUID]):
         if not events:
             raise EpisodeNotFound(episode_id)
         return events
+
+    # --- audit: the record as it stood at a recorded time (see domain/audit.py) ---------------
+
+    def last_version(self, episode_id: UUID) -> int:
+        """Return the episode's current version without loading it."""
+        stored = self._select(episode_id, desc=True, limit=1)
+        if not stored:
+            raise EpisodeNotFound(episode_id)
+        return int(stored[0].originator_version)
+
+    def recorded_at(self, episode_id: UUID, version: int) -> datetime:
+        """Return when version `version` of the episode was recorded."""
+        stored = self._select(episode_id, gt=version - 1, lte=version)
+        if not stored:
+            raise EpisodeNotFound(episode_id)
+        event = cast(Episode.Event, self.mapper.to_domain_event(stored[0]))
+        return event.timestamp
+
+    def version_as_of(self, episode_id: UUID, at: datetime) -> int:
+        """Return the last version recorded at or before `at` (0 if the episode was not open yet)."""
+        last = self.last_version(episode_id)
+        return last_version_at(at, last, lambda version: self.recorded_at(episode_id, version))
+
+    def episode_as_of(self, episode_id: UUID, at: datetime) -> Episode:
+        """Return the episode as it stood at recorded time `at` (from the nearest snapshot)."""
+        version = self.version_as_of(episode_id, at)
+        if version == 0:
+            opened = self.recorded_at(episode_id, 1)
+            raise InvalidInput(
+                "as_of", f"{at.isoformat()} is before episode {episode_id} was opened ({opened.isoformat()})"
+            )
+        return self.get_episode(episode_id, version=version)
+
+    def changes_between(
+        self, episode_id: UUID, since: datetime, until: datetime | None = None
+    ) -> ChangeReport:
+        """Return each amendment (before and after) and other event recorded after `since`, to `until`."""
+        if until is not None and until < since:
+            raise InvalidInput("until", f"{until.isoformat()} is before since {since.isoformat()}")
+        first = self.version_as_of(episode_id, since)
+        last = self.version_as_of(episode_id, until) if until is not None else self.last_version(episode_id)
+        start = self.get_episode(episode_id, version=first) if first else None
+        try:
+            events = cast(list[Episode.Event], list(self.events.get(episode_id, gt=first, lte=last)))
+        except PersistenceError as exc:
+            raise StoreUnavailable(f"database: {exc}") from exc
+        amendments, recorded = changes_in(start, events)
+        return ChangeReport(
+            episode_id=episode_id,
+            since=since,
+            until=until,
+            from_version=first,
+            to_version=last,
+            amendments=tuple(amendments),
+            recorded=tuple(recorded),
+        )
+
+    def visit_history(self, episode_id: UUID, date_of_service: date) -> list[AuditEntry]:
+        """Return every version of the visit on a date of service: who, when, why and what changed."""
+        entries = visit_history(self.history(episode_id), date_of_service)
+        if not entries:
+            raise InvalidInput("date_of_service", f"no visit on {date_of_service} was ever recorded")
+        return entries
+
+    def _select(self, episode_id: UUID, **options: Any) -> Sequence[Any]:
+        try:
+            return self.recorder.select_events(episode_id, **options)
+        except PersistenceError as exc:
+            raise StoreUnavailable(f"database: {exc}") from exc
 
     def episode_ids(self) -> Iterator[UUID]:
         """Yield the id of every episode, in the order they were opened."""
@@ -409,6 +485,10 @@ def _dispatch() -> dict[type[c.Command], Callable[[Episode, Any, CommandMeta], N
         c.HoldEpisode: Episode.put_on_hold,
         c.ResumeEpisode: Episode.resume,
         c.DischargeEpisode: Episode.discharge_episode,
+        c.RecordLateEntry: Episode.record_late_entry,
+        c.CorrectVisit: Episode.correct_visit,
+        c.AddAddendum: Episode.add_addendum,
+        c.VoidVisit: Episode.void_visit,
     }
 
 

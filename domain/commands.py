@@ -17,19 +17,23 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from domain.errors import InvalidInput
 from domain.records import (
+    AddendumFields,
     CertificationFields,
+    CorrectionFields,
     DischargeFields,
     EpisodeFields,
     ExerciseAddFields,
     ExerciseChangeFields,
     ExerciseStopFields,
     HoldFields,
+    LateEntryFields,
     OutcomeFields,
     PlanFields,
     ProgressReportFields,
     ReEvaluationFields,
     ResumeFields,
     VisitFields,
+    VoidFields,
 )
 from domain.values import Frozen, UserId
 
@@ -144,6 +148,30 @@ class DischargeEpisode(DischargeFields, EpisodeCommand):
     command: Literal["discharge_episode"] = "discharge_episode"
 
 
+class RecordLateEntry(LateEntryFields, EpisodeCommand):
+    """Record a visit's note written after its date of service, with why it is late (rules.md §9)."""
+
+    command: Literal["record_late_entry"] = "record_late_entry"
+
+
+class CorrectVisit(CorrectionFields, EpisodeCommand):
+    """Correct fields of a recorded visit, with why; the original entry is kept (rules.md §9)."""
+
+    command: Literal["correct_visit"] = "correct_visit"
+
+
+class AddAddendum(AddendumFields, EpisodeCommand):
+    """Append information to a recorded visit, with why (rules.md §9)."""
+
+    command: Literal["add_addendum"] = "add_addendum"
+
+
+class VoidVisit(VoidFields, EpisodeCommand):
+    """Void a visit entered in error, with why; its history is kept (rules.md §9)."""
+
+    command: Literal["void_visit"] = "void_visit"
+
+
 AnyCommand = Annotated[
     OpenEpisode
     | EstablishPlan
@@ -158,7 +186,11 @@ AnyCommand = Annotated[
     | RecordReEvaluation
     | HoldEpisode
     | ResumeEpisode
-    | DischargeEpisode,
+    | DischargeEpisode
+    | RecordLateEntry
+    | CorrectVisit
+    | AddAddendum
+    | VoidVisit,
     Field(discriminator="command"),
 ]
 
@@ -179,6 +211,10 @@ COMMANDS: dict[str, type[Command]] = {
         HoldEpisode,
         ResumeEpisode,
         DischargeEpisode,
+        RecordLateEntry,
+        CorrectVisit,
+        AddAddendum,
+        VoidVisit,
     )
 }
 

@@ -25,10 +25,12 @@ from eventsourcing.domain import (
 )
 from eventsourcing.utils import get_topic
 
+from domain.amendments import VisitAmendments, amended_visit, corrected_visit
 from domain.catalogue import instrument_catalogue
 from domain.errors import InvalidInput
-from domain.invariants import EpisodeInvariants
 from domain.records import (
+    AddendumText,
+    Amendment,
     Certification,
     CertificationFields,
     CertificationKind,
@@ -49,6 +51,7 @@ from domain.records import (
     PlanFields,
     ProgressReport,
     ProgressReportFields,
+    Reason,
     ReEvaluation,
     ReEvaluationFields,
     ResumeFields,
@@ -97,7 +100,7 @@ def _fields(model: Frozen, fields_class: type[Frozen]) -> dict[str, Any]:
     return {name: getattr(model, name) for name in fields_class.model_fields}
 
 
-class Episode(EpisodeInvariants, BaseAggregate[UUID]):
+class Episode(VisitAmendments, BaseAggregate[UUID]):
     """An outpatient episode of care for one patient, one discipline and one payer."""
 
     class Event(DomainEvent, CanMutateAggregate[UUID]):
@@ -180,6 +183,76 @@ class Episode(EpisodeInvariants, BaseAggregate[UUID]):
         def update(self, episode: Episode) -> None:
             visit = Visit(**_fields(self, VisitFields), **self.provenance())
             episode.visits[self.date_of_service] = visit
+
+    class LateEntryRecorded(VisitRecorded):
+        """A visit's note written after its date of service, marked as a late entry with why (rules.md §9)."""
+
+        reason: Reason
+        amendment_kind: ClassVar[str] = "late_entry"
+
+        def update(self, episode: Episode) -> None:
+            mark = Amendment(
+                kind="late_entry",
+                amends_version=self.originator_version,
+                reason=self.reason,
+                **self.provenance(),
+            )
+            visit = Visit(**_fields(self, VisitFields), **self.provenance(), amendments=(mark,))
+            episode.visits[self.date_of_service] = visit
+
+    class VisitCorrected(Event):
+        """Fields of a recorded visit were corrected (new values as JSON); the entry itself is kept (§9)."""
+
+        date_of_service: date
+        amends_version: int
+        changes: dict[str, Any]
+        reason: Reason
+        clinical_field: ClassVar[str] = "date_of_service"
+        amendment_kind: ClassVar[str] = "correction"
+
+        def update(self, episode: Episode) -> None:
+            mark = Amendment(
+                kind="correction", amends_version=self.amends_version, reason=self.reason, **self.provenance()
+            )
+            visit = episode.visits[self.date_of_service]
+            episode.visits[self.date_of_service] = corrected_visit(visit, self.changes, mark)
+
+    class VisitAddendumAppended(Event):
+        """Information was added to a recorded visit after it was written, with why (rules.md §9)."""
+
+        date_of_service: date
+        amends_version: int
+        text: AddendumText
+        reason: Reason
+        clinical_field: ClassVar[str] = "date_of_service"
+        amendment_kind: ClassVar[str] = "addendum"
+
+        def update(self, episode: Episode) -> None:
+            mark = Amendment(
+                kind="addendum",
+                amends_version=self.amends_version,
+                reason=self.reason,
+                text=self.text,
+                **self.provenance(),
+            )
+            visit = episode.visits[self.date_of_service]
+            episode.visits[self.date_of_service] = amended_visit(visit, mark)
+
+    class VisitVoided(Event):
+        """A visit entered in error was voided: it leaves the current record, its date is free (§9)."""
+
+        date_of_service: date
+        amends_version: int
+        reason: Reason
+        clinical_field: ClassVar[str] = "date_of_service"
+        amendment_kind: ClassVar[str] = "void"
+
+        def update(self, episode: Episode) -> None:
+            mark = Amendment(
+                kind="void", amends_version=self.amends_version, reason=self.reason, **self.provenance()
+            )
+            visit = episode.visits.pop(self.date_of_service)
+            episode.voided_visits.append(amended_visit(visit, mark))
 
     class ExerciseAdded(Event, ExerciseAddFields):
         """An exercise was added to the programme with its starting dosage."""
@@ -346,6 +419,7 @@ class Episode(EpisodeInvariants, BaseAggregate[UUID]):
         self.holds: list[Hold] = []
         self.discharge: Discharge | None = None
         self.commands: dict[str, str] = {}
+        self.voided_visits: list[Visit] = []
 
     # --- commands ------------------------------------------------------------------------
 
@@ -411,16 +485,7 @@ class Episode(EpisodeInvariants, BaseAggregate[UUID]):
 
     def record_visit(self, fields: VisitFields, meta: CommandMeta) -> None:
         """Record the treatment note of one date of service."""
-        dos = fields.date_of_service
-        self.check_clinical_date("date_of_service", dos, meta.today)
-        self.check_not_on_hold("date_of_service", dos)
-        if dos in self.visits:
-            raise InvalidInput("date_of_service", f"a visit on {dos} is already recorded for this episode")
-        self.check_credential_fits_discipline("credential", fields.credential)
-        self.check_service_lines(fields)
-        for index, performed in enumerate(fields.exercises):
-            if performed.exercise_id is not None:
-                self.check_exercise_active(f"exercises.{index}.exercise_id", performed.exercise_id, dos)
+        self.check_new_visit(fields, meta.today)
         self._trigger(self.VisitRecorded, fields, VisitFields, meta)
 
     def add_exercise(self, fields: ExerciseAddFields, meta: CommandMeta) -> None:

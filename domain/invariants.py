@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from domain.catalogue import code_catalogue, unknown_code_message
 from domain.errors import InvalidInput
 from domain.ledger import audit_minutes
-from domain.records import Discharge, Exercise, ExerciseChangeFields, Hold, VisitFields
+from domain.records import Discharge, Exercise, ExerciseChangeFields, Hold, Visit, VisitFields
 from domain.values import ASSISTANTS, CREDENTIALS_BY_DISCIPLINE
 
 
@@ -26,6 +26,8 @@ class EpisodeInvariants:
         discharge: Discharge | None
         holds: list[Hold]
         exercises: dict[str, Exercise]
+        visits: dict[date, Visit]
+        voided_visits: list[Visit]
 
     def check_not_future(self, field: str, value: date, today: date) -> None:
         """Refuse a clinical date after today."""
@@ -130,3 +132,66 @@ class EpisodeInvariants:
                 "dosage",
                 "unchanged from the current prescription; change dosage, name or equipment",
             )
+
+    def check_new_visit(self, fields: VisitFields, today: date) -> None:
+        """Check a new note: its date (inside the episode, not on hold, not taken) and its content."""
+        dos = fields.date_of_service
+        self.check_clinical_date("date_of_service", dos, today)
+        self.check_not_on_hold("date_of_service", dos)
+        if dos in self.visits:
+            raise InvalidInput("date_of_service", f"a visit on {dos} is already recorded for this episode")
+        self.check_visit_content(fields)
+
+    def check_visit_content(self, fields: VisitFields, prefix: str = "") -> None:
+        """Check a note's credential, codes, minutes and exercises as for a new visit (rules.md §4).
+
+        `prefix` is put before the field in the error, so a correction names
+        `changes.service_lines.0.code` where a new visit names `service_lines.0.code`.
+        """
+        try:
+            self.check_credential_fits_discipline("credential", fields.credential)
+            self.check_service_lines(fields)
+            for index, performed in enumerate(fields.exercises):
+                if performed.exercise_id is not None:
+                    self.check_exercise_active(
+                        f"exercises.{index}.exercise_id", performed.exercise_id, fields.date_of_service
+                    )
+        except InvalidInput as error:
+            if not prefix:
+                raise
+            raise InvalidInput(f"{prefix}{error.field}", error.problem) from None
+
+    def find_amended_visit(self, date_of_service: date | None, amends_version: int | None) -> Visit:
+        """Return the current visit an amendment names, by date of service or entry version (rules.md §9)."""
+        if date_of_service is None and amends_version is None:
+            raise InvalidInput(
+                "date_of_service", "missing; name the visit by date_of_service or amends_version"
+            )
+        if date_of_service is None:
+            for visit in self.visits.values():
+                if visit.event_version == amends_version:
+                    return visit
+            raise InvalidInput(
+                "amends_version",
+                f"version {amends_version} is not the entry of a current visit of this episode",
+            )
+        current = self.visits.get(date_of_service)
+        if current is None:
+            voided = [v for v in self.voided_visits if v.date_of_service == date_of_service]
+            if voided:
+                void = voided[-1].amendments[-1]
+                raise InvalidInput(
+                    "date_of_service",
+                    f"the visit on {date_of_service} was voided (version {void.event_version}); "
+                    "record it again instead of amending it",
+                )
+            raise InvalidInput(
+                "date_of_service", f"no visit on {date_of_service} is recorded for this episode"
+            )
+        if amends_version is not None and amends_version != current.event_version:
+            raise InvalidInput(
+                "amends_version",
+                f"the visit on {date_of_service} was recorded at version {current.event_version}, "
+                f"not {amends_version}",
+            )
+        return current

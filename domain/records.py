@@ -9,7 +9,7 @@ when and by whom): it is what the episode's state holds.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -124,8 +124,76 @@ class VisitFields(Frozen):
     narrative: Text = ""
 
 
+# --- amendments of a visit (rules.md §9) -------------------------------------------------
+
+AmendmentKind = Literal["late_entry", "correction", "addendum", "void"]
+AddendumText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+
+
+class Amendment(Provenance):
+    """One amendment of a visit: what kind, which entry it amends, who, when and why (rules.md §9).
+
+    `event_version`, `recorded_at` and `recorded_by` are the amendment's own;
+    `amends_version` is the version of the visit's entry (its `VisitRecorded` or
+    `LateEntryRecorded`). A correction lists each changed field's value before
+    (`previous`) and after (`changes`), as JSON values; an addendum has its `text`.
+    """
+
+    kind: AmendmentKind
+    amends_version: int
+    reason: str
+    changes: dict[str, Any] = Field(default_factory=dict)
+    previous: dict[str, Any] = Field(default_factory=dict)
+    text: str = ""
+
+
 class Visit(VisitFields, Provenance):
-    """A visit as recorded; an episode has at most one per date of service."""
+    """A visit as it stands now (corrections applied); an episode has at most one per date of service.
+
+    Its provenance is that of its entry; `amendments` lists the late-entry mark,
+    corrections, addenda and the void, oldest first.
+    """
+
+    amendments: tuple[Amendment, ...] = ()
+
+
+# The fields a correction may change: every field of the note but its date (void and re-record instead).
+CORRECTABLE_FIELDS: tuple[str, ...] = tuple(
+    name for name in VisitFields.model_fields if name != "date_of_service"
+)
+
+
+class LateEntryFields(VisitFields):
+    """A visit note written after its date of service, with why it is late (rules.md §9)."""
+
+    reason: Reason
+
+
+class AmendmentTargetFields(Frozen):
+    """Which visit an amendment is for: its date of service, its entry version, or both (they must agree)."""
+
+    date_of_service: date | None = None
+    amends_version: int | None = Field(default=None, strict=True, ge=1)
+
+
+class CorrectionFields(AmendmentTargetFields):
+    """New values for fields of a recorded visit (field name to value, as in record_visit), and why."""
+
+    changes: dict[str, Any] = Field(min_length=1, max_length=len(CORRECTABLE_FIELDS))
+    reason: Reason
+
+
+class AddendumFields(AmendmentTargetFields):
+    """Information added to a recorded visit after it was written, and why."""
+
+    text: AddendumText
+    reason: Reason
+
+
+class VoidFields(AmendmentTargetFields):
+    """A visit entered in error: it leaves the current record (its history stays), and why."""
+
+    reason: Reason
 
 
 # --- exercise changes --------------------------------------------------------------------
@@ -295,12 +363,19 @@ class EpisodeState(Frozen):
     holds: list[Hold]
     discharge: Discharge | None
     commands: dict[str, str]
+    voided_visits: list[Visit] = Field(default_factory=list)
 
 
 __all__ = [
+    "CORRECTABLE_FIELDS",
+    "AddendumFields",
+    "Amendment",
+    "AmendmentKind",
+    "AmendmentTargetFields",
     "Certification",
     "CertificationFields",
     "CertifierCredential",
+    "CorrectionFields",
     "Discharge",
     "DischargeFields",
     "EpisodeFields",
@@ -312,6 +387,7 @@ __all__ = [
     "ExerciseStopFields",
     "Hold",
     "HoldFields",
+    "LateEntryFields",
     "Outcome",
     "OutcomeFields",
     "Plan",
@@ -324,4 +400,5 @@ __all__ = [
     "ResumeFields",
     "Visit",
     "VisitFields",
+    "VoidFields",
 ]

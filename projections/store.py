@@ -22,6 +22,9 @@ from domain.errors import InvalidInput, StoreUnavailable
 DEFAULT_DB = "careledger.db"
 ENV_DB = "CARELEDGER_DB"
 ENV_PAYERS = "CARELEDGER_PAYERS_DIR"
+# Recorders that add a hash-chain link to every stored event (projections/chain.py).
+SQLITE_RECORDER = "projections.chain:ChainedSQLiteApplicationRecorder"
+POSTGRES_RECORDER = "projections.chain_pg:ChainedPostgresApplicationRecorder"
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ def parse_location(text: str) -> Location:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(path),
             "SQLITE_LOCK_TIMEOUT": "30",
+            "APPLICATION_RECORDER_TOPIC": SQLITE_RECORDER,
         },
         sqlalchemy_url=f"sqlite:///{path}",
     )
@@ -84,6 +88,7 @@ def _postgres_location(text: str) -> Location:
         "POSTGRES_POOL_SIZE": "4",
         "POSTGRES_MAX_OVERFLOW": "4",
         "POSTGRES_LOCK_TIMEOUT": "10",
+        "APPLICATION_RECORDER_TOPIC": POSTGRES_RECORDER,
     }
     if schema:
         es_env["POSTGRES_SCHEMA"] = schema

@@ -85,3 +85,18 @@ def add_exercise(episode_id: UUID, exercise_id: str = "slr", **fields: Any) -> c
 def command(kind: type[c.Command], episode_id: UUID, **fields: Any) -> Any:
     """Any command on an episode, with a new command_id and the test author."""
     return kind(command_id=uuid4(), recorded_by="tester", episode_id=episode_id, **fields)
+
+
+def late_entry(
+    episode_id: UUID, reason: str = "written after the session", **fields: Any
+) -> c.RecordLateEntry:
+    """A record_late_entry command: the visit() note, marked late with a reason."""
+    note = visit(episode_id, **fields).model_dump(exclude={"command", "command_id"})
+    return c.RecordLateEntry(command_id=uuid4(), reason=reason, **note)
+
+
+def correction(episode_id: UUID, changes: dict[str, Any], **fields: Any) -> c.CorrectVisit:
+    """A correct_visit command for the visit on 2026-09-02."""
+    values: dict[str, Any] = {"date_of_service": "2026-09-02", "reason": "entered wrong"}
+    values.update(fields)
+    return command(c.CorrectVisit, episode_id, changes=changes, **values)

@@ -1,4 +1,10 @@
-"""The demo's post-operative right knee: steady progression, LEFS past its MCID, PTA visits."""
+"""The demo's post-operative right knee: steady progression, LEFS past its MCID, PTA visits.
+
+It also carries two amendments (rules.md §9): visit 9's note is a late entry,
+written three days after the session, and visit 12's 97110 minutes (and total
+minutes) are corrected four days later, so `audit --as-of` and `audit --changes`
+have something to show.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,9 @@ from typing import Any
 
 from domain import commands as c
 from domain.demo.script import Script, visit_days
+
+LATE_VISIT = 9
+CORRECTED_VISIT = 12
 
 
 def knee_episode(rng: random.Random, key: str, patient: str, start: date) -> Script:
@@ -256,15 +265,24 @@ def knee_episode(rng: random.Random, key: str, patient: str, start: date) -> Scr
             {"exercise_id": ex_id, "name": names[ex_id], "dosage": dosage}
             for ex_id, dosage in current.items()
         ]
+        total = timed + rng.choice([0, 3, 5])
+        late: dict[str, Any] = {}
+        if n == LATE_VISIT:
+            late = {
+                "lag_days": 3,
+                "reason": "Note written after the weekend: the documentation system was down on Friday "
+                "afternoon; written from the paper flow sheet.",
+            }
         s.add(
             day,
-            c.RecordVisit,
+            c.RecordLateEntry if n == LATE_VISIT else c.RecordVisit,
+            **late,
             date_of_service=day,
             provider_id=provider,
             credential=credential,
             supervising_provider_id=pt if assistant else None,
             service_lines=lines,
-            total_treatment_minutes=timed + rng.choice([0, 3, 5]),
+            total_treatment_minutes=total,
             necessity=(
                 f"Skilled PT required after right TKA (Z96.651): active knee flexion {flexion - 2} degrees "
                 f"and quadriceps lag limit stair climbing and community walking; exercise dosage must be "
@@ -298,6 +316,20 @@ def knee_episode(rng: random.Random, key: str, patient: str, start: date) -> Scr
                 f"{'assistant' if assistant else ''} direct contact throughout; dosage as listed."
             ).replace("  ", " "),
         )
+        if n == CORRECTED_VISIT:
+            corrected = [dict(line) for line in lines]
+            corrected[0]["minutes"] -= 5
+            s.add(
+                day,
+                c.CorrectVisit,
+                lag_days=4,
+                date_of_service=day,
+                changes={"service_lines": corrected, "total_treatment_minutes": total - 5},
+                reason=(
+                    f"97110 was entered as {lines[0]['minutes']} minutes; the treatment timer log shows "
+                    f"{corrected[0]['minutes']} (total {total - 5}, not {total})."
+                ),
+            )
         if n == 10:
             s.add(day, c.RecordOutcome, instrument="LEFS", score="35", taken_on=day, measured_by=pt)
             s.add(

@@ -27,6 +27,10 @@ EXAMPLE_ORDER = [
     "add_exercise",
     "record_outcome",
     "record_visit",
+    "record_late_entry",
+    "correct_visit",
+    "add_addendum",
+    "void_visit",
     "certify_plan",
     "progress_exercise",
     "regress_exercise",
@@ -129,3 +133,9 @@ def test_a_read_of_a_missing_sqlite_store_does_not_create_it(tmp_path: Path) -> 
     with pytest.raises(StoreUnavailable, match="no careledger store"):
         open_store(str(path), create=False)
     assert not path.exists()
+
+
+def test_every_command_has_an_example_document() -> None:
+    from domain.commands import COMMANDS
+
+    assert set(EXAMPLE_ORDER) == set(COMMANDS)

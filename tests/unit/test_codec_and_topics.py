@@ -34,6 +34,10 @@ STORED_TOPICS = {
     "domain.episode:Episode.Resumed",
     "domain.episode:Episode.Discharged",
     "domain.episode:Episode.Snapshot",
+    "domain.episode:Episode.LateEntryRecorded",
+    "domain.episode:Episode.VisitCorrected",
+    "domain.episode:Episode.VisitAddendumAppended",
+    "domain.episode:Episode.VisitVoided",
 }
 
 
@@ -120,3 +124,24 @@ def test_the_event_catalogue_is_generated_from_the_code() -> None:
     assert (ROOT / "docs" / "events.md").read_text() == render(), (
         "run `make docs` to regenerate docs/events.md"
     )
+
+
+def test_a_correction_round_trips_with_its_changes_as_json_values() -> None:
+    from tests.conftest import NOW
+
+    mapper = PydanticMapper(transcoder=OrjsonTranscoder())
+    event = Episode.VisitCorrected(
+        originator_id=uuid4(),
+        originator_version=9,
+        timestamp=NOW,
+        command_id=uuid4(),
+        command_digest="d" * 64,
+        recorded_by="tester",
+        date_of_service="2026-09-02",
+        amends_version=4,
+        changes={"total_treatment_minutes": 50, "service_lines": [{"code": "97110", "minutes": 33}]},
+        reason="typo",
+    )
+    stored = mapper.to_stored_event(event)
+    assert stored.topic == "domain.episode:Episode.VisitCorrected"
+    assert mapper.to_domain_event(stored) == event

@@ -1,0 +1,250 @@
+"""`careledger audit` and `careledger verify`: what the record said when, what changed, and what was altered.
+
+See docs/audit.md for the two times, the amendments and the threat model of the hash chain.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from cli.common import DbOption, EpisodeArg, JsonOption, emit_json, log_access, open_db, resolve_episode
+
+if TYPE_CHECKING:
+    from domain.audit import ChangeReport
+    from domain.episode import Episode
+    from projections.verify import ChainReport, Head
+
+TIME_HELP = (
+    "YYYY-MM-DD (the end of that day) or an ISO date-time such as 2026-03-30T17:30 "
+    "(local time unless it has an offset such as Z or +02:00)"
+)
+HEADS_FORMAT = "careledger-heads/1"
+
+
+def audit(
+    episode: EpisodeArg,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help=f"Show the episode as it stood at this recorded time: {TIME_HELP}."),
+    ] = None,
+    changes: Annotated[
+        bool,
+        typer.Option(
+            "--changes",
+            help="List what was recorded after --since: each amendment's author, reason, before/after.",
+        ),
+    ] = False,
+    since: Annotated[
+        str | None, typer.Option("--since", help=f"Start of --changes (excluded): {TIME_HELP}.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help=f"End of --changes (included; default: now): {TIME_HELP}.")
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show an episode as it stood at a recorded time, or every change recorded after one."""
+    if (as_of is None) == (not changes):
+        raise typer.BadParameter("give --as-of TIME, or --changes --since TIME [--until TIME]")
+    if as_of is not None and (since is not None or until is not None):
+        raise typer.BadParameter("--since and --until go with --changes, not with --as-of")
+    if changes and since is None:
+        raise typer.BadParameter("--changes needs --since TIME")
+    from domain.audit import moment
+
+    with open_db(db) as store:
+        episode_id = resolve_episode(store, episode)
+        if as_of is not None:
+            at = moment(as_of, "as_of")
+            found = store.app.episode_as_of(episode_id, at)
+            current = store.app.last_version(episode_id)
+            _show_as_of(found, at.isoformat(), current, as_json)
+            return
+        report = store.app.changes_between(
+            episode_id, moment(since or "", "since"), moment(until, "until") if until else None
+        )
+    _show_changes(report, as_json)
+
+
+def _show_as_of(found: Episode, at: str, current: int, as_json: bool) -> None:
+    if as_json:
+        emit_json(
+            {
+                "as_of": at,
+                "version": found.version,
+                "current_version": current,
+                "recorded_at": found.modified_on.isoformat(),
+                "episode": found.as_dict(),
+            }
+        )
+        return
+    from cli.render import episode_report, utc
+
+    later = current - found.version
+    typer.echo(
+        f"As of {at}: version {found.version} of {current}, last recorded {utc(found.modified_on)}"
+        + (f" ({later} later event{'s' if later != 1 else ''} not shown)" if later else " (nothing later)")
+    )
+    typer.echo("")
+    episode_report(found)
+
+
+def _show_changes(report: ChangeReport, as_json: bool) -> None:
+    if as_json:
+        emit_json(report.as_dict())
+        return
+    from cli.render import entry_changes, table
+
+    until = report.until.isoformat() if report.until else "now"
+    typer.echo(
+        f"Episode {report.episode_id}: recorded after {report.since.isoformat()} up to {until} "
+        f"(versions {report.from_version + 1}-{report.to_version})"
+        if report.to_version > report.from_version
+        else f"Episode {report.episode_id}: nothing recorded after {report.since.isoformat()} up to {until}"
+    )
+    table(
+        ["v", "kind", "visit", "recorded (UTC)", "by", "reason", "changes (before → after)"],
+        [
+            [
+                str(entry.version),
+                entry.kind.replace("_", " "),
+                entry.date_of_service.isoformat(),
+                entry.recorded_at.isoformat()[:19].replace("T", " "),
+                entry.recorded_by,
+                entry.reason,
+                entry_changes(entry),
+            ]
+            for entry in report.amendments
+        ],
+        title=f"\n{len(report.amendments)} amendment{'s' if len(report.amendments) != 1 else ''}",
+    )
+    if report.recorded:
+        table(
+            ["v", "event", "clinical date", "recorded (UTC)", "by"],
+            [
+                [
+                    str(fact.version),
+                    fact.event,
+                    fact.clinical_date.isoformat() if fact.clinical_date else "-",
+                    fact.recorded_at.isoformat()[:19].replace("T", " "),
+                    fact.recorded_by,
+                ]
+                for fact in report.recorded
+            ],
+            title=f"\n{len(report.recorded)} other event{'s' if len(report.recorded) != 1 else ''} recorded",
+        )
+
+
+def verify(
+    episode: Annotated[
+        str | None,
+        typer.Argument(help="Only this episode (a UUID or a unique prefix); default: every episode."),
+    ] = None,
+    head: Annotated[
+        bool,
+        typer.Option(
+            "--head",
+            help="After a clean check, print each episode's head (last version and chain hash) as JSON, "
+            "to keep where the store's writers cannot change it.",
+        ),
+    ] = False,
+    anchor: Annotated[
+        Path | None,
+        typer.Option(
+            "--anchor",
+            help="Also check against heads printed earlier by --head (a chain rewritten or cut since then).",
+            dir_okay=False,
+        ),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Walk the hash chain of the stored events: report each broken link (exit 1), or that it is intact."""
+    from domain.errors import EpisodeNotFound, InvalidInput
+    from projections.verify import snapshot_checker, verify_chains
+
+    anchors = _read_anchor(anchor) if anchor is not None else None
+    with open_db(db) as store:
+        ids = [resolve_episode(store, episode)] if episode is not None else None
+        if ids is None:
+            log_access(store, None)
+        elif anchors is not None:
+            anchors = {k: v for k, v in anchors.items() if k == ids[0]}
+        recorder: Any = store.app.recorder
+        if not hasattr(recorder, "read_chains"):
+            raise InvalidInput("db", "this store was opened without its hash chain")
+        report = verify_chains(recorder, ids, anchors, snapshot_checker(store.app))
+        display = store.location.display
+    if ids is not None and report.events == 0 and not report.breaks:
+        raise EpisodeNotFound(ids[0])
+    anchored = anchors is not None
+    if not report.intact:
+        if as_json:
+            emit_json(report.as_dict())
+        else:
+            for problem in report.breaks:
+                where = f"episode {problem.episode_id} version {problem.version}"
+                typer.echo(f"{where}: {problem.kind}: {problem.detail}")
+            typer.echo(_summary(report, anchored))
+        raise typer.Exit(1)
+    if head:
+        _emit_heads(display, report.heads)
+        typer.echo(_summary(report, anchored), err=True)
+    elif as_json:
+        emit_json(report.as_dict())
+    else:
+        typer.echo(_summary(report, anchored))
+
+
+def _summary(report: ChainReport, anchored: bool) -> str:
+    episodes = f"{report.episodes} episode{'s' if report.episodes != 1 else ''}"
+    snapshots = f"{report.snapshots} snapshot{'s' if report.snapshots != 1 else ''}"
+    what = (
+        f"{episodes}, {report.events:,} events, {snapshots} checked in {report.seconds:.3f} s "
+        f"({report.events_per_second:,.0f} events/s)"
+    )
+    if report.intact:
+        return f"hash chain intact{' and matching the anchored heads' if anchored else ''}: {what}"
+    return f"hash chain BROKEN in {len(report.breaks)} of {episodes}: {what}"
+
+
+def _emit_heads(display: str, heads: tuple[Head, ...]) -> None:
+    from datetime import UTC, datetime
+
+    emit_json(
+        {
+            "format": HEADS_FORMAT,
+            "store": display,
+            "taken_at": datetime.now(UTC).isoformat(),
+            "heads": [h.as_dict() for h in heads],
+        }
+    )
+
+
+def _read_anchor(path: Path) -> dict[Any, Head]:
+    from uuid import UUID
+
+    import orjson
+
+    from domain.errors import InvalidInput
+    from projections.verify import Head
+
+    try:
+        document = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise InvalidInput("anchor", f"cannot read {path} ({exc.strerror})") from exc
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput("anchor", f"{path} is not JSON ({exc})") from exc
+    if not isinstance(document, dict) or document.get("format") != HEADS_FORMAT:
+        raise InvalidInput("anchor", f"{path} is not a heads file printed by `careledger verify --head`")
+    heads: dict[Any, Head] = {}
+    for index, item in enumerate(document.get("heads", [])):
+        try:
+            episode_id = UUID(item["episode_id"])
+            heads[episode_id] = Head(episode_id, int(item["version"]), bytes.fromhex(item["chain_hash"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidInput(f"anchor.heads.{index}", f"not a head ({exc})") from exc
+    return heads

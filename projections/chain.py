@@ -1,0 +1,227 @@
+"""Tamper evidence: a hash chain over each episode's stored events, written with the events.
+
+Every stored event gets a link in a table of its own (`stored_events_chain` on
+SQLite, `careledger_events_chain` on PostgreSQL), inserted in the same
+transaction as the event by the recorders here (selected by the store through
+eventsourcing's `APPLICATION_RECORDER_TOPIC`):
+
+    event_digest = SHA-256(len(topic) as 4 bytes || topic || state bytes)
+    chain_hash   = SHA-256(previous chain_hash of the episode || originator_id (16 bytes)
+                           || originator_version (8 bytes) || event_digest)
+
+with 32 zero bytes before version 1. The digest of each event is kept apart
+from the link so that `verify` can tell a changed event from a moved one. See
+docs/decisions/0005-hash-chain.md and the threat model in docs/audit.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import OperationalError, PersistenceError, StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+
+GENESIS = bytes(32)
+
+
+class ChainBroken(PersistenceError):
+    """The link before a new event is missing: the chain was damaged; nothing was stored."""
+
+
+@dataclass(frozen=True)
+class Link:
+    """One stored link of an episode's chain."""
+
+    version: int
+    event_digest: bytes
+    chain_hash: bytes
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One stored event's bytes, as the chain covers them."""
+
+    version: int
+    topic: str
+    state: bytes
+
+
+def event_digest(topic: str, state: bytes) -> bytes:
+    """Return the SHA-256 digest of one stored event's topic and state bytes."""
+    name = topic.encode()
+    return hashlib.sha256(len(name).to_bytes(4, "big") + name + bytes(state)).digest()
+
+
+def chain_link(previous: bytes, episode_id: UUID, version: int, digest: bytes) -> bytes:
+    """Return the chain hash of an event from the previous link and the event's digest."""
+    return hashlib.sha256(previous + episode_id.bytes + version.to_bytes(8, "big") + digest).digest()
+
+
+def stored_bytes(value: object) -> bytes:
+    """Return a stored state as bytes, even after a hand edit turned it into text or NULL."""
+    if value is None:
+        return b""
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    return str(value).encode()
+
+
+def as_uuid(value: object) -> UUID:
+    """Return an originator id (UUID, or hex text as SQLite stores it) as a UUID."""
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def new_links(
+    stored_events: Sequence[StoredEvent], previous: Callable[[list[tuple[UUID, int]]], dict[UUID, bytes]]
+) -> list[tuple[UUID, int, bytes, bytes]]:
+    """Return (episode, version, digest, chain hash) for events about to be stored.
+
+    `previous` is given the (episode, version) pairs whose stored link the batch
+    continues from and returns the chain hashes it found; a missing one means
+    the chain was damaged, and nothing is stored (ChainBroken).
+    """
+    by_episode: dict[UUID, list[StoredEvent]] = {}
+    for stored in stored_events:
+        by_episode.setdefault(as_uuid(stored.originator_id), []).append(stored)
+    wanted = [
+        (episode_id, first - 1)
+        for episode_id, events in by_episode.items()
+        if (first := min(e.originator_version for e in events)) > 1
+    ]
+    found = previous(wanted) if wanted else {}
+    links: list[tuple[UUID, int, bytes, bytes]] = []
+    for episode_id, events in by_episode.items():
+        events.sort(key=lambda e: e.originator_version)
+        first = events[0].originator_version
+        head = GENESIS if first == 1 else found.get(episode_id)
+        if head is None:
+            raise ChainBroken(
+                f"episode {episode_id} has no chain link for version {first - 1}; "
+                "the hash chain was damaged (run `careledger verify`)"
+            )
+        for expected, stored in enumerate(events, start=first):
+            if stored.originator_version != expected:
+                raise ChainBroken(f"episode {episode_id}: versions {first}..{expected} are not contiguous")
+            digest = event_digest(stored.topic, stored.state)
+            head = chain_link(head, episode_id, stored.originator_version, digest)
+            links.append((episode_id, stored.originator_version, digest, head))
+    return links
+
+
+# --- SQLite ----------------------------------------------------------------------------------
+
+
+class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    """eventsourcing's SQLite application recorder, plus a hash-chain link for every event."""
+
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name)
+        chain = self.chain_table_name = f"{events_table_name}_chain"
+        events = self.events_table_name
+        # Table names are ours (never user input); values always go in as parameters.
+        self.select_all_events = f"SELECT originator_id, originator_version, topic, state FROM {events} "  # noqa: S608
+        self.select_head = f"SELECT chain_hash FROM {chain} WHERE originator_id=? AND originator_version=?"  # noqa: S608
+        self.insert_link = f"INSERT INTO {chain} VALUES (?,?,?,?)"  # noqa: S608
+        self.select_ids = f"SELECT originator_id FROM {events} UNION SELECT originator_id FROM {chain}"  # noqa: S608
+        self.select_links = (
+            f"SELECT originator_id, originator_version, event_digest, chain_hash FROM {chain} "  # noqa: S608
+        )
+
+    def _chain_statement(self) -> str:
+        return (
+            f"CREATE TABLE IF NOT EXISTS {self.chain_table_name} ("
+            "originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL, "
+            "event_digest BLOB NOT NULL, chain_hash BLOB NOT NULL, "
+            "PRIMARY KEY (originator_id, originator_version)) WITHOUT ROWID"
+        )
+
+    def create_table(self) -> None:
+        """Create the events and chain tables; link events stored before the chain existed."""
+        super().create_table()
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (self.chain_table_name,))
+            if c.fetchone() is not None:
+                return
+        # Take the write lock before reading, so two first openers cannot both link the log.
+        with self._immediate() as c:
+            c.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (self.chain_table_name,))
+            if c.fetchone() is not None:
+                return
+            c.execute(self._chain_statement())
+            c.execute(self.select_all_events + "ORDER BY originator_id, originator_version")
+            stored = [
+                StoredEvent(
+                    originator_id=row[0], originator_version=row[1], topic=row[2], state=stored_bytes(row[3])
+                )
+                for row in c.fetchall()
+            ]
+            self._insert_links(c, new_links(stored, lambda _: {}))
+
+    @contextmanager
+    def _immediate(self) -> Iterator[sqlite3.Cursor]:
+        with self.datastore.get_connection(commit=True) as conn:
+            cursor = conn.cursor().sqlite_cursor
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                yield cursor
+                conn.commit()
+            except sqlite3.Error as exc:
+                conn.rollback()
+                raise OperationalError(str(exc)) from exc
+            except BaseException:
+                conn.rollback()
+                raise
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        # The events go in first: that first write takes the database's write lock,
+        # so the links read below cannot change before this transaction commits.
+        notification_ids = super()._insert_events(c, stored_events, **kwargs)
+        self._insert_links(c.sqlite_cursor, new_links(stored_events, lambda wanted: self._heads(c, wanted)))
+        return notification_ids
+
+    def _heads(self, c: SQLiteCursor, wanted: list[tuple[UUID, int]]) -> dict[UUID, bytes]:
+        found: dict[UUID, bytes] = {}
+        for episode_id, version in wanted:
+            c.execute(self.select_head, (episode_id.hex, version))
+            row = c.fetchone()
+            if row is not None:
+                found[episode_id] = bytes(row[0])
+        return found
+
+    def _insert_links(self, c: sqlite3.Cursor, links: list[tuple[UUID, int, bytes, bytes]]) -> None:
+        c.executemany(
+            self.insert_link,
+            [(episode_id.hex, version, digest, head) for episode_id, version, digest, head in links],
+        )
+
+    # --- reading, for verify -----------------------------------------------------------------
+
+    def chained_episode_ids(self) -> list[UUID]:
+        """Return every episode id found in the events or the chain table."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self.select_ids)
+            return sorted(as_uuid(row[0]) for row in c.fetchall())
+
+    def read_chains(self, episode_ids: Sequence[UUID]) -> dict[UUID, tuple[list[EventRow], list[Link]]]:
+        """Return the stored events and links of some episodes, as the chain covers them."""
+        found: dict[UUID, tuple[list[EventRow], list[Link]]] = {i: ([], []) for i in episode_ids}
+        marks = ",".join("?" * len(episode_ids))
+        keys = [i.hex for i in episode_ids]
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self.select_all_events + f"WHERE originator_id IN ({marks})", keys)
+            for row in c.fetchall():
+                found[as_uuid(row[0])][0].append(EventRow(row[1], str(row[2]), stored_bytes(row[3])))
+            c.execute(self.select_links + f"WHERE originator_id IN ({marks})", keys)
+            for row in c.fetchall():
+                found[as_uuid(row[0])][1].append(Link(row[1], stored_bytes(row[2]), stored_bytes(row[3])))
+        return found

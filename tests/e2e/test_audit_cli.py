@@ -1,0 +1,254 @@
+"""Audit reconstruction from the command line: amend, look back in time, verify, log access.
+
+The acceptance items of the audit work run on the demo store: the knee episode's
+visit 12 is corrected four days after it was recorded, and visit 9 is a late entry.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from domain import commands as c
+from domain.demo import Recorded, demo_clinic, demo_episode_ids
+from tests.e2e.conftest import careledger
+
+KNEE = str(demo_episode_ids()["knee"])
+
+
+def run(*args: str, user: str | None = "auditor", env: dict[str, str | None] | None = None) -> Any:
+    settings: dict[str, str | None] = {"CARELEDGER_USER": user, "CARELEDGER_ACCESS_LOG": None}
+    settings.update(env or {})
+    return CliRunner().invoke(app, list(args), env=settings)
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    db = str(tmp_path_factory.mktemp("demo") / "demo.db")
+    done = run("demo", "--db", db, "--quiet")
+    assert done.exit_code == 0, done.output
+    return db
+
+
+def recorded(kind: type[c.Command], episode: str = KNEE) -> list[Recorded]:
+    return [
+        r
+        for r in demo_clinic()
+        if isinstance(r.command, kind) and str(getattr(r.command, "episode_id", "")) == episode
+    ]
+
+
+def as_of(db: str, moment: str) -> dict[str, Any]:
+    done = run("audit", KNEE, "--as-of", moment, "--db", db, "--json")
+    assert done.exit_code == 0, done.output
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def test_as_of_before_the_correction_shows_the_original_and_after_it_the_corrected_values(
+    demo_db: str,
+) -> None:
+    # Acceptance 1: the demo's correction of visit 12 (rules.md §9).
+    (correction,) = recorded(c.CorrectVisit)
+    fix: Any = correction.command
+    day = str(fix.date_of_service)
+    (original,) = [r.command for r in recorded(c.RecordVisit) if str(r.command.date_of_service) == day]  # type: ignore[attr-defined]
+    just_before = (correction.at - timedelta(seconds=1)).isoformat()
+    before = as_of(demo_db, just_before)["episode"]["visits"][day]
+    assert before["total_treatment_minutes"] == original.total_treatment_minutes  # type: ignore[attr-defined]
+    assert before["service_lines"][0]["minutes"] == original.service_lines[0].minutes  # type: ignore[attr-defined]
+    assert before["amendments"] == []
+    after = as_of(demo_db, correction.at.isoformat())["episode"]["visits"][day]
+    assert after["total_treatment_minutes"] == fix.changes["total_treatment_minutes"]
+    assert after["service_lines"][0]["minutes"] == fix.changes["service_lines"][0]["minutes"]
+    assert after["amendments"][0]["kind"] == "correction"
+    text_before = run("audit", KNEE, "--as-of", "2026-03-30", "--db", demo_db).stdout
+    text_after = run("audit", KNEE, "--as-of", "2026-04-01", "--db", demo_db).stdout
+    minutes = fix.changes["service_lines"][0]["minutes"]
+    assert f"97110×{minutes + 5}" in text_before and f"97110×{minutes} " in text_after
+    assert "corrected service_lines" in text_after and "corrected" not in text_before
+
+
+def test_changes_show_the_correction_with_author_reason_and_before_after(demo_db: str) -> None:
+    # Acceptance 1: --changes lists the correction with who and why.
+    (correction,) = recorded(c.CorrectVisit)
+    fix: Any = correction.command
+    since = (correction.at - timedelta(days=1)).isoformat()
+    done = run("audit", KNEE, "--changes", "--since", since, "--db", demo_db, "--json")
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.stdout)
+    (entry,) = report["amendments"]
+    assert (entry["kind"], entry["recorded_by"], entry["reason"]) == (
+        "correction",
+        "pt-rivera@demo-clinic",
+        fix.reason,
+    )
+    changed = {ch["field"]: (ch["before"], ch["after"]) for ch in entry["changes"]}
+    assert changed["total_treatment_minutes"] == (
+        fix.changes["total_treatment_minutes"] + 5,
+        fix.changes["total_treatment_minutes"],
+    )
+    assert [line["minutes"] for line in changed["service_lines"][1]] == [
+        line["minutes"] for line in fix.changes["service_lines"]
+    ]
+    text = run("audit", KNEE, "--changes", "--since", "2026-03-29", "--db", demo_db).stdout
+    assert "correction" in text and "pt-rivera@demo-clinic" in text and "treatment timer log" in text
+
+
+def test_the_demo_late_entry_appears_only_once_it_was_written(demo_db: str) -> None:
+    (late,) = recorded(c.RecordLateEntry)
+    day = str(late.command.date_of_service)  # type: ignore[attr-defined]
+    assert day not in as_of(demo_db, (late.at - timedelta(seconds=1)).isoformat())["episode"]["visits"]
+    visit = as_of(demo_db, late.at.isoformat())["episode"]["visits"][day]
+    assert visit["amendments"][0]["kind"] == "late_entry"
+    history = run("visit", "history", KNEE, day, "--db", demo_db).stdout
+    assert "late entry" in history and "3 days after" in history
+
+
+def test_the_demo_report_shows_its_amendments(tmp_path: Path) -> None:
+    done = run("demo", "--db", str(tmp_path / "d.db"))
+    assert done.exit_code == 0
+    assert (
+        "Amendments" in done.stdout
+        and "late entry" in done.stdout
+        and "corrected service_lines" in done.stdout
+    )
+
+
+def test_verify_passes_on_the_untouched_demo_and_names_the_event_after_a_direct_edit(
+    demo_db: str, tmp_path: Path
+) -> None:
+    # Acceptance 2, through the real command (exit codes included).
+    clean = careledger("verify", "--db", demo_db)
+    assert clean.returncode == 0, clean.stderr
+    assert b"hash chain intact: 4 episodes" in clean.stdout and b"events/s" in clean.stdout
+    copy = tmp_path / "edited.db"
+    with sqlite3.connect(demo_db) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    knee = demo_episode_ids()["knee"].hex
+    with sqlite3.connect(copy) as conn:
+        (version,) = conn.execute(
+            "SELECT MIN(originator_version) FROM stored_events "
+            "WHERE originator_id=? AND topic LIKE '%VisitRecorded'",
+            (knee,),
+        ).fetchone()
+        # The edit docs/audit.md shows: SQL replace() on the state (which also turns it into text).
+        conn.execute(
+            "UPDATE stored_events SET state = replace(state, '\"minutes\":23', '\"minutes\":33') "
+            "WHERE originator_id=? AND originator_version=?",
+            (knee, version),
+        )
+    edited = careledger("verify", "--db", str(copy))
+    assert edited.returncode == 1
+    assert f"episode {KNEE} version {version}: changed".encode() in edited.stdout
+    assert b"BROKEN in 1 of 4 episodes" in edited.stdout
+    one = careledger("verify", KNEE[:8], "--db", str(copy), "--json")
+    assert one.returncode == 1 and json.loads(one.stdout)["breaks"][0]["version"] == version
+
+
+def test_verify_head_prints_heads_that_anchor_a_later_check(demo_db: str, tmp_path: Path) -> None:
+    done = run("verify", "--head", "--db", demo_db)
+    assert done.exit_code == 0, done.output
+    heads = json.loads(done.stdout)
+    assert heads["format"] == "careledger-heads/1" and len(heads["heads"]) == 4
+    anchor = tmp_path / "heads.json"
+    anchor.write_text(done.stdout)
+    matched = run("verify", "--anchor", str(anchor), "--db", demo_db)
+    assert matched.exit_code == 0 and "matching the anchored heads" in matched.stdout
+    knee = next(h for h in heads["heads"] if h["episode_id"] == KNEE)
+    knee["chain_hash"] = "00" * 32
+    anchor.write_text(json.dumps(heads))
+    rewritten = run("verify", "--anchor", str(anchor), "--db", demo_db)
+    assert rewritten.exit_code == 1 and "rewritten" in rewritten.stdout
+    anchor.write_text("{}")
+    assert "not a heads file" in run("verify", "--anchor", str(anchor), "--db", demo_db).stderr
+
+
+def test_a_person_corrects_adds_to_voids_and_records_a_late_visit(tmp_path: Path) -> None:
+    db = str(tmp_path / "cli.db")
+    opened = run(
+        *("episode", "open", "--patient", "MRN-9", "--discipline", "PT", "--payer", "medicare"),
+        *("--diagnosis", "M17.11", "--start", "2026-09-01", "--db", db, "--json"),
+    )
+    episode = json.loads(opened.stdout)["episode_id"]
+    note = {
+        "date_of_service": "2026-09-02",
+        "provider_id": "pt-1",
+        "credential": "PT",
+        "service_lines": [{"code": "97110", "minutes": 33}, {"code": "97140", "minutes": 7}],
+        "total_treatment_minutes": 45,
+    }
+    (tmp_path / "visit.json").write_text(json.dumps(note))
+    (tmp_path / "late.json").write_text(json.dumps({**note, "date_of_service": "2026-09-04"}))
+    steps: list[tuple[str, ...]] = [
+        ("visit", "record", episode, str(tmp_path / "visit.json")),
+        ("visit", "correct", episode, "2026-09-02", "--set", "total_treatment_minutes=50", "--set",
+         "patient_response=Tolerated well, pain 2/10", "--reason", "total mis-typed"),
+        ("visit", "addendum", episode, "2026-09-02", "--text", "No soreness", "--reason", "phone call"),
+        ("visit", "late-entry", episode, str(tmp_path / "late.json"), "--reason", "EMR was down"),
+        ("visit", "void", episode, "2026-09-04", "--reason", "wrong patient"),
+    ]  # fmt: skip
+    for step in steps:
+        done = run(*step, "--db", db)
+        assert done.exit_code == 0, (step, done.output)
+    refused = run("visit", "correct", episode, "2026-09-02", "--set", "total_treatment_minutes=20",
+                  "--reason", "x", "--db", db)  # fmt: skip
+    assert refused.exit_code == 1
+    assert "changes.total_treatment_minutes: 20 is less than the 40 timed minutes" in refused.stderr
+    no_reason = run("visit", "void", episode, "2026-09-02", "--db", db)
+    assert no_reason.exit_code == 1 and "reason: missing" in no_reason.stderr
+    shown = json.loads(run("episode", "show", episode, "--db", db, "--json").stdout)
+    visit = shown["visits"]["2026-09-02"]
+    assert visit["total_treatment_minutes"] == 50
+    assert [a["kind"] for a in visit["amendments"]] == ["correction", "addendum"]
+    assert visit["amendments"][0]["recorded_by"] == "auditor"
+    assert (
+        "2026-09-04" not in shown["visits"] and shown["voided_visits"][0]["date_of_service"] == "2026-09-04"
+    )
+    history = json.loads(run("visit", "history", episode, "2026-09-02", "--db", db, "--json").stdout)
+    assert [h["kind"] for h in history] == ["recorded", "correction", "addendum"]
+    assert history[1]["changes"][0] == {"field": "total_treatment_minutes", "before": 45, "after": 50}
+    assert history[1]["visit"]["total_treatment_minutes"] == 50
+    table = run("visit", "history", episode, "2026-09-04", "--db", db).stdout
+    assert "late entry" in table and "void" in table and "wrong patient" in table
+
+
+def test_audit_needs_one_mode_and_clear_times(demo_db: str) -> None:
+    assert run("audit", KNEE, "--db", demo_db).exit_code == 2
+    assert run("audit", KNEE, "--as-of", "2026-04-01", "--changes", "--db", demo_db).exit_code == 2
+    assert run("audit", KNEE, "--changes", "--db", demo_db).exit_code == 2
+    bad = run("audit", KNEE, "--as-of", "last tuesday", "--db", demo_db)
+    assert bad.exit_code == 1 and "as_of: 'last tuesday' is not a date" in bad.stderr
+    early = run("audit", KNEE, "--as-of", "2026-01-01", "--db", demo_db)
+    assert early.exit_code == 1 and "before episode" in early.stderr
+
+
+def test_reads_of_an_episode_are_appended_to_the_access_log(demo_db: str, tmp_path: Path) -> None:
+    log = tmp_path / "access.jsonl"
+    env: dict[str, str | None] = {"CARELEDGER_ACCESS_LOG": str(log)}
+    assert run("episode", "show", KNEE[:8], "--db", demo_db, user="auditor-7", env=env).exit_code == 0
+    assert (
+        run("audit", KNEE, "--as-of", "2026-04-01", "--db", demo_db, user="auditor-7", env=env).exit_code == 0
+    )
+    assert run("verify", "--db", demo_db, user=None, env=env).exit_code == 0
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(e["user"], e["episode"]) for e in lines] == [
+        ("auditor-7", KNEE),
+        ("auditor-7", KNEE),
+        (None, "*"),
+    ]
+    assert lines[1]["command"].endswith("audit") and lines[0]["command"].endswith("episode show")
+    assert all(e["time"] and e["os_user"] is not None and e["store"] == demo_db for e in lines)
+
+
+def test_a_read_is_refused_when_the_access_log_cannot_be_written(demo_db: str, tmp_path: Path) -> None:
+    env: dict[str, str | None] = {"CARELEDGER_ACCESS_LOG": str(tmp_path / "missing-dir" / "access.jsonl")}
+    done = run("episode", "show", KNEE, "--db", demo_db, env=env)
+    assert done.exit_code == 1 and "CARELEDGER_ACCESS_LOG: cannot append" in done.stderr
+    assert done.stdout == ""
