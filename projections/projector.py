@@ -239,7 +239,9 @@ class Projector:
                 if done:
                     return applied
 
-    def rebuild(self, names: Sequence[str] = (), progress: Progress | None = None) -> int:
+    def rebuild(
+        self, names: Sequence[str] = (), progress: Progress | None = None, until: int | None = None
+    ) -> int:
         """Drop the named projections' tables (all when none named) and rebuild them from the log."""
         self.ensure_tables()
         chosen = [p for p in self.projections if not names or p.name in names]
@@ -248,7 +250,7 @@ class Projector:
             for proj in chosen:
                 self._reset(conn, proj, recreate=True)
         self.fold.clear()
-        return self.catch_up(progress=progress)
+        return self.catch_up(until, progress=progress)
 
     def _lock_positions(self, conn: Connection) -> dict[str, int]:
         tracking = self.tables.tracking
