@@ -159,6 +159,9 @@ def run(
                 if not quiet:
                     typer.echo(f"applied {count} events, position {position}", err=True)
 
+            import signal
+
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
             try:
                 follow(projector, stop, interval=interval, on_applied=report)
             except KeyboardInterrupt:

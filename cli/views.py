@@ -40,7 +40,7 @@ def read_models(db: str | None, episode: str | None = None) -> Iterator[tuple[Re
 
 
 def _id(episode_id: UUID | None) -> UUID:
-    if episode_id is None:  # pragma: no cover - read_models was given an episode
+    if episode_id is None:
         raise typer.Exit(2)
     return episode_id
 

@@ -33,7 +33,8 @@ class Change:
 
 
 def _exact(value: Decimal) -> Decimal:
-    return value.normalize() if value == value.to_integral_value() else value
+    """Drop a whole number's trailing decimal zeros (10.0 -> 10), never writing an exponent."""
+    return value.to_integral_value() if value == value.to_integral_value() else value
 
 
 def change_from_baseline(instrument: Instrument, baseline: Decimal, score: Decimal, *, first: bool) -> Change:

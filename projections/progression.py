@@ -24,19 +24,25 @@ if TYPE_CHECKING:
     from domain.episode import Episode
 
 Row = dict[str, Any]
-_RENDERED: dict[Dosage, tuple[dict[str, Any], str, str | None]] = {}
+_RENDERED: dict[tuple[Any, ...], tuple[dict[str, Any], str, str | None]] = {}
 _RENDERED_MAX = 4096
+
+
+def dosage_key(dosage: Dosage) -> tuple[Any, ...]:
+    """Return a dosage's values as a plain tuple (much cheaper to compare and hash than the model)."""
+    return tuple(vars(dosage).values())
 
 
 def rendered(dosage: Dosage) -> tuple[dict[str, Any], str, str | None]:
     """Return a dosage as JSON values, as text, and its workload as decimal text (memoised)."""
-    found = _RENDERED.get(dosage)
+    key = dosage_key(dosage)
+    found = _RENDERED.get(key)
     if found is None:
         load = workload(dosage)
         found = (dosage.model_dump(mode="json", exclude_none=True), dosage.describe(), _text(load))
         if len(_RENDERED) >= _RENDERED_MAX:
             _RENDERED.clear()
-        _RENDERED[dosage] = found
+        _RENDERED[key] = found
     return found
 
 
@@ -84,7 +90,7 @@ def _points(
         index = bisect_right(dates, day) - 1
         in_force = history[index] if index >= 0 else None
         reason = in_force.reason if in_force is not None and in_force.kind == "regressed" else None
-        key = (done.dosage, index)
+        key = (dosage_key(done.dosage), index)
         changed = previous is not None and key != previous
         if previous is None or changed:
             run += 1

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from domain.demo import Recorded, ReplayClock, demo_clinic, demo_episode_ids
+from domain.demo import Recorded, ReplayClock, demo_clinic, demo_episode_ids, synthetic_clinic
 from projections.projector import Projector
 from projections.queries import ReadModels
 from projections.runner import follow
@@ -124,6 +124,29 @@ def test_two_processes_catching_up_at_once_apply_each_event_once(demo: Store, db
         for projector, store in zip(projectors, stores, strict=True):
             projector.close()
             store.close()
+
+
+def test_a_rebuild_equals_the_read_models_built_while_a_clinic_was_imported(db_url: str) -> None:
+    """Acceptance 2 at a small size: the synthetic clinic imported in batches, caught up after each."""
+    recorded = list(synthetic_clinic(40, seed=4))
+    clock = ReplayClock(recorded[0].at)
+    store = Store(parse_location(db_url), clock=clock)
+    projector = Projector(store, page_size=64)
+    try:
+        importer = store.app.importer()
+        for start in range(0, len(recorded), 97):
+            batch = recorded[start : start + 97]
+            clock.now = max(r.at for r in batch)
+            results = importer([r.command for r in batch])
+            assert all(getattr(r, "applied", False) for r in results), results
+            projector.catch_up()
+        assert projector.log_position() == len(recorded) > 1000
+        incremental = dump(projector)
+        assert projector.rebuild() == len(recorded)
+        assert dump(projector) == incremental
+    finally:
+        projector.close()
+        store.close()
 
 
 def test_a_projection_whose_version_changed_is_rebuilt(models: ReadModels) -> None:
