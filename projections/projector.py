@@ -146,15 +146,14 @@ class Projector:
                 for row in conn.execute(select(self.tables.tracking.c.name, self.tables.tracking.c.version))
             }
             for proj in self.projections:
-                if proj.name in stored and (stored[proj.name] != proj.version or self._outdated(conn, proj)):
-                    self._reset(conn, proj, recreate=True)
-                    continue
-                for name in proj.tables:
-                    self.tables.named(name).create(conn, checkfirst=True)
                 if proj.name not in stored:
+                    # Position 0 means nothing applied: start from empty tables, whatever is there.
                     conn.execute(
                         self.tables.tracking.insert().values(name=proj.name, position=0, version=proj.version)
                     )
+                    self._reset(conn, proj)
+                elif stored[proj.name] != proj.version or self._outdated(conn, proj):
+                    self._reset(conn, proj)
         self._ready = True
 
     def _outdated(self, conn: Connection, proj: Projection) -> bool:
@@ -169,14 +168,12 @@ class Projector:
                 return True
         return False
 
-    def _reset(self, conn: Connection, proj: Projection, *, recreate: bool) -> None:
+    def _reset(self, conn: Connection, proj: Projection) -> None:
+        """Drop and create a projection's tables and set its position to 0 (in the caller's transaction)."""
         for name in proj.tables:
             table = self.tables.named(name)
-            if recreate:
-                table.drop(conn, checkfirst=True)
-                table.create(conn)
-            else:
-                conn.execute(delete(table))
+            table.drop(conn, checkfirst=True)
+            table.create(conn)
         conn.execute(
             update(self.tables.tracking)
             .where(self.tables.tracking.c.name == proj.name)
@@ -248,7 +245,7 @@ class Projector:
         with self._transaction() as conn:
             self._lock_positions(conn)
             for proj in chosen:
-                self._reset(conn, proj, recreate=True)
+                self._reset(conn, proj)
         self.fold.clear()
         return self.catch_up(until, progress=progress)
 

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from domain.demo import Recorded, ReplayClock, demo_clinic, demo_episode_ids, synthetic_clinic
 from projections.projector import Projector
@@ -157,6 +157,19 @@ def test_a_projection_whose_version_changed_is_rebuilt(models: ReadModels) -> No
     fresh = Projector(models.store)
     try:
         assert {s.name: s.position for s in fresh.status()}["outcomes"] == 0
+        fresh.catch_up()
+        assert dump(fresh) == before
+    finally:
+        fresh.close()
+
+
+def test_a_projection_without_a_tracking_row_starts_again_from_empty_tables(models: ReadModels) -> None:
+    before = dump(models.projector)
+    tracking = models.tables.tracking
+    with models.projector.engine.begin() as conn:
+        conn.execute(delete(tracking).where(tracking.c.name == "timeline"))
+    fresh = Projector(models.store)
+    try:
         fresh.catch_up()
         assert dump(fresh) == before
     finally:
