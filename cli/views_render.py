@@ -50,8 +50,12 @@ def _spark(values: Sequence[Any]) -> str:
 
 def render_progression(answer: dict[str, Any], title: str, *, detail: bool) -> None:
     """Print the exercises, their dosage trend, their changes and their plateaus."""
-    items: list[object] = []
+    items: list[object] = [Text(title)]
     exercises = answer["exercises"]
+    if not exercises:
+        items.append(Text("no exercises recorded"))
+        show(Group(*items))  # type: ignore[arg-type]
+        return
     rows = [
         [
             ex["exercise_id"],
@@ -69,7 +73,6 @@ def render_progression(answer: dict[str, Any], title: str, *, detail: bool) -> N
         grid(
             ["id", "exercise", "status", "visits", "changes", "workload", "dosage first → now", "plateau"],
             rows,
-            title=title,
             wrap=(1, 6),
         )
     )
@@ -246,28 +249,31 @@ def render_continuity(answer: dict[str, Any], title: str) -> None:
                 title="\nCertifications",
             )
         )
-    items.append(
-        grid(
-            ["date", "tx day", "period day", "plan", "certified", "necessity", "progress report", "gaps"],
-            [
+    if not answer["visits"]:
+        items.append(Text("\nno visits recorded"))
+    else:
+        items.append(
+            grid(
+                ["date", "tx day", "period day", "plan", "certified", "necessity", "progress report", "gaps"],
                 [
-                    str(v["date_of_service"]),
-                    str(v["treatment_day"]),
-                    str(v["period_day"]),
-                    f"v{v['plan_version']}" + ("" if v["plan_covered"] else " ✗")
-                    if v["plan_version"]
-                    else "✗",
-                    f"#{v['certification']}" if v["certified"] else "✗",
-                    _mark(v["necessity"]),
-                    ("due " + _mark(v["report_present"])) if v["report_due"] else "",
-                    ", ".join(g["code"] for g in v["gaps"]),
-                ]
-                for v in answer["visits"]
-            ],
-            title="\nVisits",
-            wrap=(7,),
+                    [
+                        str(v["date_of_service"]),
+                        str(v["treatment_day"]),
+                        str(v["period_day"]),
+                        f"v{v['plan_version']}" + ("" if v["plan_covered"] else " ✗")
+                        if v["plan_version"]
+                        else "✗",
+                        f"#{v['certification']}" if v["certified"] else "✗",
+                        _mark(v["necessity"]),
+                        ("due " + _mark(v["report_present"])) if v["report_due"] else "",
+                        ", ".join(g["code"] for g in v["gaps"]),
+                    ]
+                    for v in answer["visits"]
+                ],
+                title="\nVisits",
+                wrap=(7,),
+            )
         )
-    )
     items.append(Text(f"\n{answer['errors']} gaps, {answer['warnings']} warnings"))
     if answer["gaps"]:
         items.append(
