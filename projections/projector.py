@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
+from eventsourcing.persistence import PersistenceError
 from sqlalchemy import Connection, delete, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -189,6 +190,8 @@ class Projector:
             raise StoreUnavailable(
                 f"database: the read models could not be updated ({getattr(exc, 'orig', None) or exc})"
             ) from exc
+        except PersistenceError as exc:
+            raise StoreUnavailable(f"database: the event log could not be read ({exc})") from exc
 
     # --- queries about the projections -----------------------------------------------------
 

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from domain.errors import CareledgerError, StoreUnavailable
 from projections.projector import Projector
 
 if TYPE_CHECKING:
@@ -73,7 +74,10 @@ def follow(
             subscription.stop()
     thread.join(timeout=5)
     if failures:
-        raise failures[0]
+        failure = failures[0]
+        if isinstance(failure, CareledgerError):
+            raise failure
+        raise StoreUnavailable(f"database: lost the subscription to the event log ({failure})") from failure
 
 
 def _drain(feed: queue.Queue[Notification], limit: int) -> list[Notification]:
