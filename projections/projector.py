@@ -28,7 +28,7 @@ from sqlalchemy import Connection, delete, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from domain.errors import StoreUnavailable
-from projections.schema import Tables, build_tables, make_engine
+from projections.schema import SqliteInsert, Tables, build_tables, make_engine
 from projections.views import PROJECTIONS, Derived, Projection, ViewContext
 
 if TYPE_CHECKING:
@@ -126,6 +126,7 @@ class Projector:
         self.engine = make_engine(store.location)
         self.tables: Tables = build_tables(store.location.schema)
         self.fold = EpisodeFold(store, cache_size)
+        self._sqlite_inserts: dict[str, SqliteInsert] = {}
         self._ready = False
 
     def close(self) -> None:
@@ -330,5 +331,12 @@ class Projector:
             for start in range(0, len(stale), _DELETE_CHUNK):
                 chunk = stale[start : start + _DELETE_CHUNK]
                 conn.execute(delete(table).where(table.c.episode_id.in_(chunk)))
-            if rows[name]:
+            if not rows[name]:
+                continue
+            if self.location.kind == "sqlite":
+                insert = self._sqlite_inserts.get(name)
+                if insert is None:
+                    insert = self._sqlite_inserts[name] = SqliteInsert.of(table, conn.dialect)
+                conn.exec_driver_sql(insert.statement, insert.values(rows[name]))
+            else:
                 conn.execute(table.insert(), rows[name])

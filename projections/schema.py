@@ -11,6 +11,7 @@ SQLite; JSON is `jsonb` on PostgreSQL.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -241,6 +242,47 @@ def build_tables(schema: str | None) -> Tables:
 
 def _json_serializer(value: Any) -> str:
     return orjson.dumps(value, default=str).decode()
+
+
+def _sqlite_value(column: Column[Any]) -> Callable[[Any], Any]:
+    """Convert a value the way the column's SQLAlchemy type stores it on SQLite."""
+    kind = column.type
+    if isinstance(kind, Moment):
+        return lambda v: None if v is None else v.astimezone(UTC).isoformat()
+    if isinstance(kind, ExactDecimal):
+        return lambda v: None if v is None else str(v)
+    if isinstance(kind, JSON):
+        return lambda v: None if v is None else _json_serializer(v)
+    if isinstance(kind, Date):
+        return lambda v: None if v is None else v.isoformat()
+    if isinstance(kind, Boolean):
+        return lambda v: None if v is None else int(v)
+    return lambda v: v
+
+
+@dataclass(frozen=True)
+class SqliteInsert:
+    """A prepared INSERT of a table's rows on SQLite: the statement and how to turn a row into values.
+
+    It gives the driver the values SQLAlchemy's types would (ISO dates and times, decimal
+    text, JSON text, 0/1), without building a parameter dictionary per row; the rows are
+    read back through the same SQLAlchemy types.
+    """
+
+    statement: str
+    columns: tuple[tuple[str, Callable[[Any], Any]], ...]
+
+    @classmethod
+    def of(cls, table: Table, dialect: Dialect) -> SqliteInsert:
+        """Prepare the insert of a table (SQLAlchemy compiles the statement, with positional markers)."""
+        compiled = table.insert().compile(dialect=dialect, column_keys=[c.name for c in table.columns])
+        order = compiled.positiontup or []
+        return cls(str(compiled), tuple((name, _sqlite_value(table.c[name])) for name in order))
+
+    def values(self, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        """Return each row's values in column order."""
+        columns = self.columns
+        return [tuple(convert(row.get(name)) for name, convert in columns) for row in rows]
 
 
 def make_engine(location: Location) -> Engine:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -10,12 +11,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
 from domain.demo import Recorded, ReplayClock, demo_clinic, demo_episode_ids, synthetic_clinic
 from projections.projector import Projector
 from projections.queries import ReadModels
 from projections.runner import follow
+from projections.schema import make_engine
 from projections.store import Store, parse_location
 from tests.conftest import drop_pg_schema, new_pg_schema_url, require_postgres
 from tests.readmodels import apply, dump, episode_key, interleaved
@@ -271,5 +273,34 @@ def test_the_follower_on_sqlite_polls_the_log(tmp_path: Path) -> None:
         assert sum(applied) == len(commands)
     finally:
         stop.set()
+        projector.close()
+        store.close()
+
+
+def test_the_prepared_sqlite_insert_stores_what_sqlalchemy_types_store(tmp_path: Path) -> None:
+    recorded = demo_clinic()
+    clock = ReplayClock(recorded[0].at)
+    store = Store(parse_location(str(tmp_path / "fast.db")), clock=clock)
+    projector = Projector(store)
+    try:
+        apply(store, clock, recorded)
+        projector.catch_up()  # rows written through SqliteInsert
+        typed = make_engine(parse_location(str(tmp_path / "typed.db")))  # the projector's engine settings
+        tables = projector.tables
+        tables.metadata.create_all(typed)
+        with projector.engine.connect() as source, typed.begin() as target:
+            for table in tables.metadata.sorted_tables:
+                rows = [dict(row._mapping) for row in source.execute(select(table))]
+                if rows:
+                    target.execute(table.insert(), rows)  # the same rows through SQLAlchemy's types
+        typed.dispose()
+        for table in tables.metadata.sorted_tables:
+            query = f"SELECT * FROM {table.name} ORDER BY 1, 2"
+            with (
+                sqlite3.connect(tmp_path / "fast.db") as fast,
+                sqlite3.connect(tmp_path / "typed.db") as slow,
+            ):
+                assert fast.execute(query).fetchall() == slow.execute(query).fetchall(), table.name
+    finally:
         projector.close()
         store.close()
