@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from cli import episode, exercise, outcome, plan, projections, report, views, visit
+from cli import episode, exercise, outcome, plan, report, visit
 from cli.common import new_app
 from cli.demo import demo
 from cli.importer import import_file
+from cli.projections import app as projections_app
 from cli.schema import schema
+from cli.views import continuity, outcomes, progression, timeline
 
 app = new_app(
     "careledger: an event-sourced ledger of outpatient therapy episodes of care.\n\n"
@@ -21,11 +23,11 @@ app.add_typer(visit.app, name="visit")
 app.add_typer(exercise.app, name="exercise")
 app.add_typer(outcome.app, name="outcome")
 app.add_typer(report.app, name="report")
-app.command("timeline")(views.timeline)
-app.command("progression")(views.progression)
-app.command("outcomes")(views.outcomes)
-app.command("continuity")(views.continuity)
-app.add_typer(projections.app, name="projections")
+app.command("timeline")(timeline)
+app.command("progression")(progression)
+app.command("outcomes")(outcomes)
+app.command("continuity")(continuity)
+app.add_typer(projections_app, name="projections")
 app.command("schema")(schema)
 app.command("demo")(demo)
 
