@@ -7,6 +7,7 @@ as rich markup, so a bracket in a note cannot change the output.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from rich import box
@@ -151,7 +152,11 @@ def render_outcomes(answer: dict[str, Any], title: str) -> None:
         change = inst["change"]
         summary = (
             f"{inst['baseline']['score']} → {inst['latest']['score']}"
-            + (f": {_signed(change)} ({_signed(inst['percent'])}%)" if change is not None else "")
+            + (
+                f": change {_signed(change)}, {_better(inst['improvement'], inst['percent'])}"
+                if change is not None
+                else ""
+            )
             + f"  {trend}  {VERDICTS.get(inst['verdict'], inst['verdict'])}"
         )
         items.append(
@@ -178,6 +183,15 @@ def render_outcomes(answer: dict[str, Any], title: str) -> None:
             )
         )
     show(Group(*items))  # type: ignore[arg-type]
+
+
+def _better(improvement: Any, percent: Any) -> str:
+    """Say which way a change goes for the patient: '2 better (4.8% of baseline)'."""
+    amount = Decimal(str(improvement))
+    if amount == 0:
+        return "no better or worse"
+    share = f" ({abs(Decimal(str(percent)))}% of baseline)" if percent is not None else ""
+    return f"{abs(amount)} {'better' if amount > 0 else 'worse'}{share}"
 
 
 def _signed(value: Any) -> str:

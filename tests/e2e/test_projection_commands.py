@@ -70,7 +70,8 @@ def test_outcomes_show_the_knee_past_its_mcid_with_a_sparkline(demo: str) -> Non
     [lefs] = answer["instruments"]
     assert lefs["instrument"] == "LEFS" and lefs["reaches_mcid"] is True and lefs["mcid"] == "9"
     text = run("outcomes", IDS["knee"], "--db", demo).stdout
-    assert "24 → 55" in text and "✓ reaches the MCID" in text and "█" in text
+    assert "24 → 55: change +31, 31 better (129.2% of baseline)" in text
+    assert "✓ reaches the MCID" in text and "█" in text
 
 
 def test_continuity_lists_the_back_gaps_with_their_rules(demo: str) -> None:
