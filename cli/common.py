@@ -246,10 +246,32 @@ def report_result(result: CommandResult, as_json: bool) -> None:
         )
 
 
+def refresh_read_models(store: Store) -> None:
+    """Catch the read models up after a write on SQLite (on PostgreSQL, `projections run` does).
+
+    The write has already succeeded: a failure here is a warning, and the next
+    query catches up anyway.
+    """
+    if store.location.kind != "sqlite":
+        return
+    from domain.errors import CareledgerError
+    from projections.projector import Projector
+
+    projector = Projector(store)
+    try:
+        projector.catch_up()
+    except CareledgerError as error:
+        typer.echo(f"warning: the read models were not updated ({error}); the next query will", err=True)
+    finally:
+        projector.close()
+
+
 def execute(db: str | None, command: Command, as_json: bool) -> None:
     """Open the store (creating it if needed), apply one command and report it."""
     with open_db(db, create=True) as store:
         result = store.app.handle(command)
+        if result.applied:
+            refresh_read_models(store)
     report_result(result, as_json)
 
 
@@ -266,6 +288,8 @@ def apply_to_episode(
         episode_id = resolve_episode(store, episode)
         command = build_command(kind, document, user=user, episode_id=episode_id)
         result = store.app.handle(command)
+        if result.applied:
+            refresh_read_models(store)
     report_result(result, as_json)
 
 

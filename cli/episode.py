@@ -17,7 +17,6 @@ from cli.common import (
     build_command,
     emit_json,
     execute,
-    log_access,
     new_app,
     open_db,
     read_document,
@@ -68,32 +67,18 @@ def open_episode(
 
 @app.command("list")
 def list_episodes(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """List every episode in the store."""
-    with open_db(db) as store:
-        log_access(store, None)
-        rows: list[dict[str, Any]] = []
-        for episode_id in store.app.episode_ids():
-            episode = store.app.get_episode(episode_id)
-            rows.append(
-                {
-                    "episode_id": str(episode.id),
-                    "patient_ref": episode.patient_ref,
-                    "discipline": episode.discipline,
-                    "payer": episode.payer.payer_id,
-                    "status": episode.status,
-                    "start_date": episode.start_date.isoformat(),
-                    "visits": len(episode.visits),
-                    "last_visit": _iso(episode.last_visit_date),
-                    "version": episode.version,
-                }
-            )
+    """List every episode in the store, with its open continuity gaps (from the summary read model)."""
+    from cli.views import read_models
+
+    with read_models(db, log_all=True) as (models, _):
+        rows = models.episodes()
     if as_json:
         emit_json(rows)
         return
     from cli.render import table
 
     table(
-        ["episode", "patient", "disc", "payer", "status", "start", "visits", "last visit"],
+        ["episode", "patient", "disc", "payer", "status", "start", "visits", "last visit", "gaps"],
         [
             [
                 r["episode_id"][:8],
@@ -101,9 +86,10 @@ def list_episodes(db: DbOption = None, as_json: JsonOption = False) -> None:
                 r["discipline"],
                 r["payer"],
                 r["status"],
-                r["start_date"],
+                str(r["start_date"]),
                 str(r["visits"]),
-                r["last_visit"] or "-",
+                str(r["last_visit"] or "-"),
+                str(r["open_gaps"]) + (f" (+{r['gap_warnings']} warn)" if r["gap_warnings"] else ""),
             ]
             for r in rows
         ],

@@ -6,7 +6,9 @@ from cli import audit, billing, episode, exercise, outcome, plan, report, visit
 from cli.common import new_app
 from cli.demo import demo
 from cli.importer import import_file
+from cli.projections import app as projections_app
 from cli.schema import schema
+from cli.views import continuity, outcomes, progression, timeline
 
 app = new_app(
     "careledger: an event-sourced ledger of outpatient therapy episodes of care.\n\n"
@@ -26,6 +28,11 @@ app.command("units")(billing.units)
 app.command("bill")(billing.bill)
 app.command("audit")(audit.audit)
 app.command("verify")(audit.verify)
+app.command("timeline")(timeline)
+app.command("progression")(progression)
+app.command("outcomes")(outcomes)
+app.command("continuity")(continuity)
+app.add_typer(projections_app, name="projections")
 app.command("schema")(schema)
 app.command("demo")(demo)
 
