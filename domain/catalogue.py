@@ -139,6 +139,9 @@ class PayerProfile(_Data):
     distinct_modifier: DistinctModifier = "59"
     medicare_code_policy: bool = False
     fee_schedule: str | None = Field(default=None, pattern=_FEE_FILE)
+    # Whether the payer follows Medicare's plan, certification and progress-report
+    # clocks (rules.md §6); None means only the payer `medicare` does.
+    medicare_therapy_rules: bool | None = None
 
 
 class NcciEdit(_Data):

@@ -2,7 +2,8 @@
 
 Pure: an episode in, `pv_timeline` rows out. One row per fact the episode holds
 (opening, plans, certifications, visits, exercise changes, outcomes, progress
-reports, re-evaluations, holds and resumptions, discharge), ordered by the date
+reports, re-evaluations, holds and resumptions, discharge, and each correction,
+addendum or void of a visit), ordered by the date
 the fact is about and then by the order it was recorded. `lag_days` is how many
 days after that date it was recorded (a late entry shows it).
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from domain.records import Provenance
+from domain.records import Provenance, Visit
 
 if TYPE_CHECKING:
     from domain.episode import Episode
@@ -94,6 +95,12 @@ def _entries(episode: Episode) -> list[Row]:
         )
     for day in episode.visits:
         rows.append(_entry(day, "visit", _visit_summary(episode, day), episode.visits[day]))
+    for voided in episode.voided_visits:
+        day = voided.date_of_service
+        lines = " ".join(f"{line.code}×{line.minutes}" for line in voided.service_lines)
+        rows.append(_entry(day, "visit", f"visit by {voided.provider_id} (voided since): {lines}", voided))
+    for visit in [*episode.visits.values(), *episode.voided_visits]:
+        rows.extend(_amendment_entries(visit))
     for exercise in episode.exercises.values():
         for change in exercise.history:
             text = f"{change.kind} {exercise.exercise_id} ({change.name})"
@@ -144,6 +151,34 @@ def _entries(episode: Episode) -> list[Row]:
     if episode.discharge is not None:
         d = episode.discharge
         rows.append(_entry(d.discharge_date, "discharge", f"discharged: {d.reason}", d))
+    return rows
+
+
+def _amendment_entries(visit: Visit) -> list[Row]:
+    """One row per correction, addendum or void of a visit (rules.md §9); a late entry is a visit row."""
+    rows: list[Row] = []
+    for amendment in visit.amendments:
+        if amendment.kind == "late_entry":
+            continue
+        if amendment.kind == "correction":
+            changed = ", ".join(
+                f"{name} {amendment.previous.get(name)!r} -> {value!r}"
+                for name, value in amendment.changes.items()
+            )
+            what = f"correction of the visit of {visit.date_of_service}: {changed}"
+        elif amendment.kind == "addendum":
+            what = f"addendum to the visit of {visit.date_of_service}: {amendment.text}"
+        else:
+            what = f"visit of {visit.date_of_service} voided"
+        rows.append(
+            _entry(
+                visit.date_of_service,
+                amendment.kind,
+                f"{what}; reason: {amendment.reason}",
+                amendment,
+                ref=f"v{amendment.amends_version}",
+            )
+        )
     return rows
 
 

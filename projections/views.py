@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from domain.episode import Episode
 
 Row = dict[str, Any]
-MEDICARE_RULES_KEY = "medicare_therapy_rules"
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ class ViewContext:
 
         payers = {"medicare"}
         for payer_id, profile in payer_profiles(tuple(payer_dirs)).items():
-            flag = (profile.model_extra or {}).get(MEDICARE_RULES_KEY)
+            flag = profile.medicare_therapy_rules
             if flag is True:
                 payers.add(payer_id)
             elif flag is False:
@@ -122,7 +121,7 @@ class Projection:
 
 
 PROJECTIONS: tuple[Projection, ...] = (
-    Projection("timeline", 1, ("pv_timeline",), _timeline, "every fact in clinical-date order"),
+    Projection("timeline", 2, ("pv_timeline",), _timeline, "every fact in clinical-date order"),
     Projection(
         "progression",
         1,

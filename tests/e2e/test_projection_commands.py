@@ -12,10 +12,12 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from domain.demo import demo_episode_ids
+from domain.demo import demo_clinic, demo_episode_ids
 from tests.e2e.conftest import ROOT
 
 IDS = {name: str(episode_id) for name, episode_id in demo_episode_ids().items()}
+
+DEMO_EVENTS = len(demo_clinic())  # the demo stores one event per command
 
 
 def run(*args: str) -> Any:
@@ -115,15 +117,23 @@ def test_a_write_brings_the_read_models_up_to_date(tmp_path: Path) -> None:
     db = str(tmp_path / "w.db")
     assert run("demo", "--db", db, "--quiet").exit_code == 0
     status = as_json("projections", "status", "--db", db)
-    assert {s["lag"] for s in status} == {111}  # the demo writes through the library: nothing caught up yet
+    assert {s["lag"] for s in status} == {
+        DEMO_EVENTS
+    }  # the demo writes through the library: nothing caught up yet
     done = run("outcome", "record", IDS["back"], "ODI", "38", "--on", "2026-04-16", "--db", db)
     assert done.exit_code == 0, done.output
-    assert {(s["position"], s["lag"]) for s in as_json("projections", "status", "--db", db)} == {(112, 0)}
+    assert {(s["position"], s["lag"]) for s in as_json("projections", "status", "--db", db)} == {
+        (DEMO_EVENTS + 1, 0)
+    }
 
 
 def test_rebuild_reports_its_rate_and_refuses_an_unknown_projection(demo: str) -> None:
     result = as_json("projections", "rebuild", "continuity", "--db", demo)
-    assert result["rebuilt"] == ["continuity"] and result["events"] == 111 and result["events_per_second"] > 0
+    assert (
+        result["rebuilt"] == ["continuity"]
+        and result["events"] == DEMO_EVENTS
+        and result["events_per_second"] > 0
+    )
     assert "rebuilt timeline, progression" in run("projections", "rebuild", "--db", demo).stdout
     done = run("projections", "rebuild", "billing", "--db", demo)
     assert done.exit_code == 1 and "projection: 'billing' is unknown" in done.stderr
@@ -133,7 +143,7 @@ def test_run_once_catches_up_and_exits(tmp_path: Path) -> None:
     db = str(tmp_path / "r.db")
     assert run("demo", "--db", db, "--quiet").exit_code == 0
     done = run("projections", "run", "--once", "--db", db)
-    assert done.exit_code == 0 and "caught up: 111 events applied" in done.stderr
+    assert done.exit_code == 0 and f"caught up: {DEMO_EVENTS} events applied" in done.stderr
 
 
 def test_bad_options_are_refused_in_one_line(demo: str) -> None:
