@@ -1,0 +1,245 @@
+"""rules.md §7.11: notes that are identical or nearly identical to another visit's (cloned notes).
+
+Four texts of a note are compared: the necessity statement, the narrative (with
+the text of its addenda), the skilled interventions and the patient response. A text becomes the set of its
+normalised words (`domain.findings.text.words`) without the lexicon's
+`similarity.stopwords`. Two texts are near-identical when the Jaccard similarity
+of their word sets (shared words / all words) is at least the threshold (80% by
+default, `CheckContext.clone_percent`), compared exactly in integers. Texts with
+fewer than `clone_min_words` (5) distinct words are not compared: too short to
+tell copying from coincidence ("Tolerated well").
+
+A note is compared with every EARLIER note (by date of service, then recorded
+time, then episode and version) of the same episode, and with earlier notes of
+other episodes by the same author (the visit's provider). The finding is on the
+later visit, so a visit's finding depends only on notes written before it and a
+rebuild gives the same answer.
+
+Within an episode every pair is compared. Across episodes a note meets thousands
+of the author's notes, so candidates come from MinHash locality-sensitive
+hashing: 64 min-hashes per text (from blake2b, stable across processes) in 16
+bands of 4; a text is compared exactly with the 8 most recent earlier texts in
+each band it shares, and with the most recent identical text. A pair at 80%
+similarity shares a band with probability 0.9998.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from domain.findings.model import Evidence, Finding, quote
+from domain.findings.note import VisitNote
+from domain.findings.rules import rule
+from domain.findings.text import words
+
+FIELDS: tuple[str, ...] = ("necessity", "narrative", "skilled_interventions", "patient_response")
+LABELS = {
+    "necessity": "necessity statement",
+    "narrative": "narrative",
+    "skilled_interventions": "skilled interventions",
+    "patient_response": "patient response",
+}
+HASHES = 64
+BAND_ROWS = 4
+RECENT_PER_BAND = 8
+
+
+@dataclass(frozen=True, slots=True)
+class NoteText:
+    """One compared text of a note: its field, its word set and a quote."""
+
+    field: str
+    words: frozenset[str]
+    quote: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoteSignature:
+    """What the copied-note check keeps of a visit's note."""
+
+    episode_id: str
+    date_of_service: date
+    recorded_at: datetime
+    event_version: int
+    provider_id: str
+    texts: tuple[NoteText, ...]
+    evidence: tuple[Evidence, ...]
+
+    def order(self) -> tuple[Any, ...]:
+        """Earlier notes first: date of service, recorded time, episode, version."""
+        return (self.date_of_service, self.recorded_at, self.episode_id, self.event_version)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the texts and evidence as JSON-ready values (stored in the read model)."""
+        return {
+            "texts": {t.field: {"words": sorted(t.words), "quote": t.quote} for t in self.texts},
+            "evidence": [e.as_dict() for e in self.evidence],
+        }
+
+
+def note_signature(note: VisitNote, stopwords: frozenset[str], min_words: int) -> NoteSignature:
+    """Return the compared texts of a visit's note (rules.md §7.11)."""
+    visit = note.visit
+    raw = {
+        "necessity": visit.necessity,
+        "narrative": " ".join((visit.narrative, *note.addenda)),
+        "skilled_interventions": "; ".join(note.skilled_entries),
+        "patient_response": visit.patient_response,
+    }
+    texts = []
+    for name in FIELDS:
+        kept = frozenset(w for w in words(raw[name]) if w not in stopwords)
+        if len(kept) >= min_words:
+            texts.append(NoteText(name, kept, quote(raw[name])))
+    return NoteSignature(
+        episode_id=note.episode_id,
+        date_of_service=visit.date_of_service,
+        recorded_at=visit.recorded_at,
+        event_version=visit.event_version,
+        provider_id=visit.provider_id,
+        texts=tuple(texts),
+        evidence=note.evidence(),
+    )
+
+
+def similar(a: frozenset[str], b: frozenset[str], percent: int) -> int | None:
+    """Return the Jaccard similarity in whole percent when it reaches `percent`, else None."""
+    shared = len(a & b)
+    union = len(a) + len(b) - shared
+    if union == 0 or shared * 100 < percent * union:
+        return None
+    return shared * 100 // union
+
+
+@lru_cache(maxsize=1 << 17)
+def _word_hashes(word: str) -> tuple[int, ...]:
+    data = word.encode()
+    values: list[int] = []
+    for part in range(HASHES // 16):
+        digest = hashlib.blake2b(data, digest_size=64, person=b"careledger-mh%d" % part).digest()
+        values.extend(struct.unpack("<16I", digest))
+    return tuple(values)
+
+
+def bands(text_words: frozenset[str]) -> list[tuple[int, ...]]:
+    """Return the MinHash bands of a word set (16 bands of 4 min-hashes)."""
+    signature = list(map(min, zip(*(_word_hashes(w) for w in text_words), strict=True)))
+    return [
+        (index, *signature[index * BAND_ROWS : (index + 1) * BAND_ROWS])
+        for index in range(HASHES // BAND_ROWS)
+    ]
+
+
+Match = tuple[int, tuple[Any, ...], NoteSignature]
+
+
+def clone_findings(
+    notes: Iterable[NoteSignature], percent: int, subjects: Collection[str] | None = None
+) -> list[Finding]:
+    """Find each note whose texts copy an earlier note's (same episode, or same author elsewhere).
+
+    `notes` is the pool to compare with; findings are made for the notes of the
+    `subjects` episodes (every episode when None).
+    """
+    by_episode: dict[tuple[str, str], list[tuple[NoteSignature, NoteText]]] = {}
+    identical: dict[tuple[str, str, frozenset[str]], NoteSignature] = {}
+    banded: dict[tuple[Any, ...], list[tuple[NoteSignature, NoteText]]] = {}
+    found: list[Finding] = []
+    for sig in sorted(notes, key=NoteSignature.order):
+        wanted = subjects is None or sig.episode_id in subjects
+        matches: dict[str, Match] = {}
+        for text in sig.texts:
+            keys = [(sig.provider_id, text.field, *band) for band in bands(text.words)]
+            if wanted:
+                best = _best(sig, text, by_episode, identical, banded, keys, percent)
+                if best is not None:
+                    matches[text.field] = best
+            by_episode.setdefault((sig.episode_id, text.field), []).append((sig, text))
+            identical[(sig.provider_id, text.field, text.words)] = sig
+            for key in keys:
+                banded.setdefault(key, []).append((sig, text))
+        if matches:
+            found.append(_finding(sig, matches))
+    return found
+
+
+def _best(
+    sig: NoteSignature,
+    text: NoteText,
+    by_episode: dict[tuple[str, str], list[tuple[NoteSignature, NoteText]]],
+    identical: dict[tuple[str, str, frozenset[str]], NoteSignature],
+    banded: dict[tuple[Any, ...], list[tuple[NoteSignature, NoteText]]],
+    keys: Sequence[tuple[Any, ...]],
+    percent: int,
+) -> Match | None:
+    """Return the most similar earlier text (ties: the most recent), if any reaches the threshold."""
+    best: Match | None = None
+
+    def consider(other: NoteSignature, other_text: NoteText) -> None:
+        nonlocal best
+        score = similar(text.words, other_text.words, percent)
+        if score is not None and (best is None or (score, other.order()) > best[:2]):
+            best = (score, other.order(), other)
+
+    for other, other_text in by_episode.get((sig.episode_id, text.field), ()):
+        consider(other, other_text)
+    same = identical.get((sig.provider_id, text.field, text.words))
+    if same is not None and same.episode_id != sig.episode_id:
+        consider(same, text)
+    seen: set[tuple[str, int]] = set()
+    for key in keys:
+        for other, other_text in banded.get(key, ())[-RECENT_PER_BAND:]:
+            ident = (other.episode_id, other.event_version)
+            if other.episode_id != sig.episode_id and ident not in seen:
+                seen.add(ident)
+                consider(other, other_text)
+    return best
+
+
+def _finding(sig: NoteSignature, matches: dict[str, Match]) -> Finding:
+    info = rule("note.cloned")
+    parts: list[str] = []
+    more: list[Evidence] = []
+    for name in FIELDS:
+        if name not in matches:
+            continue
+        score, _, other = matches[name]
+        how = "identical to" if score == 100 else f"{score}% the same as"
+        where = (
+            "this episode"
+            if other.episode_id == sig.episode_id
+            else f"episode {other.episode_id[:8]}, same author {other.provider_id}"
+        )
+        parts.append(f"the {LABELS[name]} is {how} that of the visit of {other.date_of_service} ({where})")
+        other_episode = None if other.episode_id == sig.episode_id else other.episode_id
+        more.append(Evidence(other.event_version, "visit copied", other.date_of_service, other_episode))
+    first = next(name for name in FIELDS if name in matches)
+    text = next(t for t in sig.texts if t.field == first)
+    message = "; ".join(parts)
+    return Finding(
+        rule_id=info.rule_id,
+        severity=info.severity,
+        episode_id=sig.episode_id,
+        date_of_service=sig.date_of_service,
+        on=sig.date_of_service,
+        message=message[0].upper() + message[1:] + ": the note reads as copied, not written for this visit.",
+        fix="Write what happened at this visit: today's measures, what was progressed or held and why, how "
+        "the patient responded. A note copied forward, even with a few words or numbers changed, reads as "
+        "cloned documentation and supports neither visit. For this visit, add what was specific to it in an "
+        f"addendum dated today (careledger visit addendum {sig.episode_id[:8]} {sig.date_of_service} "
+        "--text '...' --reason 'visit-specific findings'); "
+        "start each note from the session, not the last note.",
+        source=info.source,
+        evidence=tuple(sorted({*sig.evidence, *more}, key=lambda e: (e.episode_id or "", e.version, e.what))),
+        subject=", ".join(name for name in FIELDS if name in matches),
+        quote=text.quote,
+    )
+
+
+__all__ = ["FIELDS", "NoteSignature", "NoteText", "bands", "clone_findings", "note_signature", "similar"]
