@@ -23,6 +23,14 @@ from domain.findings.model import Finding
 from domain.findings.note import Performed, VisitNote, joined, listed
 
 THERAPEUTIC_EXERCISE = "97110"
+EXAMPLES = {
+    "97110": "'Straight leg raise, right hip flexion, supine, 3x10 with 2 lb; cued to keep the knee locked'",
+    "97112": "'Single-leg stance on foam, eyes open, 3 x 20 s, with perturbations; cued hip strategy'",
+    "97116": "'Gait training with a cane, 4 x 50 ft, cueing heel strike and knee extension in late stance'",
+    "97140": "'Grade III posterior glides to the right tibiofemoral joint, 3 x 30 s, to gain flexion'",
+    "97530": "'Floor-to-waist lifts of a 10 lb box, 2x8, cued hip hinge, to return to stocking shelves'",
+    "97535": "'Overhead garment donning with a compensatory strategy; cued scapular setting'",
+}
 
 
 def _fits(performed: Performed, categories: frozenset[str], code: str) -> bool:
@@ -57,8 +65,9 @@ def _absent(note: VisitNote, catalogue: CodeCatalogue) -> list[Finding]:
                 f"{code} ({matcher.name}, {minutes[code]} minutes) is on the note, but nothing describes the "
                 "service: the code stands in for what was done.",
                 f"Describe the {code} service: what was done, to which body region, at what dose or grade, "
-                "and why it needed a therapist (e.g. for 97140: 'Grade III posterior glides to the right "
-                "tibiofemoral joint, 3 x 30 s, to gain flexion for stairs'). For this visit: "
+                "and why it needed a therapist"
+                + (f", e.g. {EXAMPLES[code]}" if code in EXAMPLES else "")
+                + ". For this visit: "
                 + note.addendum_command(f"{code}: ...", "service description omitted"),
                 subject=code,
             )

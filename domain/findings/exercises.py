@@ -55,11 +55,11 @@ def check(note: VisitNote) -> list[Finding]:
         label = performed.label
         if stock or missing:
             why = (
-                f"'{label}' is a stock phrase, not an exercise"
+                f"'{label}' is a stock phrase, not a named exercise"
                 if stock
                 else f"'{label}' names no {' and no '.join(missing)}"
             )
-            dosage = " and has no dosage" if no_dosage else ""
+            dosage = ", and has no dosage" if no_dosage else ""
             fix = (
                 f"Name the body region, movement, position and equipment, and the dosage, {EXAMPLE}. "
                 "Make the programme's entry specific so the next notes carry it (careledger exercise "

@@ -21,8 +21,9 @@ from domain.values import Diagnosis
 
 _ICD = re.compile(r"^[a-z][0-9][0-9a-z]")
 EXAMPLE = (
-    "e.g. 'Right TKA (Z96.651): knee flexion 92 degrees limits stair climbing and rising from a low chair; "
-    "needs progressed quadriceps loading and monitoring of effusion'"
+    "in the form '[diagnosis]: [impairment] limits [function, measured: a distance, a time, a task]; needs "
+    "[the skilled care]', e.g. 'Right TKA (Z96.651): knee flexion 92 degrees limits stair climbing to "
+    "step-to with a rail; needs progressed quadriceps loading monitored for effusion'"
 )
 
 

@@ -18,10 +18,10 @@ from domain.findings.note import VisitNote
 from domain.findings.text import has_number
 
 SKILLED_EXAMPLE = (
-    "e.g. 'tactile cues for VMO activation during TKE; progressed step height to 6 in after controlled "
-    "eccentric lowering; monitored effusion before loading'"
+    "e.g. 'tactile cues to keep a neutral spine during the lift; progressed to 3x10 after two pain-free "
+    "sessions at 2x10; monitored symptoms between sets'"
 )
-RESPONSE_EXAMPLE = "e.g. 'Pain 3/10 after session (from 5/10); 3x10 step-ups without knee valgus'"
+RESPONSE_EXAMPLE = "e.g. 'Pain 3/10 after the session (from 5/10); completed 3x10 without compensation'"
 
 
 def check(note: VisitNote) -> list[Finding]:
