@@ -50,6 +50,11 @@ def _evidence(values: Iterable[dict[str, Any]]) -> tuple[Evidence, ...]:
     return tuple(Evidence.from_dict(v) for v in values)
 
 
+def _visit_evidence(pairs: Iterable[list[Any]], day: date) -> tuple[Evidence, ...]:
+    """Read a visit's own evidence back: [version, what] pairs, all on its date of service."""
+    return tuple(Evidence(version, what, day) for version, what in pairs)
+
+
 def finding_of(row: Row[Any]) -> Finding:
     """Read a stored finding back."""
     return Finding(
@@ -67,19 +72,24 @@ def finding_of(row: Row[Any]) -> Finding:
     )
 
 
-def note_of(row: Row[Any]) -> NoteSignature:
-    """Read a visit's compared texts back (rules.md §7.11)."""
-    texts = tuple(
-        NoteText(name, frozenset(text["words"]), text["quote"]) for name, text in row.note["texts"].items()
-    )
+def note_of(row: Row[Any], sets: dict[str, frozenset[str]] | None = None) -> NoteSignature:
+    """Read a visit's compared texts back (rules.md §7.11); `sets` shares the word sets notes repeat."""
+    shared = {} if sets is None else sets
+    texts: list[NoteText] = []
+    for name, text in row.note["texts"].items():
+        key = "\x1f".join(text["words"])
+        found = shared.get(key)
+        if found is None:
+            found = shared[key] = frozenset(text["words"])
+        texts.append(NoteText(name, found, text["quote"]))
     return NoteSignature(
         episode_id=row.episode_id,
         date_of_service=row.date_of_service,
         recorded_at=row.recorded_at,
         event_version=row.event_version,
         provider_id=row.provider_id,
-        texts=texts,
-        evidence=_evidence(row.note["evidence"]),
+        texts=tuple(texts),
+        evidence=_visit_evidence(row.note["evidence"], row.date_of_service),
     )
 
 
@@ -94,7 +104,7 @@ def kx_visit_of(row: Row[Any]) -> KxVisit:
         billable=tuple(facts["billable"]),
         written_kx=tuple(facts["written_kx"]),
         written_without_kx=tuple(facts["written_without_kx"]),
-        evidence=_evidence(facts["evidence"]),
+        evidence=_visit_evidence(facts["evidence"], row.date_of_service),
     )
 
 
@@ -201,7 +211,8 @@ class FindingsReader:
                     )
                 )
             )
-        notes = [note_of(r) for r in (*own, *peers)]
+        sets: dict[str, frozenset[str]] = {}
+        notes = [note_of(r, sets) for r in (*own, *peers)]
         copied = clone_findings(notes, self.context.clone_percent, {key})
         threshold = kx_findings(kx_episodes([*own, *family]), [key], self.context)
         result = [f for f in sort_findings((*local, *copied, *threshold)) if since is None or f.on >= since]
@@ -238,7 +249,8 @@ class FindingsReader:
                 query = query.where(findings.c.clinical_date >= since)
             local = [(r.episode_id, r.rule_id, r.severity, r.date_of_service) for r in conn.execute(query)]
             rows = list(conn.execute(select(visits)))
-        notes = [note_of(r) for r in rows]
+        sets: dict[str, frozenset[str]] = {}
+        notes = [note_of(r, sets) for r in rows]
         extra = clone_findings(notes, self.context.clone_percent)
         extra += kx_findings(kx_episodes(rows), sorted({r.episode_id for r in rows}), self.context)
         hits = local + [

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -79,7 +79,7 @@ class NoteSignature:
         """Return the texts and evidence as JSON-ready values (stored in the read model)."""
         return {
             "texts": {t.field: {"words": sorted(t.words), "quote": t.quote} for t in self.texts},
-            "evidence": [e.as_dict() for e in self.evidence],
+            "evidence": [[e.version, e.what] for e in self.evidence],
         }
 
 
@@ -128,7 +128,7 @@ def _word_hashes(word: str) -> tuple[int, ...]:
 
 
 def bands(text_words: frozenset[str]) -> list[tuple[int, ...]]:
-    """Return the MinHash bands of a word set (16 bands of 4 min-hashes)."""
+    """Return the MinHash bands of a word set (16 bands of 4 min-hashes, each led by its number)."""
     signature = list(map(min, zip(*(_word_hashes(w) for w in text_words), strict=True)))
     return [
         (index, *signature[index * BAND_ROWS : (index + 1) * BAND_ROWS])
@@ -137,6 +137,51 @@ def bands(text_words: frozenset[str]) -> list[tuple[int, ...]]:
 
 
 Match = tuple[int, tuple[Any, ...], NoteSignature]
+Entry = tuple[NoteSignature, tuple[Any, ...], int]
+
+
+class _Texts:
+    """The compared word sets, each kept once, with their bands and similarities memoised.
+
+    Notes repeat their texts (a copied note IS a repeated text), so a pool of
+    thousands of notes holds far fewer distinct word sets than texts.
+    """
+
+    def __init__(self, percent: int) -> None:
+        self.percent = percent
+        self.ids: dict[frozenset[str], int] = {}
+        self.sets: list[frozenset[str]] = []
+        self.sizes: list[int] = []
+        self._bands: dict[int, list[tuple[int, ...]]] = {}
+        self._scores: dict[tuple[int, int], int | None] = {}
+
+    def intern(self, text_words: frozenset[str]) -> int:
+        found = self.ids.get(text_words)
+        if found is None:
+            found = self.ids[text_words] = len(self.sets)
+            self.sets.append(text_words)
+            self.sizes.append(len(text_words))
+        return found
+
+    def bands(self, text_id: int) -> list[tuple[int, ...]]:
+        found = self._bands.get(text_id)
+        if found is None:
+            found = self._bands[text_id] = bands(self.sets[text_id])
+        return found
+
+    def score(self, a: int, b: int) -> int | None:
+        if a == b:
+            return 100
+        small, large = sorted((self.sizes[a], self.sizes[b]))
+        if small * 100 < self.percent * large:
+            return None  # Jaccard is at most small / large
+        key = (a, b) if a < b else (b, a)
+        if key not in self._scores:
+            self._scores[key] = similar(self.sets[a], self.sets[b], self.percent)
+        return self._scores[key]
+
+
+Bands = dict[tuple[int, ...], list[Entry]]
 
 
 def clone_findings(
@@ -147,23 +192,31 @@ def clone_findings(
     `notes` is the pool to compare with; findings are made for the notes of the
     `subjects` episodes (every episode when None).
     """
-    by_episode: dict[tuple[str, str], list[tuple[NoteSignature, NoteText]]] = {}
-    identical: dict[tuple[str, str, frozenset[str]], NoteSignature] = {}
-    banded: dict[tuple[Any, ...], list[tuple[NoteSignature, NoteText]]] = {}
+    texts = _Texts(percent)
+    # per (episode, field): the latest entry of each distinct text (same text, same score: latest wins)
+    by_episode: dict[tuple[str, str], dict[int, Entry]] = {}
+    identical: dict[tuple[str, str, int], Entry] = {}
+    banded: dict[tuple[str, str], Bands] = {}
     found: list[Finding] = []
     for sig in sorted(notes, key=NoteSignature.order):
         wanted = subjects is None or sig.episode_id in subjects
+        order = sig.order()
         matches: dict[str, Match] = {}
         for text in sig.texts:
-            keys = [(sig.provider_id, text.field, *band) for band in bands(text.words)]
+            text_id = texts.intern(text.words)
+            episode = by_episode.setdefault((sig.episode_id, text.field), {})
+            author = banded.setdefault((sig.provider_id, text.field), {})
+            same = identical.get((sig.provider_id, text.field, text_id))
             if wanted:
-                best = _best(sig, text, by_episode, identical, banded, keys, percent)
+                best = _best(sig, text_id, texts, episode, same, author)
                 if best is not None:
                     matches[text.field] = best
-            by_episode.setdefault((sig.episode_id, text.field), []).append((sig, text))
-            identical[(sig.provider_id, text.field, text.words)] = sig
-            for key in keys:
-                banded.setdefault(key, []).append((sig, text))
+            entry = (sig, order, text_id)
+            episode.pop(text_id, None)
+            episode[text_id] = entry
+            identical[(sig.provider_id, text.field, text_id)] = entry
+            for band in texts.bands(text_id):
+                author.setdefault(band, []).append(entry)
         if matches:
             found.append(_finding(sig, matches))
     return found
@@ -171,34 +224,35 @@ def clone_findings(
 
 def _best(
     sig: NoteSignature,
-    text: NoteText,
-    by_episode: dict[tuple[str, str], list[tuple[NoteSignature, NoteText]]],
-    identical: dict[tuple[str, str, frozenset[str]], NoteSignature],
-    banded: dict[tuple[Any, ...], list[tuple[NoteSignature, NoteText]]],
-    keys: Sequence[tuple[Any, ...]],
-    percent: int,
+    text_id: int,
+    texts: _Texts,
+    episode: dict[int, Entry],
+    same: Entry | None,
+    author: Bands,
 ) -> Match | None:
     """Return the most similar earlier text (ties: the most recent), if any reaches the threshold."""
     best: Match | None = None
 
-    def consider(other: NoteSignature, other_text: NoteText) -> None:
+    def consider(entry: Entry) -> None:
         nonlocal best
-        score = similar(text.words, other_text.words, percent)
-        if score is not None and (best is None or (score, other.order()) > best[:2]):
-            best = (score, other.order(), other)
+        other, order, other_id = entry
+        score = texts.score(text_id, other_id)
+        if score is not None and (best is None or (score, order) > best[:2]):
+            best = (score, order, other)
 
-    for other, other_text in by_episode.get((sig.episode_id, text.field), ()):
-        consider(other, other_text)
-    same = identical.get((sig.provider_id, text.field, text.words))
-    if same is not None and same.episode_id != sig.episode_id:
-        consider(same, text)
+    for entry in episode.values():
+        consider(entry)
+    if same is not None:
+        consider(same)  # the author's most recent identical text: nothing in the bands can beat it
+        return best
     seen: set[tuple[str, int]] = set()
-    for key in keys:
-        for other, other_text in banded.get(key, ())[-RECENT_PER_BAND:]:
+    for band in texts.bands(text_id):
+        for entry in author.get(band, ())[-RECENT_PER_BAND:]:
+            other = entry[0]
             ident = (other.episode_id, other.event_version)
             if other.episode_id != sig.episode_id and ident not in seen:
                 seen.add(ident)
-                consider(other, other_text)
+                consider(entry)
     return best
 
 

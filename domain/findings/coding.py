@@ -85,18 +85,22 @@ def _mismatch(note: VisitNote, catalogue: CodeCatalogue) -> list[Finding]:
     exercise = minutes.get(THERAPEUTIC_EXERCISE, 0)
     if not exercise or exercise * 2 <= timed:
         return []
+    signalled: dict[str, list[str]] = {}
+    for phrase in lexicon.signals.find(note.free_words):
+        for code in lexicon.signal_codes.get(phrase, ()):
+            signalled.setdefault(code, []).append(phrase)
+    done_by: dict[str, list[str]] = {}
+    for p in note.exercises:
+        fitting = lexicon.category_codes.get(p.catalogue.category) if p.catalogue is not None else None
+        if fitting is not None:
+            done_by.setdefault(fitting, []).append(p.label)
     found: list[Finding] = []
-    for code, matcher in sorted(lexicon.codes.items()):
+    for code in sorted(set(signalled) | set(done_by)):
+        matcher = lexicon.codes[code]
         if code == THERAPEUTIC_EXERCISE or code in note.codes or code.lower() in note.free_words:
             continue
-        done = [
-            p.label
-            for p in note.exercises
-            if p.catalogue is not None and p.catalogue.category in matcher.categories
-        ]
-        signals = matcher.signals.find(note.free_words)
-        if not done and not signals:
-            continue
+        done = done_by.get(code, [])
+        signals = signalled.get(code, [])
         what = []
         if done:
             what.append(f"{listed(sorted(set(done)))} ({', '.join(sorted(matcher.categories))})")

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from domain.billing import VisitBill, accruals, bill_episode, facts_of
+from domain.billing import VisitBill, accruals, facts_of
+from domain.claims import price_visit
 from domain.findings import (
     clocks,
     coding,
@@ -81,7 +82,13 @@ def analyse(episode: Episode, context: CheckContext) -> Analysis:
     rules = context.billing(episode.payer)
     catalogue = rules.catalogue
     words = context.words
-    bills = {v.date_of_service: v for v in bill_episode(facts_of(episode), rules).visits}
+    # the claim lines of each visit (units, modifiers, notes); KX is checked apart (domain.findings.kx)
+    unit_rule = episode.payer.unit_rule or rules.profile.unit_rule
+    pointers = len(episode.diagnoses)
+    bills = {
+        day: price_visit(episode.discipline, pointers, unit_rule, visit, rules)
+        for day, visit in episode.visits.items()
+    }
     diagnoses = necessity.DiagnosisWords.of(
         (*episode.diagnoses, *(d for plan in episode.plans for d in plan.diagnoses)), words
     )

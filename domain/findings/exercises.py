@@ -11,6 +11,9 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from domain.findings.lexicon import Words
 from domain.findings.model import Finding
 from domain.findings.note import Performed, VisitNote
 from domain.findings.text import words
@@ -18,25 +21,33 @@ from domain.findings.text import words
 EXAMPLE = "e.g. 'Straight leg raise, right hip flexion, supine, 3x10 with 2 lb ankle weight'"
 
 
-def _gaps(performed: Performed, note: VisitNote) -> tuple[bool, list[str]]:
+def _gaps(performed: Performed, note: VisitNote) -> tuple[bool, tuple[str, ...]]:
     """Return whether the name is a stock phrase, and which specifics are missing."""
-    lexicon = note.words_of
-    names = [performed.done.name]
-    if performed.catalogue is not None and performed.catalogue.name != performed.done.name:
-        names.append(performed.catalogue.name)
-    tokens = words(performed.done.name)
+    entry = performed.catalogue
+    if entry is None:
+        return _name_gaps(note.words_of, performed.done.name, None, None, None)
+    return _name_gaps(note.words_of, performed.done.name, entry.name, entry.body_region, entry.movement)
+
+
+@lru_cache(maxsize=4096)
+def _name_gaps(
+    lexicon: Words, name: str, entry_name: str | None, region_text: str | None, movement_text: str | None
+) -> tuple[bool, tuple[str, ...]]:
+    names = [name]
+    if entry_name is not None and entry_name != name:
+        names.append(entry_name)
+    tokens = words(name)
     covered = lexicon.generic_exercise.covered(tokens) | lexicon.exercise_filler.covered(tokens)
     stock = bool(tokens) and len(covered) == len(tokens)
-    region = movement = False
-    entry = performed.catalogue
-    if entry is not None:
-        region = bool(entry.body_region and entry.body_region.strip())
-        movement = bool(entry.movement and entry.movement.strip())
-    for name in names:
-        name_words = words(name)
+    region = bool(region_text and region_text.strip())
+    movement = bool(movement_text and movement_text.strip())
+    for each in names:
+        name_words = words(each)
         region = region or lexicon.body_regions.any(name_words)
         movement = movement or lexicon.movements.any(name_words)
-    missing = [what for what, present in (("body region", region), ("movement", movement)) if not present]
+    missing = tuple(
+        what for what, present in (("body region", region), ("movement", movement)) if not present
+    )
     return stock, missing
 
 

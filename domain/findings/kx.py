@@ -46,7 +46,7 @@ class KxVisit:
             "billable": list(self.billable),
             "written_kx": list(self.written_kx),
             "written_without_kx": list(self.written_without_kx),
-            "evidence": [e.as_dict() for e in self.evidence],
+            "evidence": [[e.version, e.what] for e in self.evidence],
         }
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from domain.catalogue import Lexicon
 from domain.findings.text import Phrases
+from domain.findings.text import words as text_words
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,12 @@ class Words:
         self.category_codes: dict[str, str] = {
             category: code for code, matcher in self.codes.items() for category in matcher.categories
         }
+        # every code's signals in one list, and which codes each signal phrase is for (rules.md §7.8)
+        self.signals = Phrases(s for words in lexicon.codes.values() for s in words.signals)
+        self.signal_codes: dict[str, set[str]] = {}
+        for code, words in lexicon.codes.items():
+            for phrase in words.signals:
+                self.signal_codes.setdefault(" ".join(text_words(phrase)), set()).add(code)
 
 
 __all__ = ["CodeMatcher", "Words"]

@@ -120,8 +120,9 @@ class VisitNote:
         """The codes on the note, sorted."""
         return tuple(sorted({line.code for line in self.visit.service_lines}))
 
-    def evidence(self, *more: Evidence) -> tuple[Evidence, ...]:
-        """Return the events that make the note what it is now: its entry and its corrections."""
+    @cached_property
+    def entry_evidence(self) -> tuple[Evidence, ...]:
+        """The events that make the note what it is now: its entry and its corrections."""
         entry = "late entry" if any(a.kind == "late_entry" for a in self.visit.amendments) else "visit"
         found = [Evidence(self.visit.event_version, entry, self.visit.date_of_service)]
         found += [
@@ -129,8 +130,14 @@ class VisitNote:
             for a in self.visit.amendments
             if a.kind == "correction"
         ]
-        found += more
-        return tuple(sorted(set(found), key=lambda e: (e.episode_id or "", e.version, e.what)))
+        return tuple(found)
+
+    def evidence(self, *more: Evidence) -> tuple[Evidence, ...]:
+        """Return the note's entry and corrections, and any more events, each once, in order."""
+        if not more:
+            return self.entry_evidence
+        found = {*self.entry_evidence, *more}
+        return tuple(sorted(found, key=lambda e: (e.episode_id or "", e.version, e.what)))
 
     def finding(
         self,

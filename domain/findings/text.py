@@ -14,6 +14,7 @@ from functools import lru_cache
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.:'][a-z0-9]+)*")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
+CACHE_SIZE = 1 << 14  # notes repeat their texts: each phrase list remembers its last matches
 
 
 @lru_cache(maxsize=1 << 16)
@@ -26,7 +27,7 @@ def words(text: str) -> tuple[str, ...]:
 class Phrases:
     """A list of phrases compiled for matching against normalised words."""
 
-    __slots__ = ("_multi", "_singles", "phrases")
+    __slots__ = ("_cache", "_multi", "_singles", "phrases")
 
     def __init__(self, phrases: Iterable[str]) -> None:
         self.phrases = tuple(dict.fromkeys(phrases))
@@ -40,15 +41,25 @@ class Phrases:
                 self._multi.setdefault(parts[0], []).append(parts)
         for group in self._multi.values():
             group.sort(key=len, reverse=True)
+        self._cache: dict[tuple[str, ...], list[tuple[int, int]]] = {}
 
     def spans(self, tokens: Sequence[str]) -> list[tuple[int, int]]:
         """Return the (start, end) word spans where a phrase matches, longest phrase first at each word."""
+        key = tuple(tokens)
+        cached = self._cache.get(key)
+        if cached is None:
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.clear()
+            cached = self._cache[key] = self._spans(key)
+        return cached
+
+    def _spans(self, tokens: tuple[str, ...]) -> list[tuple[int, int]]:
         found: list[tuple[int, int]] = []
         singles, multi = self._singles, self._multi
         for index, token in enumerate(tokens):
             for parts in multi.get(token, ()):
                 end = index + len(parts)
-                if tuple(tokens[index:end]) == parts:
+                if tokens[index:end] == parts:
                     found.append((index, end))
                     break
             else:
