@@ -2,7 +2,9 @@
 
 - `one_on_one.not_shown` (error): a timed code with minutes, and the note says the
   patient exercised on their own, under supervision only, or in a group (lexicon
-  `supervision_only`): those minutes are not one-on-one time.
+  `supervision_only`): those minutes are not one-on-one time. When the visit also
+  bills group therapy (97150), words about the group describe that service and
+  are not held against the timed codes.
 - `one_on_one.group_overlap` (warning): group therapy (97150) and a one-on-one code
   on the same date without start/end times showing separate periods (the minute
   ledger's remark, rules.md §1, §4).
@@ -41,6 +43,8 @@ def check(note: VisitNote, catalogue: CodeCatalogue) -> list[Finding]:
     lexicon = note.words_of
     text = (*joined((note.visit.necessity, note.visit.patient_response)), "|", *note.free_words)
     supervision = lexicon.supervision_only.find(text)
+    if "97150" in note.codes:  # the group session is billed as such: its own words are not held against 97110
+        supervision = [phrase for phrase in supervision if "group" not in phrase.split()]
     codes = ", ".join(timed)
     if supervision:
         found.append(

@@ -145,6 +145,20 @@ def test_group_and_one_on_one_time_without_times_is_at_risk(app: Episodes) -> No
     assert "one_on_one.group_overlap" not in found(app, service_lines=blocks, total_treatment_minutes=50)
 
 
+def test_a_group_session_billed_as_97150_is_not_held_against_the_one_on_one_codes(app: Episodes) -> None:
+    """rules.md §7.4, §1: "group session" describes the 97150 service when the visit bills it."""
+    blocks = [
+        {"code": "97110", "minutes": 25, "start": "09:00", "end": "09:25"},
+        {"code": "97150", "minutes": 20, "start": "09:30", "end": "09:50"},
+        {"code": "97140", "minutes": 10, "start": "09:50", "end": "10:00"},
+    ]
+    narrative = f"{ONE_ON_ONE} {DESCRIPTION} Then a group session of three patients on the bikes."
+    assert "one_on_one.not_shown" not in found(
+        app, service_lines=blocks, total_treatment_minutes=60, narrative=narrative
+    )
+    assert "one_on_one.not_shown" in found(app, narrative=narrative)
+
+
 def test_a_note_that_never_states_direct_contact_is_noted(app: Episodes) -> None:
     """rules.md §7.4: direct one-on-one contact is an element of the note (info when unstated)."""
     findings = Chart(app).visit(1, narrative=DESCRIPTION).findings()
