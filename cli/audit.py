@@ -69,7 +69,7 @@ def audit(
     _show_changes(report, as_json)
 
 
-def _show_as_of(found: Episode, at: str, current: int, as_json: bool, payer_dirs: tuple[Any, ...]) -> None:
+def _show_as_of(found: Episode, at: str, current: int, as_json: bool, payer_dirs: tuple[Path, ...]) -> None:
     from cli.check import as_of_checks, print_as_of_checks
 
     checks = as_of_checks(found, payer_dirs)  # units, modifiers and findings as they stood (issue 6)

@@ -20,6 +20,8 @@ import typer
 from cli.common import DbOption, JsonOption, emit_json, log_access, open_db, resolve_episode
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from domain.episode import Episode
 
 NOT_CHECKED = 2
@@ -217,21 +219,19 @@ def _print_clinic(answer: dict[str, Any], db: str | None) -> None:
     typer.echo("\n".join(out))
 
 
-def as_of_checks(found: Episode, payer_dirs: tuple[Any, ...]) -> dict[str, Any]:
+def as_of_checks(found: Episode, payer_dirs: tuple[Path, ...]) -> dict[str, Any]:
     """Return the units, modifiers and findings of an episode as it stood (for `audit --as-of`).
 
     The episode is taken alone: notes of other episodes by the same authors and the
     beneficiary's other episodes (KX) are not part of this reconstruction.
     """
     from domain.billing import bill_episode, facts_of
-    from domain.findings import CheckContext, check_episode
+    from domain.findings import CheckContext, check_episode, counts
 
     context = CheckContext.default(payer_dirs=payer_dirs)
     rules = context.billing(found.payer)
     bill = bill_episode(facts_of(found), rules)
     findings = check_episode(found, context)
-    from domain.findings import counts
-
     return {
         "scope": "this episode's record as it stood; other episodes (copied notes by the same author, "
         "the beneficiary's other episodes for KX) are not included",

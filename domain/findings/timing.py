@@ -11,7 +11,8 @@
   more than its share (CMS: the leftover unit goes to the largest remainder).
 - `minutes.double_counted` (error): two blocks of time overlap (start/end), or
   the services' own minutes add up to more than the total treatment time, so some
-  minutes are counted under two codes (rules.md §4).
+  minutes are counted under two codes (rules.md §4). Group time (97150) that
+  overlaps one-on-one time is `one_on_one.not_shown` (rules.md §7.4).
 """
 
 from __future__ import annotations
@@ -66,6 +67,17 @@ def check(note: VisitNote, catalogue: CodeCatalogue) -> list[Finding]:
                     "Timed minutes are part of the total treatment time and cannot exceed it. Correct the "
                     "minutes from the treatment log (careledger visit correct ... --reason '...').",
                     subject="total_treatment_minutes",
+                )
+            )
+        elif refusal.field.endswith(".start") and "97150" in refusal.problem:
+            found.append(
+                note.finding(
+                    "one_on_one.not_shown",
+                    f"Group and one-on-one time overlap: {refusal.problem}.",
+                    "Minutes of one period are billed once: as group therapy (97150) or as one-on-one time. "
+                    "Correct the times from the schedule (careledger visit correct ... --set "
+                    "'service_lines=[...]' --reason '...').",
+                    subject="97150",
                 )
             )
         elif refusal.field.endswith(".start"):

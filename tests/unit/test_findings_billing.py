@@ -135,6 +135,26 @@ def test_overlapping_blocks_in_a_stored_note_count_minutes_twice(app: Episodes) 
     assert "97140 09:20-09:40 overlaps 97110 09:00-09:30" in twice.message
 
 
+def test_group_time_overlapping_one_on_one_time_in_a_stored_note_is_not_one_on_one(app: Episodes) -> None:
+    """rules.md §7.4, §1: 97150 and 97110 in the same minutes (a note the ledger would refuse today)."""
+    from domain.values import ServiceLine
+
+    chart = Chart(app).visit(1)
+    episode = chart.episode
+    day = START + timedelta(days=1)
+    overlapping = (
+        {"code": "97110", "minutes": 30, "start": "09:00", "end": "09:30"},
+        {"code": "97150", "minutes": 20, "start": "09:20", "end": "09:40"},
+        {"code": "97140", "minutes": 10, "start": "09:40", "end": "09:50"},
+    )
+    lines = tuple(ServiceLine.model_validate(x) for x in overlapping)
+    episode.visits[day] = episode.visits[day].model_copy(update={"service_lines": lines})
+    findings = check_episode(episode, CheckContext.default())
+    (group,) = of_rule(findings, "one_on_one.not_shown")
+    assert group.subject == "97150" and "group therapy (97150)" in group.message
+    assert not any("overlap" in f.message for f in of_rule(findings, "minutes.double_counted"))
+
+
 # --- §7.10 modifiers -------------------------------------------------------------------------------
 
 
