@@ -264,15 +264,20 @@ def _finding(sig: NoteSignature, matches: dict[str, Match]) -> Finding:
         if name not in matches:
             continue
         score, _, other = matches[name]
-        how = "identical to" if score == 100 else f"{score}% the same as"
+        verb = "are" if name == "skilled_interventions" else "is"
+        how = f"{verb} identical to" if score == 100 else f"{verb} {score}% the same as"
         where = (
             "this episode"
             if other.episode_id == sig.episode_id
             else f"episode {other.episode_id[:8]}, same author {other.provider_id}"
         )
-        parts.append(f"the {LABELS[name]} is {how} that of the visit of {other.date_of_service} ({where})")
+        parts.append(
+            f"the {LABELS[name]} {how} those of the visit of {other.date_of_service} ({where})"
+            if name == "skilled_interventions"
+            else f"the {LABELS[name]} {how} that of the visit of {other.date_of_service} ({where})"
+        )
         other_episode = None if other.episode_id == sig.episode_id else other.episode_id
-        more.append(Evidence(other.event_version, "visit copied", other.date_of_service, other_episode))
+        more.append(Evidence(other.event_version, "earlier note", other.date_of_service, other_episode))
     first = next(name for name in FIELDS if name in matches)
     text = next(t for t in sig.texts if t.field == first)
     message = "; ".join(parts)

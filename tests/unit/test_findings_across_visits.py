@@ -132,7 +132,7 @@ def test_a_copied_narrative_flags_the_later_visit_only(app: Episodes) -> None:
     (cloned,) = of_rule(chart.findings(), "note.cloned")
     assert cloned.date_of_service == START + timedelta(days=3) and cloned.subject == "narrative"
     assert "identical to that of the visit of 2026-09-02 (this episode)" in cloned.message
-    assert {e.what for e in cloned.evidence} == {"visit", "visit copied"}
+    assert {e.what for e in cloned.evidence} == {"visit", "earlier note"}
 
 
 def test_a_late_entry_for_an_earlier_date_is_compared_by_its_date_of_service(app: Episodes) -> None:

@@ -129,7 +129,7 @@ def test_a_finding_has_the_documented_json_shape(demo: dict[str, Episode]) -> No
         "source",
         "evidence",
     ]
-    assert {e["what"] for e in finding["evidence"]} == {"visit", "visit copied"}
+    assert {e["what"] for e in finding["evidence"]} == {"visit", "earlier note"}
 
 
 def test_a_voided_visit_is_not_checked(demo: dict[str, Episode]) -> None:
