@@ -3,7 +3,8 @@
 Pure, like every view (decision 0004): an episode in, rows out.
 
 - `pv_findings`: one row per finding the episode's own record produces
-  (`domain.findings.analyse`: every rule but copied notes and KX), in their order.
+  (`domain.findings.analyse`: every rule but copied notes; KX as if the
+  beneficiary had no other episode), in their order.
 - `pv_check_visits`: one row per visit with what the checks that read other
   episodes need: its note's compared texts (word sets and quotes, for copied
   notes by the same author, rules.md §7.11) and its billing facts (allowed amount,

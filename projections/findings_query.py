@@ -29,9 +29,11 @@ from domain.findings import (
     NoteSignature,
     clone_findings,
     counts,
+    find_copies,
     sort_findings,
 )
-from domain.findings.cloning import NoteText
+from domain.findings.cloning import NoteText, band_values
+from domain.findings.kx import RULE_IDS as KX_RULES
 from domain.findings.kx import KxEpisode, KxVisit
 from domain.findings.kx import check as kx_check
 from domain.threshold import Accrual
@@ -72,16 +74,19 @@ def finding_of(row: Row[Any]) -> Finding:
     )
 
 
-def note_of(row: Row[Any], sets: dict[str, frozenset[str]] | None = None) -> NoteSignature:
+Texts = dict[str, tuple[frozenset[str], tuple[int, ...]]]
+
+
+def note_of(row: Row[Any], sets: Texts | None = None) -> NoteSignature:
     """Read a visit's compared texts back (rules.md §7.11); `sets` shares the word sets notes repeat."""
-    shared = {} if sets is None else sets
+    shared: Texts = {} if sets is None else sets
     texts: list[NoteText] = []
     for name, text in row.note["texts"].items():
-        key = "\x1f".join(text["words"])
+        key = text["words"]
         found = shared.get(key)
         if found is None:
-            found = shared[key] = frozenset(text["words"])
-        texts.append(NoteText(name, found, text["quote"]))
+            found = shared[key] = (frozenset(key.split(" ")), band_values(text["bands"]))
+        texts.append(NoteText(name, found[0], text["quote"], found[1]))
     return NoteSignature(
         episode_id=row.episode_id,
         date_of_service=row.date_of_service,
@@ -211,11 +216,13 @@ class FindingsReader:
                     )
                 )
             )
-        sets: dict[str, frozenset[str]] = {}
+        sets: Texts = {}
         notes = [note_of(r, sets) for r in (*own, *peers)]
         copied = clone_findings(notes, self.context.clone_percent, {key})
-        threshold = kx_findings(kx_episodes([*own, *family]), [key], self.context)
-        result = [f for f in sort_findings((*local, *copied, *threshold)) if since is None or f.on >= since]
+        if family:  # KX again, with the beneficiary's other episodes (stored: as if there were none)
+            local = [f for f in local if f.rule_id not in KX_RULES]
+            local += kx_findings(kx_episodes([*own, *family]), [key], self.context)
+        result = [f for f in sort_findings((*local, *copied)) if since is None or f.on >= since]
         checked = [r for r in own if since is None or r.date_of_service >= since]
         return {
             "episode_id": key,
@@ -249,15 +256,26 @@ class FindingsReader:
                 query = query.where(findings.c.clinical_date >= since)
             local = [(r.episode_id, r.rule_id, r.severity, r.date_of_service) for r in conn.execute(query)]
             rows = list(conn.execute(select(visits)))
-        sets: dict[str, frozenset[str]] = {}
+        sets: Texts = {}
         notes = [note_of(r, sets) for r in rows]
-        extra = clone_findings(notes, self.context.clone_percent)
-        extra += kx_findings(kx_episodes(rows), sorted({r.episode_id for r in rows}), self.context)
+        copied = find_copies(notes, self.context.clone_percent)
         hits = local + [
-            (f.episode_id, f.rule_id, f.severity, f.date_of_service)
-            for f in extra
-            if since is None or f.on >= since
+            (c.note.episode_id, "note.cloned", RULES["note.cloned"].severity, c.note.date_of_service)
+            for c in copied
+            if since is None or c.note.date_of_service >= since
         ]
+        beneficiaries: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for row in rows:
+            beneficiaries[(row.patient_ref, row.payer_id)].add(row.episode_id)
+        shared = {e for episodes in beneficiaries.values() if len(episodes) > 1 for e in episodes}
+        if shared:  # KX again where the beneficiary has other episodes (stored: as if there were none)
+            hits = [hit for hit in hits if not (hit[0] in shared and hit[1] in KX_RULES)]
+            family = [r for r in rows if r.episode_id in shared]
+            hits += [
+                (f.episode_id, f.rule_id, f.severity, f.date_of_service)
+                for f in kx_findings(kx_episodes(family), sorted(shared), self.context)
+                if since is None or f.on >= since
+            ]
         checked_visits = sum(1 for r in rows if since is None or r.date_of_service >= since)
         return _clinic_answer(heads, hits, checked_visits, since, top, self.context.words.version)
 

@@ -7,7 +7,7 @@ prove it, the rule's source and a fix. See docs/checks.md.
 
 from __future__ import annotations
 
-from domain.findings.cloning import NoteSignature, clone_findings
+from domain.findings.cloning import NoteSignature, clone_findings, find_copies
 from domain.findings.context import CheckContext
 from domain.findings.engine import Analysis, analyse, check_episode, combine, with_other_episodes
 from domain.findings.model import SEVERITIES, Evidence, Finding, Severity, counts, sort_findings
@@ -28,6 +28,7 @@ __all__ = [
     "clone_findings",
     "combine",
     "counts",
+    "find_copies",
     "rule",
     "sort_findings",
     "with_other_episodes",

@@ -18,9 +18,10 @@ rebuild gives the same answer.
 Within an episode every pair is compared. Across episodes a note meets thousands
 of the author's notes, so candidates come from MinHash locality-sensitive
 hashing: 64 min-hashes per text (from blake2b, stable across processes) in 16
-bands of 4; a text is compared exactly with the 8 most recent earlier texts in
-each band it shares, and with the most recent identical text. A pair at 80%
-similarity shares a band with probability 0.9998.
+bands of 4; a text is compared exactly with the author's most recent identical
+text, else with the 8 distinct texts the author wrote most recently (first
+written) in each band it shares. A pair at 80% similarity shares a band with
+probability 0.9998.
 """
 
 from __future__ import annotations
@@ -52,11 +53,16 @@ RECENT_PER_BAND = 8
 
 @dataclass(frozen=True, slots=True)
 class NoteText:
-    """One compared text of a note: its field, its word set and a quote."""
+    """One compared text of a note: its field, its word set, a quote and its MinHash bands."""
 
     field: str
     words: frozenset[str]
     quote: str
+    bands: tuple[int, ...] = ()
+
+    def banded(self) -> tuple[int, ...]:
+        """Return the text's bands (computed when not stored)."""
+        return self.bands or bands(self.words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +84,14 @@ class NoteSignature:
     def as_dict(self) -> dict[str, Any]:
         """Return the texts and evidence as JSON-ready values (stored in the read model)."""
         return {
-            "texts": {t.field: {"words": sorted(t.words), "quote": t.quote} for t in self.texts},
+            "texts": {
+                t.field: {
+                    "words": " ".join(sorted(t.words)),
+                    "quote": t.quote,
+                    "bands": band_text(t.banded()),
+                }
+                for t in self.texts
+            },
             "evidence": [[e.version, e.what] for e in self.evidence],
         }
 
@@ -96,7 +109,7 @@ def note_signature(note: VisitNote, stopwords: frozenset[str], min_words: int) -
     for name in FIELDS:
         kept = frozenset(w for w in words(raw[name]) if w not in stopwords)
         if len(kept) >= min_words:
-            texts.append(NoteText(name, kept, quote(raw[name])))
+            texts.append(NoteText(name, kept, quote(raw[name]), bands(kept)))
     return NoteSignature(
         episode_id=note.episode_id,
         date_of_service=visit.date_of_service,
@@ -127,13 +140,30 @@ def _word_hashes(word: str) -> tuple[int, ...]:
     return tuple(values)
 
 
-def bands(text_words: frozenset[str]) -> list[tuple[int, ...]]:
-    """Return the MinHash bands of a word set (16 bands of 4 min-hashes, each led by its number)."""
+@lru_cache(maxsize=1 << 14)
+def bands(text_words: frozenset[str]) -> tuple[int, ...]:
+    """Return the MinHash bands of a word set: 16 bands of 4 min-hashes, each folded into 56 bits."""
     signature = list(map(min, zip(*(_word_hashes(w) for w in text_words), strict=True)))
-    return [
-        (index, *signature[index * BAND_ROWS : (index + 1) * BAND_ROWS])
+    return tuple(
+        int.from_bytes(
+            hashlib.blake2b(
+                struct.pack("<B4I", index, *signature[index * BAND_ROWS : (index + 1) * BAND_ROWS]),
+                digest_size=7,
+            ).digest()
+        )
         for index in range(HASHES // BAND_ROWS)
-    ]
+    )
+
+
+def band_text(values: tuple[int, ...]) -> str:
+    """Write bands as one hex string (7 bytes each), for storage."""
+    return b"".join(v.to_bytes(7, "big") for v in values).hex()
+
+
+def band_values(text: str) -> tuple[int, ...]:
+    """Read bands written by `band_text`."""
+    raw = bytes.fromhex(text)
+    return tuple(int.from_bytes(raw[i : i + 7], "big") for i in range(0, len(raw), 7))
 
 
 Match = tuple[int, tuple[Any, ...], NoteSignature]
@@ -152,21 +182,16 @@ class _Texts:
         self.ids: dict[frozenset[str], int] = {}
         self.sets: list[frozenset[str]] = []
         self.sizes: list[int] = []
-        self._bands: dict[int, list[tuple[int, ...]]] = {}
+        self.bands: list[list[tuple[int, int]]] = []
         self._scores: dict[tuple[int, int], int | None] = {}
 
-    def intern(self, text_words: frozenset[str]) -> int:
-        found = self.ids.get(text_words)
+    def intern(self, text: NoteText) -> int:
+        found = self.ids.get(text.words)
         if found is None:
-            found = self.ids[text_words] = len(self.sets)
-            self.sets.append(text_words)
-            self.sizes.append(len(text_words))
-        return found
-
-    def bands(self, text_id: int) -> list[tuple[int, ...]]:
-        found = self._bands.get(text_id)
-        if found is None:
-            found = self._bands[text_id] = bands(self.sets[text_id])
+            found = self.ids[text.words] = len(self.sets)
+            self.sets.append(text.words)
+            self.sizes.append(len(text.words))
+            self.bands.append(list(enumerate(text.banded())))
         return found
 
     def score(self, a: int, b: int) -> int | None:
@@ -181,45 +206,63 @@ class _Texts:
         return self._scores[key]
 
 
-Bands = dict[tuple[int, ...], list[Entry]]
+Bands = dict[tuple[int, int], list[int]]
 
 
-def clone_findings(
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """A note whose texts copy earlier notes: for each copied field, its similarity and the earlier note."""
+
+    note: NoteSignature
+    matches: dict[str, Match]
+
+
+def find_copies(
     notes: Iterable[NoteSignature], percent: int, subjects: Collection[str] | None = None
-) -> list[Finding]:
+) -> list[Copy]:
     """Find each note whose texts copy an earlier note's (same episode, or same author elsewhere).
 
-    `notes` is the pool to compare with; findings are made for the notes of the
+    `notes` is the pool to compare with; copies are reported for the notes of the
     `subjects` episodes (every episode when None).
     """
     texts = _Texts(percent)
     # per (episode, field): the latest entry of each distinct text (same text, same score: latest wins)
     by_episode: dict[tuple[str, str], dict[int, Entry]] = {}
+    # per (author, field, text): its latest entry; per (author, field): each distinct text under its bands
     identical: dict[tuple[str, str, int], Entry] = {}
     banded: dict[tuple[str, str], Bands] = {}
-    found: list[Finding] = []
+    found: list[Copy] = []
     for sig in sorted(notes, key=NoteSignature.order):
         wanted = subjects is None or sig.episode_id in subjects
         order = sig.order()
         matches: dict[str, Match] = {}
         for text in sig.texts:
-            text_id = texts.intern(text.words)
+            text_id = texts.intern(text)
+            scope = (sig.provider_id, text.field)
             episode = by_episode.setdefault((sig.episode_id, text.field), {})
-            author = banded.setdefault((sig.provider_id, text.field), {})
-            same = identical.get((sig.provider_id, text.field, text_id))
+            author = banded.setdefault(scope, {})
+            same = identical.get((*scope, text_id))
             if wanted:
-                best = _best(sig, text_id, texts, episode, same, author)
+                best = _best(sig, text_id, texts, episode, same, author, identical, scope)
                 if best is not None:
                     matches[text.field] = best
             entry = (sig, order, text_id)
             episode.pop(text_id, None)
             episode[text_id] = entry
-            identical[(sig.provider_id, text.field, text_id)] = entry
-            for band in texts.bands(text_id):
-                author.setdefault(band, []).append(entry)
+            identical[(*scope, text_id)] = entry
+            if same is None:
+                for band in texts.bands[text_id]:
+                    author.setdefault(band, []).append(text_id)
         if matches:
-            found.append(_finding(sig, matches))
+            found.append(Copy(sig, matches))
     return found
+
+
+def clone_findings(
+    notes: Iterable[NoteSignature], percent: int, subjects: Collection[str] | None = None
+) -> list[Finding]:
+    """Return a `note.cloned` finding for each note that copies an earlier one (see `find_copies`)."""
+    return [_finding(copy.note, copy.matches) for copy in find_copies(notes, percent, subjects)]
 
 
 def _best(
@@ -229,6 +272,8 @@ def _best(
     episode: dict[int, Entry],
     same: Entry | None,
     author: Bands,
+    identical: dict[tuple[str, str, int], Entry],
+    scope: tuple[str, str],
 ) -> Match | None:
     """Return the most similar earlier text (ties: the most recent), if any reaches the threshold."""
     best: Match | None = None
@@ -240,19 +285,24 @@ def _best(
         if score is not None and (best is None or (score, order) > best[:2]):
             best = (score, order, other)
 
+    in_episode = episode.get(text_id)
+    if in_episode is not None or same is not None:
+        # an identical earlier text: only a more recent identical one could beat it, and these are
+        # the latest identical texts of the episode and of the author
+        for entry in (in_episode, same):
+            if entry is not None:
+                consider(entry)
+        return best
     for entry in episode.values():
         consider(entry)
-    if same is not None:
-        consider(same)  # the author's most recent identical text: nothing in the bands can beat it
-        return best
-    seen: set[tuple[str, int]] = set()
-    for band in texts.bands(text_id):
-        for entry in author.get(band, ())[-RECENT_PER_BAND:]:
-            other = entry[0]
-            ident = (other.episode_id, other.event_version)
-            if other.episode_id != sig.episode_id and ident not in seen:
-                seen.add(ident)
-                consider(entry)
+    seen: set[int] = set()
+    for band in texts.bands[text_id]:
+        for other_id in author.get(band, ())[-RECENT_PER_BAND:]:
+            if other_id not in seen:
+                seen.add(other_id)
+                entry = identical[(*scope, other_id)]
+                if entry[0].episode_id != sig.episode_id:
+                    consider(entry)
     return best
 
 
@@ -301,4 +351,16 @@ def _finding(sig: NoteSignature, matches: dict[str, Match]) -> Finding:
     )
 
 
-__all__ = ["FIELDS", "NoteSignature", "NoteText", "bands", "clone_findings", "note_signature", "similar"]
+__all__ = [
+    "FIELDS",
+    "Copy",
+    "NoteSignature",
+    "NoteText",
+    "band_text",
+    "band_values",
+    "bands",
+    "clone_findings",
+    "find_copies",
+    "note_signature",
+    "similar",
+]

@@ -10,12 +10,12 @@ other episodes by the same authors, for copied notes, §7.11) and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from domain.billing import BillingRules, billing_rules
+from domain.billing import BillingRules, VisitBill, billing_rules
 from domain.catalogue import lexicon
 from domain.clocks import MEDICARE, ClockRules
 from domain.findings.lexicon import Words
@@ -57,6 +57,8 @@ class CheckContext:
     payer_dirs: tuple[Path, ...] = ()
     peer_notes: tuple[NoteSignature, ...] = ()
     prior_accruals: tuple[Accrual, ...] = ()
+    # visits priced by the billing engine, by what the price depends on (see engine._priced)
+    prices: dict[tuple[Any, ...], VisitBill] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def default(cls, payer_dirs: tuple[Path, ...] = (), **values: object) -> CheckContext:
@@ -82,7 +84,7 @@ class CheckContext:
         self, peer_notes: tuple[NoteSignature, ...] = (), prior_accruals: tuple[Accrual, ...] = ()
     ) -> CheckContext:
         """Return this context with other episodes' notes and allowed amounts."""
-        return replace(self, peer_notes=peer_notes, prior_accruals=prior_accruals)
+        return replace(self, peer_notes=peer_notes, prior_accruals=prior_accruals, prices=self.prices)
 
 
 __all__ = ["CLONE_MIN_WORDS", "CLONE_PERCENT", "CheckContext", "shipped_words"]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from domain.billing import VisitBill, accruals, facts_of
+from domain.billing import BillingRules, VisitBill, accruals, facts_of
 from domain.claims import price_visit
 from domain.findings import (
     clocks,
@@ -41,6 +41,8 @@ from domain.findings.context import CheckContext
 from domain.findings.model import Finding, sort_findings
 from domain.findings.note import Performed, VisitNote
 from domain.ledger import audit_minutes
+from domain.records import Visit
+from domain.values import UnitRule
 
 if TYPE_CHECKING:
     from domain.episode import Episode
@@ -60,10 +62,44 @@ def _performed_order(item: Performed) -> tuple[str, str, str]:
     return (item.done.exercise_id or "", item.done.name, item.done.model_dump_json())
 
 
+PRICE_MEMO = 8192
+
+
+def _priced(
+    context: CheckContext, episode: Episode, visit: Visit, rules: BillingRules, unit_rule: UnitRule
+) -> VisitBill:
+    """Price a visit with the billing engine, once per distinct set of what the price depends on.
+
+    Units, modifiers (but KX), allowed amounts and the NCCI and ledger notes depend
+    on the payer, the discipline, the number of diagnoses, the credential, the
+    service lines, the total minutes and the fee year, not on the day: visits that
+    share those share one `VisitBill`. Its dates are those of the first visit
+    priced, so the checks read its units, modifiers, amounts and notes, never its dates.
+    """
+    pointers = len(episode.diagnoses)
+    key = (
+        episode.payer.payer_id,
+        unit_rule,
+        episode.discipline,
+        min(pointers, 4),
+        visit.credential,
+        visit.total_treatment_minutes,
+        visit.service_lines,
+        visit.date_of_service.year,
+    )
+    memo = context.prices
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= PRICE_MEMO:
+            memo.clear()
+        found = memo[key] = price_visit(episode.discipline, pointers, unit_rule, visit, rules)
+    return found
+
+
 def _kx_visit(note: VisitNote, bill: VisitBill, necessity_problem: str) -> kx.KxVisit:
     billable = [line for line in bill.lines if line.billable and line.units > 0]
     return kx.KxVisit(
-        date_of_service=bill.date_of_service,
+        date_of_service=note.visit.date_of_service,
         allowed_amount=bill.allowed_amount,
         complete=bill.amounts_complete,
         necessity=necessity_problem,
@@ -83,12 +119,8 @@ def analyse(episode: Episode, context: CheckContext) -> Analysis:
     catalogue = rules.catalogue
     words = context.words
     # the claim lines of each visit (units, modifiers, notes); KX is checked apart (domain.findings.kx)
-    unit_rule = episode.payer.unit_rule or rules.profile.unit_rule
-    pointers = len(episode.diagnoses)
-    bills = {
-        day: price_visit(episode.discipline, pointers, unit_rule, visit, rules)
-        for day, visit in episode.visits.items()
-    }
+    unit_rule: UnitRule = episode.payer.unit_rule or rules.profile.unit_rule
+    bills = {day: _priced(context, episode, visit, rules, unit_rule) for day, visit in episode.visits.items()}
     diagnoses = necessity.DiagnosisWords.of(
         (*episode.diagnoses, *(d for plan in episode.plans for d in plan.diagnoses)), words
     )
@@ -145,16 +177,27 @@ def analyse(episode: Episode, context: CheckContext) -> Analysis:
         discipline=episode.discipline,
         visits=tuple(kx_visits),
     )
+    found.extend(kx.check(kx_episode, (), rules))  # KX as if the beneficiary had no other episode
     return Analysis(episode_id, sort_findings(found), signatures, kx_episode)
 
 
 def combine(analysis: Analysis, context: CheckContext) -> tuple[Finding, ...]:
-    """Add the checks that read other episodes (copied notes, KX) to an episode's own findings."""
+    """Add the checks that read other episodes to an episode's own findings.
+
+    Copied notes are compared with the other episodes' notes; KX, found for the
+    episode alone by `analyse`, is walked again with the beneficiary's other
+    episodes' amounts when there are any.
+    """
     pool = (*analysis.notes, *context.peer_notes)
     copied = clone_findings(pool, context.clone_percent, {analysis.episode_id})
-    payer = context.billing_for(analysis.kx.payer_id)
-    threshold = kx.check(analysis.kx, context.prior_accruals, payer)
-    return sort_findings((*analysis.findings, *copied, *threshold))
+    own = analysis.findings
+    if context.prior_accruals:
+        payer = context.billing_for(analysis.kx.payer_id)
+        own = (
+            *(f for f in own if f.rule_id not in kx.RULE_IDS),
+            *kx.check(analysis.kx, context.prior_accruals, payer),
+        )
+    return sort_findings((*own, *copied))
 
 
 def check_episode(episode: Episode, context: CheckContext) -> tuple[Finding, ...]:

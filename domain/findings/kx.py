@@ -26,6 +26,8 @@ from domain.findings.model import Evidence, Finding
 from domain.findings.rules import rule
 from domain.threshold import Accrual, Standing, standings
 
+RULE_IDS = ("modifier.kx_missing", "modifier.kx_without_necessity")
+
 
 @dataclass(frozen=True, slots=True)
 class KxVisit:
@@ -151,4 +153,4 @@ def _finding(
     )
 
 
-__all__ = ["KxEpisode", "KxVisit", "check"]
+__all__ = ["RULE_IDS", "KxEpisode", "KxVisit", "check"]

@@ -133,6 +133,11 @@ def test_kx_counts_the_beneficiarys_other_episodes(
     assert answer["findings"] == engine_answer(store, opened.episode_id)
     alone = check_episode(store.app.get_episode(opened.episode_id), CheckContext.default())
     assert not {f.rule_id for f in alone} & {"modifier.kx_missing", "modifier.kx_without_necessity"}
+    clinic = {r["rule_id"]: r for r in reader.clinic()["rules"]}
+    assert (
+        clinic["modifier.kx_missing"]["episodes"] == 1
+        and clinic["modifier.kx_without_necessity"]["visits"] == 1
+    )
 
 
 def test_an_unknown_episode_is_refused(reader: FindingsReader) -> None:
