@@ -55,7 +55,12 @@ class Performed:
 
 @dataclass(frozen=True)
 class VisitNote:
-    """A visit's note and what the checks derive from it, computed once."""
+    """A visit's note and what the checks derive from it, computed once.
+
+    `bill` is the visit as the billing engine prices it; visits with the same
+    lines, minutes, credential and fee year share one (engine._priced), so read its
+    units, modifiers, amounts and notes, never its dates.
+    """
 
     episode_id: str
     visit: Visit
