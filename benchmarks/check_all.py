@@ -52,7 +52,7 @@ def commands_for(visits: int) -> tuple[list[bytes], int, int]:
             if counted >= visits:
                 break
             current, episodes = key, episodes + 1
-        if isinstance(recorded.command, c.RecordVisit):
+        if isinstance(recorded.command, (c.RecordVisit, c.RecordLateEntry)):
             counted += 1
         lines.append(orjson.dumps(recorded.command.model_dump(mode="json")))
     return lines, counted, episodes
