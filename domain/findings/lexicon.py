@@ -11,13 +11,12 @@ from domain.findings.text import words as text_words
 
 @dataclass(frozen=True)
 class CodeMatcher:
-    """How one code's service reads in a note: its name, exercise categories, words and signals."""
+    """How one code's service reads in a note: its name, exercise categories and words (signals included)."""
 
     code: str
     name: str
     categories: frozenset[str]
     describes: Phrases
-    signals: Phrases
 
 
 class Words:
@@ -43,7 +42,6 @@ class Words:
                 name=words.name,
                 categories=frozenset(words.categories),
                 describes=Phrases((*words.describes, *words.signals)),
-                signals=Phrases(words.signals),
             )
             for code, words in lexicon.codes.items()
         }
