@@ -61,7 +61,7 @@ def audit(
             at = moment(as_of, "as_of")
             found = store.app.episode_as_of(episode_id, at)
             current = store.app.last_version(episode_id)
-            _show_as_of(found, at.isoformat(), current, as_json)
+            _show_as_of(found, at.isoformat(), current, as_json, store.app.payer_dirs)
             return
         report = store.app.changes_between(
             episode_id, moment(since or "", "since"), moment(until, "until") if until else None
@@ -69,7 +69,10 @@ def audit(
     _show_changes(report, as_json)
 
 
-def _show_as_of(found: Episode, at: str, current: int, as_json: bool) -> None:
+def _show_as_of(found: Episode, at: str, current: int, as_json: bool, payer_dirs: tuple[Path, ...]) -> None:
+    from cli.check import as_of_checks, print_as_of_checks
+
+    checks = as_of_checks(found, payer_dirs)  # units, modifiers and findings as they stood (issue 6)
     if as_json:
         emit_json(
             {
@@ -78,6 +81,7 @@ def _show_as_of(found: Episode, at: str, current: int, as_json: bool) -> None:
                 "current_version": current,
                 "recorded_at": found.modified_on.isoformat(),
                 "episode": found.as_dict(),
+                "checks": checks,
             }
         )
         return
@@ -90,6 +94,8 @@ def _show_as_of(found: Episode, at: str, current: int, as_json: bool) -> None:
     )
     typer.echo("")
     episode_report(found)
+    typer.echo("")
+    print_as_of_checks(checks)
 
 
 def _show_changes(report: ChangeReport, as_json: bool) -> None:

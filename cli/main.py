@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cli import audit, billing, episode, exercise, outcome, plan, report, visit
+from cli.check import check
 from cli.common import new_app
 from cli.demo import demo
 from cli.importer import import_file
@@ -32,6 +33,7 @@ app.command("timeline")(timeline)
 app.command("progression")(progression)
 app.command("outcomes")(outcomes)
 app.command("continuity")(continuity)
+app.command("check")(check)
 app.add_typer(projections_app, name="projections")
 app.command("schema")(schema)
 app.command("demo")(demo)

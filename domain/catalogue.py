@@ -331,6 +331,107 @@ def load_fee_schedule(name: str, search_dirs: tuple[Path, ...] = ()) -> FeeSched
     return schedule
 
 
+class CodeWords(_Data):
+    """How one code's service reads in a note (rules.md §7.8, §7.12): categories, words, signals."""
+
+    name: str
+    categories: tuple[str, ...] = ()
+    describes: tuple[str, ...] = ()
+    signals: tuple[str, ...] = ()
+
+
+class Lexicon(_Data):
+    """The versioned word lists the documentation checks read a note with (rules.md §7)."""
+
+    version: str
+    effective: date
+    source: str
+    generic_exercise: tuple[str, ...]
+    exercise_filler: tuple[str, ...]
+    body_regions: tuple[str, ...]
+    movements: tuple[str, ...]
+    functional_limitations: tuple[str, ...]
+    conditions: tuple[str, ...]
+    diagnosis_stopwords: tuple[str, ...]
+    supervision_only: tuple[str, ...]
+    one_on_one: tuple[str, ...]
+    skilled: tuple[str, ...]
+    response_details: tuple[str, ...]
+    similarity_stopwords: tuple[str, ...]
+    codes: dict[str, CodeWords]
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """Load the shipped documentation lexicon (domain/data/lexicon.toml, rules.md §7)."""
+    name = "lexicon.toml"
+    raw = _validated(_LexiconFile, name, resources.files("domain").joinpath("data", name).read_text("utf-8"))
+    _check_codes(name, "codes", raw.codes)
+    return Lexicon(
+        version=raw.version,
+        effective=raw.effective,
+        source=raw.source,
+        generic_exercise=raw.exercise.generic,
+        exercise_filler=raw.exercise.filler,
+        body_regions=raw.exercise.body_regions,
+        movements=raw.exercise.movements,
+        functional_limitations=raw.necessity.functional_limitations,
+        conditions=raw.necessity.conditions,
+        diagnosis_stopwords=raw.necessity.diagnosis_stopwords,
+        supervision_only=raw.contact.supervision_only,
+        one_on_one=raw.contact.one_on_one,
+        skilled=raw.skilled.phrases,
+        response_details=raw.response.details,
+        similarity_stopwords=raw.similarity.stopwords,
+        codes=raw.codes,
+    )
+
+
+class _ExerciseWords(_Data):
+    generic: tuple[str, ...]
+    filler: tuple[str, ...]
+    body_regions: tuple[str, ...]
+    movements: tuple[str, ...]
+
+
+class _NecessityWords(_Data):
+    functional_limitations: tuple[str, ...]
+    conditions: tuple[str, ...]
+    diagnosis_stopwords: tuple[str, ...]
+
+
+class _ContactWords(_Data):
+    supervision_only: tuple[str, ...]
+    one_on_one: tuple[str, ...]
+
+
+class _Phrases(_Data):
+    phrases: tuple[str, ...]
+
+
+class _Details(_Data):
+    details: tuple[str, ...]
+
+
+class _Stopwords(_Data):
+    stopwords: tuple[str, ...]
+
+
+class _LexiconFile(_Data):
+    """lexicon.toml as written: one table per family of checks."""
+
+    version: str
+    effective: date
+    source: str
+    exercise: _ExerciseWords
+    necessity: _NecessityWords
+    contact: _ContactWords
+    skilled: _Phrases
+    response: _Details
+    similarity: _Stopwords
+    codes: dict[str, CodeWords]
+
+
 def unknown_code_message(code: str, known: Iterable[str]) -> str:
     """Explain that a code is not in the catalogue, suggesting near matches."""
     near = [k for k in known if k[:3] == code[:3]][:5]

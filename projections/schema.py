@@ -237,6 +237,9 @@ def build_tables(schema: str | None) -> Tables:
         Column("open_gaps", Integer, nullable=False),
         Column("gap_warnings", Integer, nullable=False),
     )
+    from projections.findings import define_tables
+
+    define_tables(md)  # pv_findings, pv_check_visits (the findings read model)
     return Tables(md, tracking, timeline, exercise, outcomes, continuity, continuity_clock, summary)
 
 

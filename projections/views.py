@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.clocks import MEDICARE, ClockRules
 from projections.continuity import Continuity, evaluate
+from projections.findings import check_context, findings_rows
 from projections.outcomes import outcome_rows
 from projections.progression import progression_rows
 from projections.timeline import timeline_rows
@@ -37,6 +38,7 @@ class ViewContext:
 
     medicare_payers: frozenset[str] = frozenset({"medicare"})
     rules: ClockRules = MEDICARE
+    payer_dirs: tuple[Path, ...] = ()
 
     @classmethod
     def from_payer_profiles(cls, payer_dirs: Sequence[Path] = ()) -> ViewContext:
@@ -50,7 +52,7 @@ class ViewContext:
                 payers.add(payer_id)
             elif flag is False:
                 payers.discard(payer_id)
-        return cls(medicare_payers=frozenset(payers))
+        return cls(medicare_payers=frozenset(payers), payer_dirs=tuple(payer_dirs))
 
 
 class Derived:
@@ -85,6 +87,10 @@ def _outcomes(d: Derived) -> dict[str, list[Row]]:
 
 def _continuity(d: Derived) -> dict[str, list[Row]]:
     return {"pv_continuity": d.continuity.visits, "pv_continuity_clock": [d.continuity.clock]}
+
+
+def _findings(d: Derived) -> dict[str, list[Row]]:
+    return findings_rows(d.episode, check_context(d.context))
 
 
 def _summary(d: Derived) -> dict[str, list[Row]]:
@@ -138,6 +144,13 @@ PROJECTIONS: tuple[Projection, ...] = (
         "plan, certification, necessity and progress-report coverage of each visit",
     ),
     Projection("summary", 1, ("pv_episode_summary",), _summary, "one line per episode, for episode list"),
+    Projection(
+        "findings",
+        1,
+        ("pv_findings", "pv_check_visits"),
+        _findings,
+        "documentation findings of each visit and episode (rules.md §6, §7), for careledger check",
+    ),
 )
 
 

@@ -1,5 +1,12 @@
 """The demo's post-operative right knee: steady progression, LEFS past its MCID, PTA visits.
 
+The knee is the well-documented episode: each note ties the TKA to the day's
+functional limitation, names every exercise with its dosage, says what the
+therapist's skill added and how the patient responded, describes every billed
+code, and is written for that visit (knee_notes.py); the programme progresses or
+stops each exercise with a reason (knee_programme.py). `careledger check` finds
+nothing to fix in it (rules.md §6, §7).
+
 It also carries two amendments (rules.md §9): visit 9's note is a late entry,
 written three days after the session, and visit 12's 97110 minutes (and total
 minutes) are corrected four days later, so `audit --as-of` and `audit --changes`
@@ -13,6 +20,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from domain import commands as c
+from domain.demo.knee_notes import GAIT, MANUAL, MONITORING, PHASES, SESSIONS, WITHOUT_MANUAL
+from domain.demo.knee_programme import programme
 from domain.demo.script import Script, visit_days
 
 LATE_VISIT = 9
@@ -143,7 +152,6 @@ def knee_episode(rng: random.Random, key: str, patient: str, start: date) -> Scr
     names = {e[0]: e[1] for e in exercises}
     flexion = 78
     pain = 6
-    added_balance = False
     for n, day in enumerate(days, start=1):
         if n == 4:
             s.add(
@@ -154,87 +162,7 @@ def knee_episode(rng: random.Random, key: str, patient: str, start: date) -> Scr
                 period_start=start,
                 period_end=start + timedelta(weeks=10),
             )
-        if n in (4, 8, 12, 16):
-            step = n // 4
-            current["slr"] = {"sets": 3, "reps": 10, "load": str(1 + step), "load_unit": "lb"}
-            s.add(
-                day,
-                c.ProgressExercise,
-                exercise_id="slr",
-                dosage=current["slr"],
-                effective_date=day,
-                reason=f"3x10 pain-free with good control at {step} lb; load increased",
-            )
-            bands = ["red band", "green band", "blue band", "black band"]
-            current["tke"] = {"sets": 3, "reps": 12, "resistance": bands[step - 1]}
-            s.add(
-                day,
-                c.ProgressExercise,
-                exercise_id="tke",
-                dosage=current["tke"],
-                effective_date=day,
-                reason=f"full terminal extension without lag; resistance progressed to {bands[step - 1]}",
-            )
-        if n == 6:
-            s.add(
-                day,
-                c.DiscontinueExercise,
-                exercise_id="quad-set",
-                effective_date=day,
-                reason="quad activation adequate; replaced by closed-chain work",
-            )
-            current.pop("quad-set")
-            s.add(
-                day,
-                c.AddExercise,
-                exercise_id="step-up",
-                name="Forward step-up, right leg leading, 4-inch step",
-                body_region="right knee",
-                category="functional",
-                movement="step-up",
-                equipment="4-inch step",
-                dosage={"sets": 2, "reps": 10},
-                effective_date=day,
-                reason="progress to closed-chain functional strengthening for stairs",
-            )
-            current["step-up"] = {"sets": 2, "reps": 10}
-            names["step-up"] = "Forward step-up, right leg leading, 4-inch step"
-        if n in (10, 14, 18):
-            height = {10: 6, 14: 8, 18: 8}[n]
-            reps = {10: 10, 14: 10, 18: 15}[n]
-            current["step-up"] = {
-                "sets": 3,
-                "reps": reps,
-                "load": "0" if n < 18 else "5",
-                "load_unit": "lb",
-            }
-            s.add(
-                day,
-                c.ProgressExercise,
-                exercise_id="step-up",
-                dosage=current["step-up"],
-                name=f"Forward step-up, right leg leading, {height}-inch step",
-                effective_date=day,
-                reason=f"controlled eccentric lowering on previous height; progressed to {height}-inch step",
-            )
-            names["step-up"] = f"Forward step-up, right leg leading, {height}-inch step"
-        if n == 8 and not added_balance:
-            added_balance = True
-            s.add(
-                day,
-                c.AddExercise,
-                exercise_id="sls-foam",
-                name="Single-leg stance on foam, right leg",
-                body_region="right lower extremity",
-                category="balance",
-                movement="static single-leg balance",
-                equipment="foam pad",
-                dosage={"sets": 3, "duration_seconds": 20},
-                effective_date=day,
-                reason="balance deficit on foam (8 s) limits community ambulation",
-            )
-            current["sls-foam"] = {"sets": 3, "duration_seconds": 20}
-            names["sls-foam"] = "Single-leg stance on foam, right leg"
+        programme(s, n, day, current, names)
         flexion = min(125, flexion + rng.randint(1, 3))
         pain = max(1, pain - (1 if n % 5 == 0 else 0))
         assistant = n in (7, 11, 15, 19, 22)
@@ -266,6 +194,10 @@ def knee_episode(rng: random.Random, key: str, patient: str, start: date) -> Scr
             for ex_id, dosage in current.items()
         ]
         total = timed + rng.choice([0, 3, 5])
+        monitoring = rng.choice(MONITORING)
+        technique = rng.choice(range(3))
+        billed = {line["code"] for line in lines}
+        session = SESSIONS[n - 1]
         late: dict[str, Any] = {}
         if n == LATE_VISIT:
             late = {
@@ -273,6 +205,10 @@ def knee_episode(rng: random.Random, key: str, patient: str, start: date) -> Scr
                 "reason": "Note written after the weekend: the documentation system was down on Friday "
                 "afternoon; written from the paper flow sheet.",
             }
+        narrative = [session.report]
+        if n in GAIT:
+            narrative.append(GAIT[n])
+        narrative.append(f"Direct one-on-one with the {credential} throughout; exercise dosage as listed.")
         s.add(
             day,
             c.RecordLateEntry if n == LATE_VISIT else c.RecordVisit,
@@ -284,37 +220,20 @@ def knee_episode(rng: random.Random, key: str, patient: str, start: date) -> Scr
             service_lines=lines,
             total_treatment_minutes=total,
             necessity=(
-                f"Skilled PT required after right TKA (Z96.651): active knee flexion {flexion - 2} degrees "
-                f"and quadriceps lag limit stair climbing and community walking; exercise dosage must be "
-                f"progressed and monitored for effusion and pain ({pain}/10)."
+                f"Skilled PT after right TKA (Z96.651), week {2 + (day - start).days // 7} after surgery: "
+                f"{session.limitation}; needs {PHASES[min(3, (n - 1) // 6)]}."
             ),
             exercises=performed,
             skilled_interventions=[
-                rng.choice(
-                    [
-                        "tactile cues for VMO activation during TKE",
-                        "verbal cues to control eccentric lowering on step",
-                        "monitored effusion and skin temperature before progressing load",
-                    ]
-                ),
-                f"progressed dosage per criteria: pain <= {pain}/10 and no extensor lag",
-                rng.choice(
-                    [
-                        "patellar mobilisations grade III to gain flexion",
-                        "gait cueing for heel strike and knee extension at terminal stance",
-                        "adjusted step height to keep knee valgus controlled",
-                    ]
-                ),
+                session.cue,
+                monitoring,
+                MANUAL[technique] if "97140" in billed else WITHOUT_MANUAL[technique],
             ],
             patient_response=(
-                f"Tolerated session well; pain {pain}/10 at rest, {pain + 1}/10 peak. "
-                f"Active knee flexion {flexion} degrees after session (from {flexion - 2})."
+                f"{session.response}. Pain {pain}/10 at rest, {pain + 1}/10 at worst; active knee flexion "
+                f"{flexion} degrees."
             ),
-            narrative=(
-                f"Visit {n}: patient reports walking {200 + n * 35} ft at home with "
-                f"{'a cane' if n < 10 else 'no device'}. Exercise performed one-on-one with PT "
-                f"{'assistant' if assistant else ''} direct contact throughout; dosage as listed."
-            ).replace("  ", " "),
+            narrative=" ".join(narrative),
         )
         if n == CORRECTED_VISIT:
             corrected = [dict(line) for line in lines]
