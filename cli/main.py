@@ -6,6 +6,7 @@ from cli import audit, billing, episode, exercise, outcome, plan, report, visit
 from cli.check import check
 from cli.common import new_app
 from cli.demo import demo
+from cli.export import app as export_app
 from cli.importer import import_file
 from cli.projections import app as projections_app
 from cli.schema import schema
@@ -37,6 +38,7 @@ app.command("check")(check)
 app.add_typer(projections_app, name="projections")
 app.command("schema")(schema)
 app.command("demo")(demo)
+app.add_typer(export_app, name="export")
 
 
 def run() -> None:
