@@ -16,7 +16,15 @@ from typing import Annotated
 
 import typer
 
-from cli.common import DbOption, EpisodeArg, JsonOption, emit_json, log_access, new_app, open_db, resolve_episode
+from cli.common import (
+    DbOption,
+    EpisodeArg,
+    emit_json,
+    log_access,
+    new_app,
+    open_db,
+    resolve_episode,
+)
 
 app = new_app("Export an episode as a FHIR R4 Bundle, or the store's claim lines for a billing system.")
 
@@ -26,7 +34,9 @@ TIME_HELP = (
 )
 OutOption = Annotated[
     Path | None,
-    typer.Option("--out", "-o", help="Write to this file instead of stdout.", dir_okay=False, show_default=False),
+    typer.Option(
+        "--out", "-o", help="Write to this file instead of stdout.", dir_okay=False, show_default=False
+    ),
 ]
 
 
@@ -55,7 +65,8 @@ def _write(data: bytes, out: Path | None) -> None:
 def export_fhir(
     episode: EpisodeArg,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help=f"The episode as it stood at this recorded time: {TIME_HELP}.")
+        str | None,
+        typer.Option("--as-of", help=f"The episode as it stood at this recorded time: {TIME_HELP}."),
     ] = None,
     out: OutOption = None,
     db: DbOption = None,
@@ -76,7 +87,9 @@ def export_claims(
     since: Annotated[
         str | None, typer.Option("--since", help="Only visits on or after this date of service (YYYY-MM-DD).")
     ] = None,
-    output: Annotated[Format, typer.Option("--format", help="csv (one header row) or json (a list).")] = Format.csv,
+    output: Annotated[
+        Format, typer.Option("--format", help="csv (one header row) or json (a list).")
+    ] = Format.csv,
     out: OutOption = None,
     db: DbOption = None,
 ) -> None:

@@ -16,12 +16,15 @@ def import_file(
     file: Annotated[
         str,
         typer.Argument(
-            help="JSON Lines file of commands, one per line ('-' for stdin); or the word fhir, then a FHIR Bundle."
+            help="JSON Lines file of commands, one per line ('-' for stdin); "
+            "or the word fhir, then a FHIR Bundle."
         ),
     ],
     bundle: Annotated[
         str | None,
-        typer.Argument(help="With fhir: a FHIR Bundle exported by careledger ('-' for stdin).", show_default=False),
+        typer.Argument(
+            help="With fhir: a FHIR Bundle exported by careledger ('-' for stdin).", show_default=False
+        ),
     ] = None,
     db: DbOption = None,
     user: UserOption = None,
