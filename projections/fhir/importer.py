@@ -60,6 +60,24 @@ def _check(item: Recorded, app: Episodes) -> None:
         raise InvalidInput(item.source, f"{item.document['command']}: {error}") from None
 
 
+def _check_existing(app: Episodes, episode_id: UUID, items: list[Recorded]) -> None:
+    """Refuse a bundle whose episode is in the store with facts other than the bundle's own (first) ones."""
+    from domain.errors import EpisodeNotFound
+
+    try:
+        existing = app.get_episode(episode_id)
+    except EpisodeNotFound:
+        return
+    for item in items:
+        known = existing.commands.get(str(item.document["command_id"]))
+        if item.version <= existing.version and known != parse_command(item.document).digest():
+            raise InvalidInput(
+                "episode_id",
+                f"episode {episode_id} is already in this store with other facts (version {item.version} "
+                "differs); nothing was imported",
+            )
+
+
 def import_bundle(app: Episodes, text: bytes, name: str = "bundle") -> ImportResult:
     """Read a bundle and record its episode in the store; refuse it whole if it is not valid."""
     from domain.application import Episodes
@@ -71,6 +89,7 @@ def import_bundle(app: Episodes, text: bytes, name: str = "bundle") -> ImportRes
             _check(item, trial)
     finally:
         trial.close()
+    _check_existing(app, episode_id, items)
     clock = app.clock
     applied = 0
     try:
@@ -78,13 +97,6 @@ def import_bundle(app: Episodes, text: bytes, name: str = "bundle") -> ImportRes
             app.clock = _fixed(item.at)
             result = app.handle(parse_command(item.document))
             applied += int(result.applied)
-    except InvalidInput as error:
-        if error.field == "episode_id":
-            raise InvalidInput(
-                "episode_id",
-                f"episode {episode_id} is already in this store with other facts; nothing was imported",
-            ) from None
-        raise
     finally:
         app.clock = clock
     return ImportResult(episode_id, len(items), applied, len(items) - applied, app.last_version(episode_id))
