@@ -123,7 +123,7 @@ def scenario(name: str = "full", patient: str = "MRN-77") -> list[Recorded]:
         ],
         skilled_interventions=["cues for VMO activation", "joint mobilisation grade III"],
         patient_response="Pain 3/10 after, flexion 98 degrees.",
-        narrative="One-on-one throughout. <b>bold</b> & 'quotes'",
+        narrative="One-on-one throughout. <b>bold</b> & 'quotes' <script>alert('x')</script>",
     )
     add(
         "2026-09-04",

@@ -134,6 +134,9 @@ def parse(text: bytes, name: str = "bundle") -> Json:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"])
         raise InvalidInput(name, f"not a valid FHIR R4 Bundle: {where}: {first['msg']}") from None
+    except KeyError as exc:  # fhir.resources looks an unknown resourceType up in a dict
+        kind = str(exc.args[0]).removeprefix("R4.").removesuffix("Type") if exc.args else "?"
+        raise InvalidInput(name, f"not a valid FHIR R4 Bundle: unknown resource type {kind!r}") from None
     return data
 
 

@@ -101,8 +101,10 @@ def test_an_episode_exported_as_of_a_past_time_round_trips_to_that_state(demo: S
     before = correction.timestamp - timedelta(seconds=1)
     text = export_episode(demo.app, knee, before)
     bundle = json.loads(text)
-    assert not any(r["resource"]["resourceType"] == "Provenance" and "correction" in json.dumps(r)
-                   for r in bundle["entry"])
+    assert not any(
+        r["resource"]["resourceType"] == "Provenance" and "correction" in json.dumps(r)
+        for r in bundle["entry"]
+    )
     import_bundle(empty.app, text)
     assert empty.app.last_version(knee) == correction.originator_version - 1
     assert export_episode(empty.app, knee) == text
