@@ -201,7 +201,8 @@ def test_the_r4b_models_refuse_a_bundle_with_an_unknown_element(app: Episodes) -
         (b"{not json", "malformed JSON"),
         (b'{"resourceType": "Patient", "id": "x"}', "not a FHIR Bundle"),
         (
-            b'{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {"resourceType": "Nope"}}]}',
+            b'{"resourceType": "Bundle", "type": "collection", '
+            b'"entry": [{"resource": {"resourceType": "Nope"}}]}',
             "not a valid FHIR R4 Bundle",
         ),
     ],
