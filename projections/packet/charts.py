@@ -205,9 +205,11 @@ def dosage_chart(
     ticks = nice_ticks(0, max(values) * 1.15 or 1)
     frame = Frame(width, height, first, last, ticks[0], ticks[-1])
     out = _open(f"dosage-{exercise_id}", label, width, height)
-    out.append(f'<text x="{frame.left}" y="16" fill="{INK}" font-weight="bold">{escape(label)}</text>')
+    heading = name if len(name) <= 62 else name[:61] + "…"  # the full name is the chart's <title>
+    out.append(f'<text x="{frame.left}" y="16" fill="{INK}" font-weight="bold">{escape(heading)}</text>')
     out += _axes(frame, ticks, "workload")
     colours = {"progressed": GOOD, "regressed": WARN, "discontinued": BAD, "added": MUTED}
+    taken: list[float] = []  # per label row, where its last label ends
     for day, kind in changes:
         x = frame.x(day)
         colour = colours.get(kind, MUTED)
@@ -215,10 +217,16 @@ def dosage_chart(
             f'<line class="change {escape(kind)}" x1="{x:.1f}" x2="{x:.1f}" y1="{frame.top}" '
             f'y2="{height - frame.bottom}" stroke="{colour}" stroke-dasharray="3 3"/>'
         )
-        anchor, shift = ("end", -3) if x > width - frame.right - 70 else ("start", 3)
+        span = 6.0 * len(kind)  # about 6 px a character at 11 px
+        near_end = x > width - frame.right - span - 6
+        left = x - 3 - span if near_end else x + 3
+        row = next((i for i, end in enumerate(taken) if left > end + 4), len(taken))
+        if row == len(taken):
+            taken.append(0.0)
+        taken[row] = left + span
         out.append(
-            f'<text x="{x + shift:.1f}" y="{frame.top + 10}" '
-            f'text-anchor="{anchor}" fill="{colour}">{escape(kind)}</text>'
+            f'<text x="{x - 3 if near_end else x + 3:.1f}" y="{frame.top + 10 + 11 * row}" '
+            f'text-anchor="{"end" if near_end else "start"}" fill="{colour}">{escape(kind)}</text>'
         )
     if known:
         path = " ".join(f"{frame.x(d):.1f},{frame.y(w):.1f}" for d, w, _ in known)
