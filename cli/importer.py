@@ -13,7 +13,19 @@ from cli.common import DbOption, JsonOption, UserOption, emit_json, is_terminal,
 
 
 def import_file(
-    file: Annotated[str, typer.Argument(help="JSON Lines file of commands, one per line ('-' for stdin).")],
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="JSON Lines file of commands, one per line ('-' for stdin); "
+            "or the word fhir, then a FHIR Bundle."
+        ),
+    ],
+    bundle: Annotated[
+        str | None,
+        typer.Argument(
+            help="With fhir: a FHIR Bundle exported by careledger ('-' for stdin).", show_default=False
+        ),
+    ] = None,
     db: DbOption = None,
     user: UserOption = None,
     as_json: JsonOption = False,
@@ -22,10 +34,21 @@ def import_file(
     """Import commands; bad lines are reported with their line number and skipped.
 
     Each line is applied atomically, in order. Re-importing a file changes nothing.
-    Exit code 1 if any line was rejected.
+    Exit code 1 if any line was rejected. `import fhir FILE` (or a FILE that holds a
+    FHIR Bundle) records the bundle's episode instead, whole or not at all (docs/fhir.md).
     """
+    from cli.export import import_fhir, looks_like_fhir
     from domain.errors import InvalidInput, StoreUnavailable
     from domain.importer import import_lines
+
+    if bundle is not None:
+        if file != "fhir":
+            raise typer.BadParameter(f"give one FILE, or fhir FILE (got {file!r} and {bundle!r})")
+        import_fhir(bundle, db, as_json, quiet)
+        return
+    if file != "-" and looks_like_fhir(Path(file)):
+        import_fhir(file, db, as_json, quiet)
+        return
 
     name = "stdin" if file == "-" else file
     try:

@@ -6,7 +6,9 @@ from cli import audit, billing, episode, exercise, outcome, plan, report, visit
 from cli.check import check
 from cli.common import new_app
 from cli.demo import demo
+from cli.export import app as export_app
 from cli.importer import import_file
+from cli.packet import packet
 from cli.projections import app as projections_app
 from cli.schema import schema
 from cli.views import continuity, outcomes, progression, timeline
@@ -37,6 +39,8 @@ app.command("check")(check)
 app.add_typer(projections_app, name="projections")
 app.command("schema")(schema)
 app.command("demo")(demo)
+app.add_typer(export_app, name="export")
+app.command("packet")(packet)
 
 
 def run() -> None:

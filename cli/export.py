@@ -1,0 +1,156 @@
+"""`careledger export fhir|claims` and the FHIR half of `careledger import`.
+
+`export fhir EPISODE` writes the episode as a FHIR R4 Bundle (validated with
+fhir.resources' R4B models and careledger's own invariants); `export claims`
+writes every claim line of the store as CSV or JSON; `import fhir FILE` (or
+`import FILE` on a file holding a FHIR Bundle) records a careledger bundle's
+episode in the store. Mapping and columns: docs/fhir.md.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.common import (
+    DbOption,
+    EpisodeArg,
+    emit_json,
+    log_access,
+    new_app,
+    open_db,
+    resolve_episode,
+)
+
+app = new_app("Export an episode as a FHIR R4 Bundle, or the store's claim lines for a billing system.")
+
+TIME_HELP = (
+    "YYYY-MM-DD (the end of that day) or an ISO date-time such as 2026-03-30T17:30 "
+    "(local time unless it has an offset such as Z or +02:00)"
+)
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", "-o", help="Write to this file instead of stdout.", dir_okay=False, show_default=False
+    ),
+]
+
+
+class Format(StrEnum):
+    """The formats of `export claims`."""
+
+    csv = "csv"
+    json = "json"
+
+
+def _write(data: bytes, out: Path | None) -> None:
+    from domain.errors import InvalidInput
+
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise InvalidInput("out", f"cannot write {out} ({exc.strerror})") from exc
+    typer.echo(f"wrote {out} ({len(data):,} bytes)", err=True)
+
+
+@app.command("fhir")
+def export_fhir(
+    episode: EpisodeArg,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help=f"The episode as it stood at this recorded time: {TIME_HELP}."),
+    ] = None,
+    out: OutOption = None,
+    db: DbOption = None,
+) -> None:
+    """Write an episode as a FHIR R4 Bundle (type collection), validated before it is written."""
+    from domain.audit import moment
+    from projections.fhir.export import export_episode
+
+    with open_db(db) as store:
+        episode_id = resolve_episode(store, episode)
+        at = moment(as_of, "as_of") if as_of is not None else None
+        text = export_episode(store.app, episode_id, at)
+    _write(text, out)
+
+
+@app.command("claims")
+def export_claims(
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only visits on or after this date of service (YYYY-MM-DD).")
+    ] = None,
+    output: Annotated[
+        Format, typer.Option("--format", help="csv (one header row) or json (a list).")
+    ] = Format.csv,
+    out: OutOption = None,
+    db: DbOption = None,
+) -> None:
+    """Write one row per claim line of every episode: the shape a billing system imports."""
+    from datetime import date
+
+    import orjson
+
+    from domain.errors import InvalidInput
+    from projections.claims_export import as_csv, store_claim_rows
+
+    day = None
+    if since is not None:
+        try:
+            day = date.fromisoformat(since)
+        except ValueError:
+            raise InvalidInput("since", f"'{since}' is not a date (YYYY-MM-DD)") from None
+    with open_db(db) as store:
+        log_access(store, None)
+        rows = store_claim_rows(store.app, day)
+    if output is Format.json:
+        _write(orjson.dumps(rows, option=orjson.OPT_INDENT_2) + b"\n", out)
+    else:
+        _write(as_csv(rows).encode(), out)
+
+
+def looks_like_fhir(path: Path) -> bool:
+    """Tell whether a file holds one JSON object with a resourceType (a FHIR resource), not JSON Lines."""
+    import orjson
+
+    try:
+        with path.open("rb") as stream:
+            first = stream.readline(1_000_000).strip()
+    except OSError:
+        return False
+    if not first.startswith(b"{"):
+        return False
+    try:
+        document = orjson.loads(first)
+    except orjson.JSONDecodeError:
+        return first == b"{"  # an indented JSON document: never a line of commands
+    return isinstance(document, dict) and "resourceType" in document
+
+
+def import_fhir(file: str, db: str | None, as_json: bool, quiet: bool) -> None:
+    """Record the episode of a careledger FHIR Bundle in the store (nothing if the bundle is invalid)."""
+    from domain.errors import InvalidInput
+    from projections.fhir.importer import import_bundle
+
+    name = "stdin" if file == "-" else file
+    try:
+        text = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as exc:
+        raise InvalidInput(name, f"cannot read ({exc.strerror})") from exc
+    with open_db(db, create=True) as store:
+        result = import_bundle(store.app, text, name)
+        log_access(store, result.episode_id)
+    if as_json:
+        emit_json(result.as_dict())
+    elif not quiet:
+        typer.echo(
+            f"{name}: FHIR Bundle of episode {result.episode_id}: {result.commands} commands: "
+            f"{result.applied} applied, {result.already_applied} already applied (version {result.version})"
+        )

@@ -1,0 +1,65 @@
+"""`careledger packet EPISODE --out DIR|FILE.html`: the audit packet of an episode, as one HTML file.
+
+The packet answers a payer's additional-documentation request: summary, plan and
+certifications, every visit with its units and why, findings, amendments, the
+hash-chain verification and charts, self-contained and made to print (docs/packet.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.common import DbOption, EpisodeArg, JsonOption, emit_json, open_db, resolve_episode
+
+TIME_HELP = (
+    "YYYY-MM-DD (the end of that day) or an ISO date-time such as 2026-03-30T17:30 "
+    "(local time unless it has an offset such as Z or +02:00)"
+)
+
+
+def packet(
+    episode: EpisodeArg,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="A FILE.html to write, or a directory (created if missing) "
+            "to write packet-PATIENT-EPISODE.html in.",
+            show_default=False,
+        ),
+    ],
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help=f"The record as it stood at this recorded time: {TIME_HELP}."),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write the audit packet of an episode: one self-contained HTML file with charts, ready to print."""
+    from domain.audit import moment
+    from domain.errors import InvalidInput
+    from projections.packet import build_packet, packet_path
+
+    with open_db(db) as store:
+        episode_id = resolve_episode(store, episode)
+        at = moment(as_of, "as_of") if as_of is not None else None
+        html = build_packet(store, episode_id, at)
+        patient = store.app.get_episode(episode_id).patient_ref
+    if out.suffix.lower() not in (".html", ".htm") and not out.exists():
+        try:
+            out.mkdir(parents=True)
+        except OSError as exc:
+            raise InvalidInput("out", f"cannot create directory {out} ({exc.strerror})") from exc
+    path = packet_path(out, patient, episode_id, at)
+    try:
+        path.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput("out", f"cannot write {path} ({exc.strerror})") from exc
+    if as_json:
+        emit_json({"episode_id": str(episode_id), "path": str(path), "bytes": len(html.encode())})
+    else:
+        typer.echo(f"wrote {path} ({len(html.encode()):,} bytes)")

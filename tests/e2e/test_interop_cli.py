@@ -1,0 +1,136 @@
+"""The interoperability commands as a user runs them: export fhir|claims, import fhir, packet.
+
+The last test opens the packet in headless Chromium and checks the screenshot is
+not blank; it is skipped (with the reason) where Chromium is not installed, and
+fails instead under CI=true, where .ci/run installs it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from domain.demo import demo_episode_ids
+from tests.e2e.conftest import ROOT, careledger
+from tests.png import read_png
+
+KNEE = str(demo_episode_ids()["knee"])
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("interop") / "demo.db"
+    done = careledger("demo", "--db", str(db), "--quiet")
+    assert done.returncode == 0, done.stderr
+    return db
+
+
+def test_export_import_export_gives_the_same_bundle_through_the_cli(demo_db: Path, tmp_path: Path) -> None:
+    exported = careledger("export", "fhir", KNEE[:8], "--db", str(demo_db))
+    assert exported.returncode == 0, exported.stderr
+    bundle = tmp_path / "knee.json"
+    bundle.write_bytes(exported.stdout)
+    target = tmp_path / "imported.db"
+    imported = careledger("import", "fhir", str(bundle), "--db", str(target))
+    assert imported.returncode == 0, imported.stderr
+    assert b"applied" in imported.stdout
+    again = careledger("export", "fhir", KNEE, "--db", str(target), "--out", str(tmp_path / "again.json"))
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "again.json").read_bytes() == exported.stdout
+
+
+def test_import_recognises_a_bundle_by_its_content_and_still_reads_json_lines(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "knee.json"
+    bundle.write_bytes(careledger("export", "fhir", KNEE, "--db", str(demo_db)).stdout)
+    target = tmp_path / "auto.db"
+    done = careledger("import", str(bundle), "--db", str(target), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["episode_id"] == KNEE
+    lines = careledger("import", str(ROOT / "docs/examples/episode.jsonl"), "--db", str(target))
+    assert lines.returncode == 0, lines.stderr
+    assert b"commands:" in lines.stdout and b"rejected" in lines.stdout
+
+
+def test_a_json_lines_file_given_as_fhir_is_refused_in_one_line(tmp_path: Path) -> None:
+    done = careledger(
+        "import", "fhir", str(ROOT / "docs/examples/episode.jsonl"), "--db", str(tmp_path / "x.db")
+    )
+    assert done.returncode == 1
+    assert done.stderr.decode().count("\n") == 1 and "malformed JSON" in done.stderr.decode()
+
+
+def test_export_claims_writes_csv_and_json_and_refuses_a_bad_date(demo_db: Path) -> None:
+    text = careledger("export", "claims", "--db", str(demo_db), "--since", "2026-04-20")
+    assert text.returncode == 0, text.stderr
+    rows = list(csv.DictReader(io.StringIO(text.stdout.decode())))
+    assert rows and all(r["date_of_service"] >= "2026-04-20" for r in rows)
+    as_json = careledger("export", "claims", "--db", str(demo_db), "--format", "json")
+    assert len(json.loads(as_json.stdout)) > len(rows)
+    bad = careledger("export", "claims", "--db", str(demo_db), "--since", "April")
+    assert bad.returncode == 1 and b"since: 'April' is not a date" in bad.stderr
+
+
+def test_packet_writes_into_a_directory_or_a_named_file(demo_db: Path, tmp_path: Path) -> None:
+    done = careledger("packet", KNEE, "--db", str(demo_db), "--out", str(tmp_path / "packets"))
+    assert done.returncode == 0, done.stderr
+    [written] = (tmp_path / "packets").iterdir()
+    assert written.name == f"packet-PT-1001-{KNEE[:8]}.html"
+    named = careledger(
+        "packet", KNEE, "--db", str(demo_db), "--out", str(tmp_path / "knee.html"), "--as-of", "2026-03-30"
+    )
+    assert named.returncode == 0 and (tmp_path / "knee.html").exists()
+    (tmp_path / "notes.txt").write_text("x")
+    wrong = careledger("packet", KNEE, "--db", str(demo_db), "--out", str(tmp_path / "notes.txt"))
+    assert wrong.returncode == 1 and b"not .html" in wrong.stderr
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_the_knee_packet_renders_in_headless_chromium_with_its_charts(demo_db: Path, tmp_path: Path) -> None:
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                "CI=true but Chromium is not installed: .ci/run installs it, the browser test must run"
+            )
+        pytest.skip("Chromium is not installed (apt-get install chromium): the browser test is skipped here")
+    page = tmp_path / "knee.html"
+    assert careledger("packet", KNEE, "--db", str(demo_db), "--out", str(page)).returncode == 0
+    shot = tmp_path / "knee.png"
+    subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--screenshot={shot}",
+            "--window-size=1200,3000",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert shot.exists(), "Chromium wrote no screenshot"
+    image = read_png(shot)
+    assert (image.width, image.height) == (1200, 3000)
+    assert image.non_white_share() > 0.03  # text, tables and charts, not a blank page
+    assert image.colours() > 50  # the charts' blues, greens and greys, anti-aliased
+    charts = image.crop(1300, 3000)  # the clocks, outcome and dosage charts sit below the plan
+    assert charts.non_white_share() > 0.02

@@ -1,0 +1,140 @@
+"""The audit packet on a real store: every section and chart is there, text from the record is
+escaped, nothing is fetched from elsewhere, and it says whether the hash chain is intact."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from domain.demo import ReplayClock, demo_clinic, demo_episode_ids
+from projections.packet import build_packet, packet_path
+from projections.packet.render import SECTIONS
+from projections.store import Store, parse_location
+from tests.fhir_scenario import episode_id as scenario_id
+from tests.fhir_scenario import load, scenario
+from tests.tamper import RawStore
+
+
+class Outline(HTMLParser):
+    """Collects the packet's sections, charts, tags and attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections: list[str] = []
+        self.charts: list[str] = []
+        self.tags: set[str] = set()
+        self.urls: list[str] = []
+        self.visits = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        self.tags.add(tag)
+        if tag == "section":
+            self.sections.append(values.get("id") or "")
+        if tag == "svg" and values.get("data-chart"):
+            self.charts.append(values["data-chart"] or "")
+        if tag == "div" and (values.get("class") or "").split()[:1] == ["visit"]:
+            self.visits += 1
+        for name in ("src", "href"):
+            if values.get(name):
+                self.urls.append(values[name] or "")
+
+
+def outline(html: str) -> Outline:
+    parser = Outline()
+    parser.feed(html)
+    return parser
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    recorded = demo_clinic()
+    clock = ReplayClock(recorded[0].at)
+    path = tmp_path_factory.mktemp("packet") / "careledger.db"
+    opened = Store(parse_location(str(path)), clock=clock)
+    for item in recorded:
+        clock.now = item.at
+        opened.app.handle(item.command)
+    load(opened, scenario())
+    yield opened
+    opened.close()
+
+
+def test_the_knee_packet_has_every_section_in_order_and_every_chart(store: Store) -> None:
+    knee = demo_episode_ids()["knee"]
+    html = build_packet(store, knee)
+    found = outline(html)
+    assert found.sections == [key for key, _ in SECTIONS]
+    episode = store.app.get_episode(knee)
+    expected = {"clocks", "outcome-LEFS"} | {f"dosage-{x}" for x in episode.exercises}
+    assert expected <= set(found.charts)
+    assert found.visits == len(episode.visits)
+    assert "Hash chain" in html and "intact" in html
+    assert "late entry" in html and "97110 was entered as 31 minutes" in html  # the amendments, with reasons
+
+
+def test_the_packet_is_self_contained_and_prints_with_a_page_per_section(store: Store) -> None:
+    found = outline(build_packet(store, demo_episode_ids()["back"]))
+    assert "script" not in found.tags and "link" not in found.tags and "img" not in found.tags
+    assert all(url.startswith("#") for url in found.urls)
+    html = build_packet(store, demo_episode_ids()["back"])
+    assert "@media print" in html and "break-before: page" in html
+
+
+def test_text_from_the_record_is_escaped_so_a_note_cannot_inject_markup(store: Store) -> None:
+    html = build_packet(store, scenario_id())
+    assert "<script>" not in html and "<b>bold</b>" not in html
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
+    assert "script" not in outline(html).tags
+
+
+def test_voided_notes_holds_and_every_kind_of_amendment_appear(store: Store) -> None:
+    html = build_packet(store, scenario_id())
+    assert "voided: entered in error" in html and "hospital stay" in html
+    for kind in ("late entry", "correction", "addendum", "void"):
+        assert f"<td>{kind}</td>" in html
+    assert "dictation lost, rewritten from the treatment log" in html
+
+
+def test_the_back_packet_shows_its_findings_and_gaps(store: Store) -> None:
+    html = build_packet(store, demo_episode_ids()["back"])
+    assert "certification_late" in html and "progress_report_late" in html
+    assert "note.cloned" in html  # copied notes, from the findings read model
+
+
+def test_a_packet_as_of_a_past_time_shows_the_record_as_it_stood(store: Store) -> None:
+    knee = demo_episode_ids()["knee"]
+    correction = next(e for e in store.app.history(knee) if type(e).__name__ == "VisitCorrected")
+    html = build_packet(store, knee, correction.timestamp - timedelta(seconds=1))
+    assert f"version {correction.originator_version - 1} of {store.app.last_version(knee)}" in html
+    assert "97110 was entered as 31 minutes" not in html
+    assert "as it stood" in html
+
+
+def test_a_changed_event_makes_the_packet_say_the_chain_is_broken(tmp_path: Path) -> None:
+    recorded = [r for r in demo_clinic() if r.command.command != "noop"]
+    clock = ReplayClock(recorded[0].at)
+    path = tmp_path / "tampered.db"
+    with Store(parse_location(str(path)), clock=clock) as opened:
+        for item in recorded:
+            clock.now = item.at
+            opened.app.handle(item.command)
+    knee = demo_episode_ids()["knee"]
+    RawStore(str(path)).run(
+        "UPDATE stored_events SET state = replace(state, '\"minutes\":23', '\"minutes\":33') "
+        "WHERE originator_id = ? AND originator_version = 8",
+        knee.hex,
+    )
+    with Store(parse_location(str(path))) as opened:
+        html = build_packet(opened, knee)
+    assert "BROKEN" in html and "version 8: changed" in html
+
+
+def test_the_packet_file_is_named_for_the_episode_in_a_directory(tmp_path: Path) -> None:
+    knee = demo_episode_ids()["knee"]
+    assert packet_path(tmp_path, "PT/1001", knee, None) == tmp_path / f"packet-PT_1001-{str(knee)[:8]}.html"
+    assert packet_path(tmp_path / "x.html", "PT-1001", knee, None) == tmp_path / "x.html"
