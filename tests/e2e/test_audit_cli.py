@@ -130,8 +130,7 @@ def test_verify_passes_on_the_untouched_demo_and_names_the_event_after_a_direct_
     raw = RawStore(db_url)
     knee = raw.key(demo_episode_ids()["knee"])
     ((version,),) = raw.run(
-        f"SELECT MIN(originator_version) FROM {raw.events} "
-        "WHERE originator_id=? AND topic LIKE ?",
+        f"SELECT MIN(originator_version) FROM {raw.events} WHERE originator_id=? AND topic LIKE ?",
         knee,
         "%VisitRecorded",
     )
