@@ -177,6 +177,8 @@ class Episodes(Application[UUID]):
         for command in commands:
             try:
                 results.append(self._decide(command, touched, cache))
+            except StoreUnavailable:
+                raise  # the store is gone: not a reason to reject this command, and the rest would fail too
             except CareledgerError as error:
                 results.append(error)
         try:
@@ -196,6 +198,8 @@ class Episodes(Application[UUID]):
     def _handle_quietly(self, command: c.Command) -> CommandResult | CareledgerError:
         try:
             return self.handle(command)
+        except StoreUnavailable:
+            raise
         except CareledgerError as error:
             return error
 

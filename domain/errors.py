@@ -66,3 +66,7 @@ class StoreUnavailable(CareledgerError):
     """The database could not be opened, reached or written."""
 
     exit_code = 3
+
+    def __init__(self, message: str) -> None:
+        # Driver messages can span lines ("connection failed: ...\n Is the server running?").
+        super().__init__(" ".join(message.split()))

@@ -81,6 +81,9 @@ def _postgres_location(text: str) -> Location:
         raise InvalidInput("db", "a PostgreSQL URL needs a database name: postgresql://user@host/db")
     query = parse_qs(parts.query)
     schema = query.get("schema", [""])[0] or None
+    timeout = query.get("connect_timeout", ["5"])[0]
+    if not timeout.isdigit() or int(timeout) < 1:
+        raise InvalidInput("db", f"connect_timeout '{timeout}' must be a whole number of seconds (1 or more)")
     if schema is not None and not schema.replace("_", "").isalnum():
         raise InvalidInput("db", f"schema '{schema}' must be letters, digits and underscores")
     es_env = {
@@ -90,7 +93,9 @@ def _postgres_location(text: str) -> Location:
         "POSTGRES_PORT": str(parts.port or 5432),
         "POSTGRES_USER": unquote(parts.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(parts.password or ""),
-        "POSTGRES_CONNECT_TIMEOUT": "5",
+        # Also how long a write waits for a pooled connection; eventsourcing tries a lost
+        # connection 10 times, so a database that went away is reported after about 10x this.
+        "POSTGRES_CONNECT_TIMEOUT": timeout,
         "POSTGRES_POOL_SIZE": "4",
         "POSTGRES_MAX_OVERFLOW": "4",
         "POSTGRES_LOCK_TIMEOUT": "10",
@@ -138,7 +143,7 @@ def _creating(location: Location) -> Iterator[dict[str, str]]:
             dbname=env["POSTGRES_DBNAME"],
             user=env["POSTGRES_USER"],
             password=env["POSTGRES_PASSWORD"] or None,
-            connect_timeout=5,
+            connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
             autocommit=True,
         )
     except psycopg.Error as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -35,12 +36,15 @@ def write_clinic(path: Path, episodes: int, seed: int) -> list[bytes]:
     return lines
 
 
-def careledger_process(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """Start `careledger ARGS...` as a process (stdout and stderr piped)."""
+def careledger_process(
+    *args: str, env: dict[str, str] | None = None, pipe_stdin: bool = False
+) -> subprocess.Popen[bytes]:
+    """Start `careledger ARGS...` as a process (stdout and stderr piped, stdin too if asked)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("CARELEDGER_")}
     full_env.update(env or {})
     return subprocess.Popen(
         [sys.executable, "-m", "cli", *args],
+        stdin=subprocess.PIPE if pipe_stdin else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=full_env,
@@ -112,3 +116,69 @@ def command_ids(lines: Iterable[bytes]) -> set[str]:
     import orjson
 
     return {str(orjson.loads(line)["command_id"]) for line in lines}
+
+
+class TcpProxy:
+    """A TCP proxy in front of the database server that the test can cut, as if the server went away."""
+
+    def __init__(self, host: str, port: int) -> None:
+        import socket
+        import threading
+
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets: list[Any] = []
+        self.lock = threading.Lock()
+        self.cut = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while not self.cut:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.cut:
+                client.close()
+                return
+            try:
+                server = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.sockets += [client, server]
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: Any, sink: Any) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.close()
+
+    def kill(self) -> None:
+        """Close the listening socket and every connection through the proxy."""
+        import socket
+
+        self.cut = True
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread (close alone does not)
+        self.listener.close()
+        with self.lock:
+            for end in self.sockets:
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                    end.close()
+                except OSError:
+                    pass
