@@ -452,6 +452,10 @@ class Episodes(Application[UUID]):
         raise InvalidInput("command", f"'{command.command}' does not name an episode")
 
     def _load_or_none(self, episode_id: UUID) -> Episode | None:
+        # One indexed look-up first: an import opens thousands of new episodes, and
+        # the repository would look for a snapshot and then for events of each.
+        if not self._select(episode_id, desc=True, limit=1):
+            return None
         try:
             return self.get_episode(episode_id)
         except EpisodeNotFound:
