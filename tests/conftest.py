@@ -86,6 +86,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         yield url
 
 
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema, for tests about PostgreSQL only (fails under CI without a server)."""
+    with fresh_store_url("postgres", Path()) as url:
+        yield url
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def module_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An empty store location on each backend shared by one module's tests (for read-only fixtures)."""
