@@ -75,6 +75,7 @@ def ingest_raw(db: str, workload: Workload) -> float:
 
         seconds, stored = timed(run)
     finally:
+        _AGGREGATES.pop(id(app), None)
         app.close()
     return float(stored) / seconds
 

@@ -61,26 +61,47 @@ def cli_latency(db: str, prefix: str, repeat: int) -> dict[str, Any]:
     return out
 
 
+# Runs the CLI and, at exit, writes the process's own peak RSS (VmHWM, KiB) to the file named
+# first. Not ru_maxrss: Linux carries the high-water mark of the parent's memory into a child
+# started by fork or vfork, across exec, so a child of a big benchmark process looks big too.
+_MEASURED_CLI = """
+import atexit, sys
+out = sys.argv[1]
+def report():
+    with open("/proc/self/status") as status:
+        peak = next(line for line in status if line.startswith("VmHWM"))
+    with open(out, "w") as file:
+        file.write(peak.split()[1])
+atexit.register(report)
+sys.argv = ["careledger", *sys.argv[2:]]
+from cli.main import run
+run()
+"""
+
+
 def import_peak_rss(db: str, commands: Path) -> dict[str, float]:
     """Run `careledger import FILE` in a process; return its wall time, events/s and peak RSS."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cli", "import", str(commands), "--db", db, "--user", "bench", "-q"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=_env(),
-        cwd=ROOT,
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    if status != 0:
-        raise SystemExit(
-            f"import of {commands} failed: {process.stderr.read().decode()[-500:] if process.stderr else ''}"
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".rss") as peak:
+        argv = ["import", str(commands), "--db", db, "--user", "bench", "-q"]
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", _MEASURED_CLI, peak.name, *argv],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=_env(),
+            cwd=ROOT,
+            check=False,
         )
+        seconds = time.perf_counter() - started
+        if done.returncode != 0:
+            raise SystemExit(f"import of {commands} failed: {done.stderr.decode()[-500:]}")
+        peak_kib = int(Path(peak.name).read_text() or 0)
     lines = sum(1 for _ in commands.open("rb"))
     return {
         "events": lines,
         "seconds": seconds,
         "events_per_second": lines / seconds,
-        "peak_rss_mb": usage.ru_maxrss / 1024,  # Linux reports KiB
+        "peak_rss_mb": peak_kib / 1024,
     }

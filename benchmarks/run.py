@@ -259,6 +259,13 @@ def main() -> None:
             "command": " ".join(sys.argv),
         },
     }
+    if set(chosen) != set(CASES) and args.output.exists():
+        # A partial run updates the cases it ran and keeps the others of the last run.
+        previous = json.loads(args.output.read_text())
+        meta = {"started", "machine", "settings", "seconds", "targets_met", "targets", "partial_runs"}
+        kept = {k: v for k, v in previous.items() if k not in meta}
+        runs = [*previous.get("partial_runs", []), " ".join(sys.argv)]
+        results = {**kept, **results, "previous_settings": previous.get("settings"), "partial_runs": runs}
     started = time.perf_counter()
     for name in CASES:  # fixed order: memory builds the large store the later cases read
         if name in chosen:
