@@ -121,7 +121,9 @@ def resolve_episode(store: Store, text: str) -> UUID:
         return episode_id
     if len(cleaned) < 4 or any(ch not in "0123456789abcdef-" for ch in cleaned):
         raise InvalidInput("episode", f"'{text}' is not an episode id (a UUID or a prefix of 4+ hex digits)")
-    matches = [i for i in store.app.episode_ids() if str(i).startswith(cleaned)]
+    hex_prefix = cleaned.replace("-", "")
+    # An index range scan (not a scan of the log), then the dashed form must match too.
+    matches = [i for i in store.episode_ids_with_prefix(hex_prefix) if str(i).startswith(cleaned)]
     if not matches:
         raise EpisodeNotFound(text)
     if len(matches) > 1:

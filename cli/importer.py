@@ -119,6 +119,7 @@ class _progress:
 
 def _size(stream: IO[bytes]) -> int:
     try:
-        return Path(stream.name).stat().st_size if isinstance(stream.name, str) else 0
+        name = getattr(stream, "name", None)  # an in-memory stdin has no name
+        return Path(name).stat().st_size if isinstance(name, str) else 0
     except OSError:
         return 0

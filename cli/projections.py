@@ -142,6 +142,10 @@ def run(
     with open_db(db) as store:
         projector = Projector(store)
         stop = threading.Event()
+        import signal
+
+        # From the start: a SIGTERM while catching up stops once the catch-up is done, cleanly.
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
             with progress_bar("catching up") as advance:
                 caught = projector.catch_up(progress=advance)
@@ -159,9 +163,8 @@ def run(
                 if not quiet:
                     typer.echo(f"applied {count} events, position {position}", err=True)
 
-            import signal
-
-            signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            if stop.is_set():
+                return
             try:
                 follow(projector, stop, interval=interval, on_applied=report)
             except KeyboardInterrupt:

@@ -9,9 +9,11 @@ storage errors into domain errors.
 
 from __future__ import annotations
 
+import random
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, cast
@@ -40,6 +42,35 @@ Clock = Callable[[], datetime]
 EPISODE_NAMESPACE = uuid5(NAMESPACE_URL, "https://careledger.invalid/episode")
 SNAPSHOT_INTERVAL = 50
 MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often a command is tried again after another writer changed its episode, and how long to wait.
+
+    Attempt n (from 1) that fails waits a random time between 0 and
+    min(max_delay, base_delay * 2**(n-1)) seconds ("full jitter"), so writers that
+    collided do not collide again in step. After `attempts` tries the command
+    fails with ConcurrencyConflict and nothing is stored.
+    """
+
+    attempts: int = MAX_ATTEMPTS
+    base_delay: float = 0.005
+    max_delay: float = 0.25
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
+    jitter: Callable[[float, float], float] = field(default=random.uniform, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise InvalidInput("attempts", f"{self.attempts} must be at least 1")
+        if self.base_delay < 0 or self.max_delay < 0:
+            raise InvalidInput("retry delay", "must not be negative")
+
+    def wait(self, failed_attempt: int) -> None:
+        """Sleep before the next attempt, after attempt number `failed_attempt` (from 1) failed."""
+        ceiling = min(self.max_delay, self.base_delay * 2 ** (failed_attempt - 1))
+        if ceiling > 0:
+            self.sleep(self.jitter(0, ceiling))
 
 
 @dataclass(frozen=True)
@@ -82,6 +113,7 @@ class Episodes(Application[UUID]):
         *,
         clock: Clock | None = None,
         payer_dirs: Sequence[Path] = (),
+        retry: RetryPolicy | None = None,
     ) -> None:
         try:
             super().__init__(env)
@@ -89,6 +121,7 @@ class Episodes(Application[UUID]):
             raise StoreUnavailable(f"database: cannot open the event store ({exc})") from exc
         self.clock: Clock = clock or datetime_now_with_tzinfo
         self.payer_dirs = tuple(payer_dirs)
+        self.retry = retry or RetryPolicy()
 
     # --- configuration -------------------------------------------------------------------
 
@@ -113,16 +146,19 @@ class Episodes(Application[UUID]):
     # --- commands ------------------------------------------------------------------------
 
     def handle(self, command: c.Command) -> CommandResult:
-        """Apply one command atomically; retry if another writer got there first."""
-        for _attempt in range(MAX_ATTEMPTS):
+        """Apply one command atomically; retry (with jittered backoff) if another writer got there first."""
+        attempts = self.retry.attempts
+        for attempt in range(1, attempts + 1):
             pending: dict[UUID, Episode] = {}
             result = self._decide(command, pending)
             try:
                 self._save(pending.values())
             except IntegrityError:
+                if attempt < attempts:
+                    self.retry.wait(attempt)
                 continue
             return result
-        raise ConcurrencyConflict(self._episode_id_of(command), MAX_ATTEMPTS)
+        raise ConcurrencyConflict(self._episode_id_of(command), attempts)
 
     def handle_batch(self, commands: Sequence[c.Command]) -> list[CommandResult | CareledgerError]:
         """Apply commands in order, storing the accepted ones in one transaction.
@@ -141,6 +177,8 @@ class Episodes(Application[UUID]):
         for command in commands:
             try:
                 results.append(self._decide(command, touched, cache))
+            except StoreUnavailable:
+                raise  # the store is gone: not a reason to reject this command, and the rest would fail too
             except CareledgerError as error:
                 results.append(error)
         try:
@@ -160,6 +198,8 @@ class Episodes(Application[UUID]):
     def _handle_quietly(self, command: c.Command) -> CommandResult | CareledgerError:
         try:
             return self.handle(command)
+        except StoreUnavailable:
+            raise
         except CareledgerError as error:
             return error
 
@@ -412,6 +452,10 @@ class Episodes(Application[UUID]):
         raise InvalidInput("command", f"'{command.command}' does not name an episode")
 
     def _load_or_none(self, episode_id: UUID) -> Episode | None:
+        # One indexed look-up first: an import opens thousands of new episodes, and
+        # the repository would look for a snapshot and then for events of each.
+        if not self._select(episode_id, desc=True, limit=1):
+            return None
         try:
             return self.get_episode(episode_id)
         except EpisodeNotFound:

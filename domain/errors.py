@@ -49,12 +49,14 @@ class CommandConflict(CareledgerError):
 
 
 class ConcurrencyConflict(CareledgerError):
-    """Other writers kept changing the episode while this command was retried."""
+    """Other writers kept changing the episode while this command was retried (exit 4: safe to retry)."""
+
+    exit_code = 4
 
     def __init__(self, episode_id: object, attempts: int) -> None:
         super().__init__(
-            f"episode_id: {episode_id} was changed by another writer {attempts} times "
-            "while this command was applied; nothing was stored, try again"
+            f"episode_id: {episode_id} was changed by other writers during each of {attempts} "
+            "attempts to apply this command; nothing was stored, try again"
         )
         self.episode_id = episode_id
         self.attempts = attempts
@@ -64,3 +66,7 @@ class StoreUnavailable(CareledgerError):
     """The database could not be opened, reached or written."""
 
     exit_code = 3
+
+    def __init__(self, message: str) -> None:
+        # Driver messages can span lines ("connection failed: ...\n Is the server running?").
+        super().__init__(" ".join(message.split()))

@@ -9,7 +9,9 @@ on). Re-importing a file is a no-op, because commands are idempotent by
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import orjson
@@ -57,6 +59,29 @@ def import_lines(
     batch_size: int = BATCH_SIZE,
 ) -> Iterator[LineOutcome]:
     """Apply a stream of JSON Lines; yield one outcome per non-blank line, in order."""
+    with fewer_collections():
+        yield from _import(app, lines, default_user, batch_size)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Collect garbage less often: validating and storing commands makes many short-lived objects.
+
+    The import keeps no cycles alive between batches, so the generational
+    collector mostly scans live episodes in vain; at the default thresholds it
+    took about a quarter of an import's time.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], 50_000), max(before[1], 50), max(before[2], 100))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def _import(
+    app: Episodes, lines: Iterable[bytes], default_user: str | None, batch_size: int
+) -> Iterator[LineOutcome]:
     handle = app.importer()
     pending: list[tuple[int, Command]] = []
     outcomes: dict[int, LineOutcome] = {}

@@ -11,7 +11,7 @@ from datetime import date, time
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 
 class Frozen(BaseModel):
@@ -38,12 +38,14 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
-def _upper(value: object) -> object:
-    return value.strip().upper() if isinstance(value, str) else value
-
-
-Code = Annotated[str, BeforeValidator(_upper), StringConstraints(pattern=r"^[0-9A-Z]{5}$")]
-Modifier = Annotated[str, BeforeValidator(_upper), StringConstraints(pattern=r"^[0-9A-Z]{2}$")]
+# Codes and modifiers are stripped and upper-cased ("gp " -> "GP"). pydantic-core strips, then
+# matches the pattern, then upper-cases, so the pattern admits lower case; done natively
+# this way it costs nothing per value, where a Python validator took a third of the time
+# to load an episode's snapshot (two calls per visit).
+Code = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[0-9A-Za-z]{5}$")]
+Modifier = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[0-9A-Za-z]{2}$")
+]
 Npi = Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")]
 
 # Quantities: integers for minutes and units; strict, so "33" or 33.5 is refused.

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import ProgrammingError, StoredEvent
+from eventsourcing.persistence import IntegrityError, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
 from psycopg.rows import DictRow
@@ -91,18 +91,43 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         if not stored_events:
             return
         self._lock_table(curs)
-        self._insert_links(curs, new_links(stored_events, lambda wanted: self._heads(curs, wanted)))
+        firsts: dict[UUID, int] = {}
+        for stored in stored_events:
+            episode_id = as_uuid(stored.originator_id)
+            firsts[episode_id] = min(
+                firsts.get(episode_id, stored.originator_version), stored.originator_version
+            )
+        heads = self._heads(curs, firsts)
+        self._insert_links(curs, new_links(stored_events, lambda _: heads))
 
-    def _heads(self, curs: Cursor[DictRow], wanted: list[tuple[UUID, int]]) -> dict[UUID, bytes]:
+    def _heads(self, curs: Cursor[DictRow], firsts: dict[UUID, int]) -> dict[UUID, bytes]:
+        """Return the links the batch continues from; refuse a batch another writer got ahead of.
+
+        A link already stored at a batch's first version means another writer
+        stored that version first (we hold the table lock now, so it has
+        committed). That is the same conflict as a duplicate event, and is raised
+        as one (IntegrityError, which the application retries) here, before any
+        insert: inside psycopg's pipeline a failed insert surfaces only as
+        "pipeline aborted", which eventsourcing would retry as a connection error.
+        """
         curs.execute(
             self._sql(
-                "SELECT c.originator_id, c.chain_hash FROM {schema}.{chain} AS c "
-                "JOIN unnest(%s::{id_type}[], %s::bigint[]) AS w(originator_id, originator_version) "
-                "ON c.originator_id = w.originator_id AND c.originator_version = w.originator_version"
+                "SELECT c.originator_id, c.originator_version, c.chain_hash FROM {schema}.{chain} AS c "
+                "JOIN unnest(%s::{id_type}[], %s::bigint[]) AS w(originator_id, first_version) "
+                "ON c.originator_id = w.originator_id "
+                "AND c.originator_version BETWEEN w.first_version - 1 AND w.first_version"
             ),
-            (self._ids([i for i, _ in wanted]), [v for _, v in wanted]),
+            (self._ids(list(firsts)), list(firsts.values())),
         )
-        return {as_uuid(r["originator_id"]): bytes(r["chain_hash"]) for r in curs.fetchall()}
+        heads: dict[UUID, bytes] = {}
+        for row in curs.fetchall():
+            episode_id = as_uuid(row["originator_id"])
+            if row["originator_version"] == firsts[episode_id]:
+                raise IntegrityError(
+                    f"episode {episode_id} version {firsts[episode_id]} was stored by another writer"
+                )
+            heads[episode_id] = bytes(row["chain_hash"])
+        return heads
 
     def _insert_links(self, curs: Cursor[DictRow], links: list[tuple[UUID, int, bytes, bytes]]) -> None:
         if not links:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -60,11 +62,14 @@ def drop_pg_schema(base: str, schema: str) -> None:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh, empty store location on each backend."""
-    if request.param == "sqlite":
-        yield str(tmp_path_factory.mktemp("store") / "careledger.db")
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@contextmanager
+def fresh_store_url(backend: str, directory: Path) -> Iterator[str]:
+    """Yield an empty store location on a backend (a new SQLite file, or a new schema dropped after)."""
+    if backend == "sqlite":
+        yield str(directory / "careledger.db")
         return
     base = require_postgres()
     url, schema = new_pg_schema_url(base)
@@ -72,6 +77,27 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         yield url
     finally:
         drop_pg_schema(base, schema)
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, empty store location on each backend (one per test)."""
+    with fresh_store_url(request.param, tmp_path_factory.mktemp("store")) as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema, for tests about PostgreSQL only (fails under CI without a server)."""
+    with fresh_store_url("postgres", Path()) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An empty store location on each backend shared by one module's tests (for read-only fixtures)."""
+    with fresh_store_url(request.param, tmp_path_factory.mktemp("module-store")) as url:
+        yield url
 
 
 class FixedClock:

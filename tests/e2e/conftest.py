@@ -27,7 +27,13 @@ def careledger(*args: str, stdin: bytes | None = None, env: dict[str, str] | Non
     )
 
 
-def event_rows(db: Path) -> list[tuple[Any, ...]]:
-    """Every stored event row of a SQLite store, bytes included."""
-    with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT rowid, * FROM stored_events ORDER BY rowid").fetchall()
+def event_rows(db: Path | str) -> list[tuple[Any, ...]]:
+    """Every stored event row of a store (SQLite file or PostgreSQL schema), bytes included."""
+    from tests.tamper import RawStore
+
+    raw = RawStore(str(db))
+    if raw.location.kind == "sqlite":
+        with sqlite3.connect(str(db)) as conn:
+            return conn.execute("SELECT rowid, * FROM stored_events ORDER BY rowid").fetchall()
+    rows = raw.run(f"SELECT * FROM {raw.events} ORDER BY notification_id")
+    return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in rows]

@@ -7,7 +7,6 @@ visit 12 is corrected four days after it was recorded, and visit 9 is a late ent
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from cli.main import app
 from domain import commands as c
 from domain.demo import Recorded, demo_clinic, demo_episode_ids
 from tests.e2e.conftest import careledger
+from tests.tamper import RawStore
 
 KNEE = str(demo_episode_ids()["knee"])
 
@@ -30,8 +30,8 @@ def run(*args: str, user: str | None = "auditor", env: dict[str, str | None] | N
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    db = str(tmp_path_factory.mktemp("demo") / "demo.db")
+def demo_db(module_db_url: str) -> str:
+    db = module_db_url
     done = run("demo", "--db", db, "--quiet")
     assert done.exit_code == 0, done.output
     return db
@@ -111,8 +111,8 @@ def test_the_demo_late_entry_appears_only_once_it_was_written(demo_db: str) -> N
     assert "late entry" in history and "3 days after" in history
 
 
-def test_the_demo_report_shows_its_amendments(tmp_path: Path) -> None:
-    done = run("demo", "--db", str(tmp_path / "d.db"))
+def test_the_demo_report_shows_its_amendments(db_url: str) -> None:
+    done = run("demo", "--db", db_url)
     assert done.exit_code == 0
     assert (
         "Amendments" in done.stdout
@@ -121,34 +121,36 @@ def test_the_demo_report_shows_its_amendments(tmp_path: Path) -> None:
     )
 
 
-def test_verify_passes_on_the_untouched_demo_and_names_the_event_after_a_direct_edit(
-    demo_db: str, tmp_path: Path
-) -> None:
+def test_verify_passes_on_the_untouched_demo_and_names_the_event_after_a_direct_edit(db_url: str) -> None:
     # Acceptance 2, through the real command (exit codes included).
-    clean = careledger("verify", "--db", demo_db)
+    assert run("demo", "--db", db_url, "--quiet").exit_code == 0
+    clean = careledger("verify", "--db", db_url)
     assert clean.returncode == 0, clean.stderr
     assert b"hash chain intact: 4 episodes" in clean.stdout and b"events/s" in clean.stdout
-    copy = tmp_path / "edited.db"
-    with sqlite3.connect(demo_db) as source, sqlite3.connect(copy) as target:
-        source.backup(target)
-    knee = demo_episode_ids()["knee"].hex
-    with sqlite3.connect(copy) as conn:
-        (version,) = conn.execute(
-            "SELECT MIN(originator_version) FROM stored_events "
-            "WHERE originator_id=? AND topic LIKE '%VisitRecorded'",
-            (knee,),
-        ).fetchone()
-        # The edit docs/audit.md shows: SQL replace() on the state (which also turns it into text).
-        conn.execute(
-            "UPDATE stored_events SET state = replace(state, '\"minutes\":23', '\"minutes\":33') "
-            "WHERE originator_id=? AND originator_version=?",
-            (knee, version),
+    raw = RawStore(db_url)
+    knee = raw.key(demo_episode_ids()["knee"])
+    ((version,),) = raw.run(
+        f"SELECT MIN(originator_version) FROM {raw.events} WHERE originator_id=? AND topic LIKE ?",
+        knee,
+        "%VisitRecorded",
+    )
+    # The edit docs/audit.md shows: SQL replace() on the state (on SQLite it also turns it into text).
+    if raw.location.kind == "sqlite":
+        edited_state = "replace(state, '\"minutes\":23', '\"minutes\":33')"
+    else:
+        edited_state = (
+            "convert_to(replace(convert_from(state, 'UTF8'), '\"minutes\":23', '\"minutes\":33'), 'UTF8')"
         )
-    edited = careledger("verify", "--db", str(copy))
+    raw.run(
+        f"UPDATE {raw.events} SET state = {edited_state} WHERE originator_id=? AND originator_version=?",
+        knee,
+        version,
+    )
+    edited = careledger("verify", "--db", db_url)
     assert edited.returncode == 1
     assert f"episode {KNEE} version {version}: changed".encode() in edited.stdout
     assert b"BROKEN in 1 of 4 episodes" in edited.stdout
-    one = careledger("verify", KNEE[:8], "--db", str(copy), "--json")
+    one = careledger("verify", KNEE[:8], "--db", db_url, "--json")
     assert one.returncode == 1 and json.loads(one.stdout)["breaks"][0]["version"] == version
 
 
@@ -170,8 +172,8 @@ def test_verify_head_prints_heads_that_anchor_a_later_check(demo_db: str, tmp_pa
     assert "not a heads file" in run("verify", "--anchor", str(anchor), "--db", demo_db).stderr
 
 
-def test_a_person_corrects_adds_to_voids_and_records_a_late_visit(tmp_path: Path) -> None:
-    db = str(tmp_path / "cli.db")
+def test_a_person_corrects_adds_to_voids_and_records_a_late_visit(db_url: str, tmp_path: Path) -> None:
+    db = db_url
     opened = run(
         *("episode", "open", "--patient", "MRN-9", "--discipline", "PT", "--payer", "medicare"),
         *("--diagnosis", "M17.11", "--start", "2026-09-01", "--db", db, "--json"),

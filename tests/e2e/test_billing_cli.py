@@ -99,8 +99,8 @@ def test_units_never_touches_the_store_or_its_libraries(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    db = str(tmp_path_factory.mktemp("demo") / "demo.db")
+def demo_db(module_db_url: str) -> str:
+    db = module_db_url
     done = run("demo", "--db", db, "--quiet")
     assert done.exit_code == 0, done.output
     return db
@@ -196,9 +196,9 @@ def test_a_clinic_payer_file_with_a_bad_field_is_one_line_naming_file_and_field(
     assert done.stderr.count("\n") == 1
 
 
-def test_bill_counts_the_beneficiarys_other_episodes_toward_kx(tmp_path: Path) -> None:
+def test_bill_counts_the_beneficiarys_other_episodes_toward_kx(db_url: str) -> None:
     # rules.md §5: the threshold is per beneficiary and year, PT and SLP together, OT apart.
-    db = str(tmp_path / "two.db")
+    db = db_url
     with Store(parse_location(db), clock=lambda: datetime(2026, 11, 20, tzinfo=UTC)) as store:
         ids = {}
         for key, discipline, code in (

@@ -22,8 +22,9 @@ def run(*args: str, user: str | None = "j.rivera", input: str | None = None) -> 
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> str:
-    return str(tmp_path / "cli.db")
+def db(db_url: str) -> str:
+    """A fresh store on each backend (SQLite file, PostgreSQL schema)."""
+    return db_url
 
 
 def open_episode(db: str) -> str:
@@ -198,13 +199,12 @@ def test_schema_lists_commands_and_prints_one(db: str) -> None:
     assert run("schema", "nope").exit_code == 1
 
 
-def test_the_demo_builds_four_episodes_and_reports_the_knee(tmp_path: Path) -> None:
-    db = str(tmp_path / "demo.db")
+def test_the_demo_builds_four_episodes_and_reports_the_knee(db: str) -> None:
     done = run("demo", "--db", db)
     assert done.exit_code == 0, done.output
     assert "4 episodes" in done.stdout and "LEFS" in done.stdout
     again = run("demo", "--db", db)
-    assert again.exit_code == 1 and "already exists" in again.stderr
+    assert again.exit_code == 1 and ("already exists" in again.stderr or "is not empty" in again.stderr)
     listed = json.loads(run("episode", "list", "--db", db, "--json").stdout)
     assert sorted(row["patient_ref"] for row in listed) == ["OT-2001", "PT-1001", "PT-1002", "PT-1003"]
 

@@ -24,10 +24,15 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def db(seeded: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "store.db"
-    shutil.copy(seeded, copy)
-    return copy
+def db(db_url: str, seeded: Path, tmp_path: Path) -> str:
+    """The example episode in a fresh store: a copy of a seeded file on SQLite, imported on PostgreSQL."""
+    if not db_url.startswith("postgresql"):
+        copy = tmp_path / "store.db"
+        shutil.copy(seeded, copy)
+        return str(copy)
+    done = careledger("import", str(EPISODE), "--db", db_url)
+    assert done.returncode == 0, done.stderr
+    return db_url
 
 
 def valid_visit() -> dict[str, Any]:
@@ -78,10 +83,10 @@ BROKEN: dict[str, tuple[bytes, str]] = {
 
 
 @pytest.mark.parametrize("case", list(BROKEN))
-def test_a_broken_line_is_refused_with_one_line_and_changes_nothing(db: Path, case: str) -> None:
+def test_a_broken_line_is_refused_with_one_line_and_changes_nothing(db: str, case: str) -> None:
     line, expected = BROKEN[case]
     before = event_rows(db)
-    done = careledger("import", "-", "--db", str(db), stdin=line)
+    done = careledger("import", "-", "--db", db, stdin=line)
     stderr = done.stderr.decode()
     assert done.returncode == 1
     assert "Traceback" not in stderr
@@ -91,32 +96,32 @@ def test_a_broken_line_is_refused_with_one_line_and_changes_nothing(db: Path, ca
 
 
 @pytest.mark.parametrize("case", ["negative minutes", "unknown code", "timed above total", "unknown field"])
-def test_visit_record_refuses_the_same_documents(db: Path, tmp_path: Path, case: str) -> None:
+def test_visit_record_refuses_the_same_documents(db: str, tmp_path: Path, case: str) -> None:
     document = json.loads(BROKEN[case][0])
     file = tmp_path / "visit.json"
     file.write_text(json.dumps(document))
     before = event_rows(db)
-    done = careledger("visit", "record", document["episode_id"], str(file), "--db", str(db))
+    done = careledger("visit", "record", document["episode_id"], str(file), "--db", db)
     stderr = done.stderr.decode()
     assert done.returncode == 1 and "Traceback" not in stderr
     assert stderr.startswith("error: ") and stderr.count("\n") == 1, stderr
     assert event_rows(db) == before
 
 
-def test_good_lines_around_a_bad_one_are_applied(db: Path) -> None:
+def test_good_lines_around_a_bad_one_are_applied(db: str) -> None:
     good_1 = with_line(date_of_service="2026-09-10")
     bad = with_line(minutes=-1)
     good_2 = with_line(date_of_service="2026-09-11")
-    done = careledger("import", "-", "--db", str(db), "--json", stdin=good_1 + bad + good_2)
+    done = careledger("import", "-", "--db", db, "--json", stdin=good_1 + bad + good_2)
     report = json.loads(done.stdout)
     assert done.returncode == 1
     assert (report["applied"], report["rejected"]) == (2, 1)
     assert report["rejected_lines"][0]["line"] == 2
 
 
-def test_reimporting_a_file_is_a_no_op(db: Path) -> None:
+def test_reimporting_a_file_is_a_no_op(db: str) -> None:
     before = event_rows(db)
-    done = careledger("import", str(EPISODE), "--db", str(db))
+    done = careledger("import", str(EPISODE), "--db", db)
     assert done.returncode == 0
     assert "0 applied, 20 already applied" in done.stdout.decode()
     assert event_rows(db) == before

@@ -1,0 +1,300 @@
+"""careledger's benchmarks: `make bench` (or `.venv/bin/python benchmarks/run.py [--quick]`).
+
+Builds its workload from the demo generator (`synthetic_clinic`), runs each case
+several times, prints a table and writes benchmarks/results.json with the
+medians and the ratios to the raw library measured in the same run. Stores and
+command files live in CARELEDGER_BENCH_DIR (default /tmp/careledger-bench).
+
+    --quick            small sizes, one repeat (a smoke run of every case)
+    --size N           events in the large store (default 1,000,000)
+    --ingest N         events in the ingest workload (default 100,000)
+    --repeat N         repeats of each timed case (default 3)
+    --reuse            keep a large store built by an earlier run (skips the memory case)
+    --postgres URL     also run the PostgreSQL cases (default: CARELEDGER_BENCH_POSTGRES or
+                       CARELEDGER_TEST_POSTGRES); --no-postgres to skip them
+    --only a,b         run only these cases: ingest, replay, projections, memory, cli, audit
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import cases, processes
+from benchmarks.workload import WORK_DIR, command_file, scratch_postgres, scratch_sqlite
+from domain.application import derived_episode_id
+
+CASES = ("ingest", "replay", "memory", "projections", "cli", "audit")
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+def median_of(runs: list[float]) -> float:
+    return float(statistics.median(runs))
+
+
+def check(target: str, met: bool) -> dict[str, Any]:
+    return {"target": target, "met": met}
+
+
+def ingest(args: argparse.Namespace, out: dict[str, Any]) -> None:
+    workload = command_file(args.ingest)
+    backends: list[tuple[str, Any]] = [("sqlite", scratch_sqlite)]
+    if args.postgres:
+        backends.append(("postgres", lambda prefix="": scratch_postgres(args.postgres)))
+    for name, scratch in backends:
+        ours, raw = [], []
+        for _ in range(args.repeat):
+            with scratch("ingest") as db:
+                ours.append(cases.ingest_careledger(db, workload))
+            with scratch("raw") as db:
+                raw.append(cases.ingest_raw(db, workload))
+        entry = {
+            "events": workload.commands,
+            "careledger_events_per_second": median_of(ours),
+            "raw_events_per_second": median_of(raw),
+            "runs": {"careledger": ours, "raw": raw},
+        }
+        entry["ratio"] = entry["careledger_events_per_second"] / entry["raw_events_per_second"]
+        if name == "sqlite":
+            entry["checks"] = [
+                check("ratio >= 0.5", entry["ratio"] >= 0.5),
+                check(">= 5,000 events/s", entry["careledger_events_per_second"] >= 5000),
+            ]
+        out[f"ingest_{name}"] = entry
+        report(f"ingest {name}", entry)
+
+
+def replay(args: argparse.Namespace, out: dict[str, Any]) -> None:
+    with scratch_sqlite("replay") as db, scratch_sqlite("replay-raw") as raw_db:
+        episode_id = cases.build_long_episode(db, 1000)
+        ours = cases.replay_careledger(db, episode_id, args.replay_repeat)
+        raw = cases.replay_raw(raw_db, db, episode_id, args.replay_repeat)
+    entry: dict[str, Any] = {
+        "events": 1000,
+        "episode": "1 opening + 999 visits with full notes (tests/builders.py visit)",
+        "careledger": ours,
+        "raw": raw,
+        "ratio_with_snapshot": ours["with_snapshot_ms"] / raw["with_snapshot_ms"],
+        "ratio_events_only": ours["events_only_ms"] / raw["events_only_ms"],
+    }
+    entry["checks"] = [
+        check("with snapshot <= 1.5x raw", entry["ratio_with_snapshot"] <= 1.5),
+        check("events only <= 1.5x raw", entry["ratio_events_only"] <= 1.5),
+        check("with snapshot <= 5 ms", ours["with_snapshot_ms"] <= 5),
+    ]
+    out["replay"] = entry
+    report("replay", entry)
+
+
+def big_store(args: argparse.Namespace) -> Path:
+    return WORK_DIR / f"store-{args.size}.db"
+
+
+def small_store() -> tuple[Path, str]:
+    """A 10,000-event store with caught-up read models (built once), and an episode prefix in it."""
+    workload = command_file(10_000)
+    path = WORK_DIR / "store-10000.db"
+    if not path.exists():
+        processes.import_peak_rss(str(path), workload.path)
+        cases.rebuild(str(path))
+    return path, prefix_of(workload.path)
+
+
+def prefix_of(commands: Path) -> str:
+    first = json.loads(commands.open("rb").readline())
+    return derived_episode_id(__import__("uuid").UUID(first["command_id"])).hex[:8]
+
+
+def memory(args: argparse.Namespace, out: dict[str, Any]) -> None:
+    path = big_store(args)
+    if args.reuse and path.exists():
+        out["memory"] = {"skipped": f"--reuse: {path} kept from an earlier run"}
+        return
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    workload = command_file(args.size)
+    entry: dict[str, Any] = processes.import_peak_rss(str(path), workload.path)
+    entry["checks"] = [check("peak RSS <= 300 MB", entry["peak_rss_mb"] <= 300)]
+    out["memory"] = entry
+    report("memory (careledger import)", entry)
+
+
+def projections(args: argparse.Namespace, out: dict[str, Any]) -> None:
+    with scratch_sqlite("rebuild") as db:
+        cases.ingest_careledger(db, command_file(args.ingest))
+        runs = [cases.rebuild(db) for _ in range(args.repeat)]
+    rate = median_of([r["events_per_second"] for r in runs])
+    out["rebuild_sqlite"] = {
+        "events": runs[0]["events"],
+        "events_per_second": rate,
+        "runs": runs,
+        "checks": [check(">= 10,000 events/s", rate >= 10_000)],
+    }
+    report("rebuild sqlite", out["rebuild_sqlite"])
+    if args.postgres:
+        with scratch_postgres(args.postgres) as db:
+            cases.ingest_careledger(db, command_file(args.ingest))
+            pg_runs = [cases.rebuild(db) for _ in range(args.repeat)]
+        out["rebuild_postgres"] = {
+            "events": pg_runs[0]["events"],
+            "events_per_second": median_of([r["events_per_second"] for r in pg_runs]),
+            "runs": pg_runs,
+        }
+        report("rebuild postgres", out["rebuild_postgres"])
+    path = big_store(args)
+    if path.exists():
+        big = cases.rebuild(str(path))
+        big["checks"] = [check("< 120 s", big["seconds"] < 120)]
+        out["rebuild_large"] = big
+        report(f"rebuild {args.size:,} events", big)
+
+
+def cli(args: argparse.Namespace, out: dict[str, Any]) -> None:
+    small, small_prefix = small_store()
+    path = big_store(args)
+    if not path.exists():
+        out["cli"] = {"skipped": f"no large store at {path}: run the memory case first"}
+        return
+    prefix = prefix_of(command_file(args.size).path)
+    large = processes.cli_latency(str(path), prefix, args.cli_repeat)
+    tiny = processes.cli_latency(str(small), small_prefix, args.cli_repeat)
+    entry: dict[str, Any] = {
+        "large_store_events": args.size,
+        "large": large,
+        "small_store_events": 10_000,
+        "small": tiny,
+    }
+    ratios = {
+        name: large[name]["command_ms"] / tiny[name]["command_ms"] for name in ("episode show", "timeline")
+    }
+    entry["ratio_large_to_small"] = ratios
+    entry["checks"] = [
+        check("--help <= 300 ms", large["--help"]["command_ms"] <= 300),
+        check("episode show <= 800 ms", large["episode show"]["command_ms"] <= 800),
+        check("timeline <= 800 ms", large["timeline"]["command_ms"] <= 800),
+        check("query on large store <= 1.3x small", max(ratios.values()) <= 1.3),
+    ]
+    out["cli"] = entry
+    report("cli latency", entry)
+
+
+def audit(args: argparse.Namespace, out: dict[str, Any]) -> None:
+    with scratch_sqlite("audit") as db:
+        out["audit_as_of"] = cases.audit_as_of(db, 200, args.replay_repeat * 5)
+    report("audit --as-of (200 visits)", out["audit_as_of"])
+    path = big_store(args)
+    if path.exists():
+        out["verify_large"] = cases.verify_store(str(path))
+        report(f"verify {args.size:,} events", out["verify_large"])
+
+
+def report(name: str, entry: dict[str, Any]) -> None:
+    flat = {k: v for k, v in entry.items() if k not in ("runs", "checks") and not isinstance(v, dict)}
+    nested = {k: v for k, v in entry.items() if isinstance(v, dict)}
+    print(f"\n== {name}")
+    for key, value in {**flat, **nested}.items():
+        print(f"   {key:32} {fmt(value)}")
+    for item in entry.get("checks", []):
+        print(f"   {'MET ' if item['met'] else 'MISS'} {item['target']}")
+    sys.stdout.flush()
+
+
+def fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, dict):
+        return "  ".join(f"{k}={fmt(v)}" for k, v in value.items())
+    return str(value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="careledger benchmarks")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--size", type=int, default=int(os.environ.get("SIZE", 1_000_000)))
+    parser.add_argument("--ingest", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--reuse", action="store_true")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("CARELEDGER_BENCH_POSTGRES") or os.environ.get("CARELEDGER_TEST_POSTGRES"),
+    )
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--only", default=",".join(CASES))
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    if args.quick:
+        args.size, args.ingest, args.repeat = min(args.size, 20_000), min(args.ingest, 5_000), 1
+    if args.no_postgres:
+        args.postgres = None
+    args.replay_repeat = 5 if args.quick else 20
+    args.cli_repeat = 1 if args.quick else 5
+    chosen = [c for c in args.only.split(",") if c]
+    unknown = set(chosen) - set(CASES)
+    if unknown:
+        parser.error(f"unknown cases: {', '.join(sorted(unknown))} (known: {', '.join(CASES)})")
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+        "settings": {
+            "size": args.size,
+            "ingest": args.ingest,
+            "repeat": args.repeat,
+            "postgres": bool(args.postgres),
+            "work_dir": str(WORK_DIR),
+            "command": " ".join(sys.argv),
+        },
+    }
+    if set(chosen) != set(CASES) and args.output.exists():
+        # A partial run updates the cases it ran and keeps the others of the last run.
+        previous = json.loads(args.output.read_text())
+        meta = {"started", "machine", "settings", "seconds", "targets_met", "targets", "partial_runs"}
+        kept = {k: v for k, v in previous.items() if k not in meta}
+        runs = [*previous.get("partial_runs", []), " ".join(sys.argv)]
+        results = {**kept, **results, "previous_settings": previous.get("settings"), "partial_runs": runs}
+    started = time.perf_counter()
+    for name in CASES:  # fixed order: memory builds the large store the later cases read
+        if name in chosen:
+            {
+                "ingest": ingest,
+                "replay": replay,
+                "projections": projections,
+                "memory": memory,
+                "cli": cli,
+                "audit": audit,
+            }[name](args, results)
+    results["seconds"] = time.perf_counter() - started
+    checks = [
+        (case, c)
+        for case, entry in results.items()
+        if isinstance(entry, dict)
+        for c in entry.get("checks", [])
+    ]
+    results["targets_met"] = sum(c["met"] for _, c in checks)
+    results["targets"] = len(checks)
+    args.output.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(
+        f"\n{results['targets_met']} of {len(checks)} targets met "
+        f"in {results['seconds']:.0f} s; wrote {args.output}"
+    )
+    for case, item in checks:
+        print(f"  {'MET ' if item['met'] else 'MISS'} {case}: {item['target']}")
+    shutil.rmtree(WORK_DIR / "tmp", ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
