@@ -25,13 +25,20 @@ import shutil
 import statistics
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import cases, processes
-from benchmarks.workload import WORK_DIR, command_file, scratch_postgres, scratch_sqlite
+from benchmarks.workload import (
+    WORK_DIR,
+    command_file,
+    generator_fingerprint,
+    scratch_postgres,
+    scratch_sqlite,
+)
 from domain.application import derived_episode_id
 
 CASES = ("ingest", "replay", "memory", "projections", "cli", "audit")
@@ -97,13 +104,13 @@ def replay(args: argparse.Namespace, out: dict[str, Any]) -> None:
 
 
 def big_store(args: argparse.Namespace) -> Path:
-    return WORK_DIR / f"store-{args.size}.db"
+    return WORK_DIR / f"store-{args.size}-{generator_fingerprint()}.db"
 
 
 def small_store() -> tuple[Path, str]:
     """A 10,000-event store with caught-up read models (built once), and an episode prefix in it."""
     workload = command_file(10_000)
-    path = WORK_DIR / "store-10000.db"
+    path = WORK_DIR / f"store-10000-{generator_fingerprint()}.db"
     if not path.exists():
         processes.import_peak_rss(str(path), workload.path)
         cases.rebuild(str(path))
@@ -112,7 +119,7 @@ def small_store() -> tuple[Path, str]:
 
 def prefix_of(commands: Path) -> str:
     first = json.loads(commands.open("rb").readline())
-    return derived_episode_id(__import__("uuid").UUID(first["command_id"])).hex[:8]
+    return derived_episode_id(uuid.UUID(first["command_id"])).hex[:8]
 
 
 def memory(args: argparse.Namespace, out: dict[str, Any]) -> None:

@@ -39,10 +39,26 @@ def _episode_of(command: Any) -> uuid.UUID:
     return getattr(command, "episode_id", None) or derived_episode_id(command.command_id)
 
 
+def generator_fingerprint() -> str:
+    """Return a short hash of the demo generator's source, so a changed template makes a new workload."""
+    import hashlib
+
+    import domain.demo
+
+    digest = hashlib.sha256()
+    for source in sorted(Path(domain.demo.__file__).parent.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def command_file(events: int, seed: int = SEED, work_dir: Path = WORK_DIR) -> Workload:
-    """Return a JSON Lines file of about `events` synthetic commands (whole episodes), writing it once."""
+    """Return a JSON Lines file of about `events` synthetic commands (whole episodes), writing it once.
+
+    The file name carries the generator's fingerprint: a file written by an older
+    version of the demo templates is never reused.
+    """
     work_dir.mkdir(parents=True, exist_ok=True)
-    path = work_dir / f"clinic-{events}-{seed}.jsonl"
+    path = work_dir / f"clinic-{events}-{seed}-{generator_fingerprint()}.jsonl"
     meta = path.with_suffix(".count")
     if path.exists() and meta.exists():
         commands, episodes = (int(x) for x in meta.read_text().split())

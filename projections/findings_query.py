@@ -11,16 +11,14 @@ JSON shapes are documented in docs/checks.md.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Row, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Row, select
 
-from domain.errors import EpisodeNotFound, StoreUnavailable
+from domain.errors import EpisodeNotFound
 from domain.findings import (
     RULES,
     CheckContext,
@@ -38,7 +36,8 @@ from domain.findings.kx import KxEpisode, KxVisit
 from domain.findings.kx import check as kx_check
 from domain.threshold import Accrual
 from projections.findings import CHECK_VISITS, FINDINGS, check_context
-from projections.projector import Progress, Projector
+from projections.projector import Projector
+from projections.queries import Reader
 from projections.views import PROJECTIONS
 
 if TYPE_CHECKING:
@@ -152,33 +151,13 @@ def kx_findings(
     return found
 
 
-class FindingsReader:
-    """The queries of `careledger check`."""
+class FindingsReader(Reader):
+    """The queries of `careledger check` (over the findings and summary projections only)."""
 
     def __init__(self, store: Store, projector: Projector | None = None) -> None:
-        self.store = store
         chosen = [p for p in PROJECTIONS if p.name in NEEDED]
-        self.projector = projector or Projector(store, projections=chosen)
+        super().__init__(store, projector or Projector(store, projections=chosen))
         self.context = check_context(self.projector.context)
-        self.tables = self.projector.tables
-
-    def close(self) -> None:
-        """Release the read models' connections."""
-        self.projector.close()
-
-    def refresh(self, progress: Progress | None = None) -> int:
-        """Catch the findings (and summary) projections up to the end of the log now."""
-        return self.projector.catch_up(progress=progress)
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        try:
-            with self.projector.engine.connect().execution_options(careledger_read_only=True) as conn:
-                yield conn
-        except SQLAlchemyError as exc:
-            raise StoreUnavailable(
-                f"database: the read models could not be read ({getattr(exc, 'orig', None) or exc})"
-            ) from exc
 
     def episode(self, episode_id: UUID, since: date | None = None) -> Answer:
         """Return one episode's findings (copied notes and KX across episodes included), most severe first."""

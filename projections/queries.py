@@ -57,8 +57,8 @@ def plateaus_of(points: list[dict[str, Any]], min_visits: int) -> list[dict[str,
     return found
 
 
-class ReadModels:
-    """The queries over a store's read models."""
+class Reader:
+    """What every set of queries over the read models shares: a projector, catch-up, reading."""
 
     def __init__(self, store: Store, projector: Projector | None = None) -> None:
         self.store = store
@@ -70,7 +70,7 @@ class ReadModels:
         self.projector.close()
 
     def refresh(self, progress: Progress | None = None) -> int:
-        """Catch every projection up to the last event in the log now; return how many were applied."""
+        """Catch the projections up to the last event in the log now; return how many were applied."""
         return self.projector.catch_up(progress=progress)
 
     @contextmanager
@@ -82,6 +82,10 @@ class ReadModels:
             raise StoreUnavailable(
                 f"database: the read models could not be read ({getattr(exc, 'orig', None) or exc})"
             ) from exc
+
+
+class ReadModels(Reader):
+    """The queries over a store's read models."""
 
     def _rows(self, conn: Connection, table: Table, episode_id: UUID, *order: Any) -> list[Row[Any]]:
         query = select(table).where(table.c.episode_id == str(episode_id)).order_by(*order)
