@@ -13,6 +13,7 @@ never rename or move these classes without registering the old topic.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from datetime import date, datetime
 from functools import cache
 from typing import Any, ClassVar, NamedTuple
@@ -29,6 +30,7 @@ from eventsourcing.utils import get_topic
 from domain.amendments import VisitAmendments, amended_visit, corrected_visit
 from domain.catalogue import instrument_catalogue
 from domain.errors import InvalidInput
+from domain.lazy import LazyVisits, visits_as_json
 from domain.records import (
     AddendumText,
     Amendment,
@@ -56,6 +58,7 @@ from domain.records import (
     ReEvaluation,
     ReEvaluationFields,
     ResumeFields,
+    SnapshotState,
     Visit,
     VisitFields,
 )
@@ -392,18 +395,19 @@ class Episode(VisitAmendments, BaseAggregate[UUID]):
         """The episode's state at a version, so loading need not replay every event."""
 
         topic: str
-        state: EpisodeState
+        state: SnapshotState
 
         @classmethod
         def take(cls, aggregate: Any) -> Episode.Snapshot:
             episode: Episode = aggregate
-            state = episode.state()
+            values = episode.state_values()
+            values["visits"] = visits_as_json(episode.visits)
             return cls(
                 originator_id=episode.id,
                 originator_version=episode.version,
                 timestamp=episode.modified_on,
                 topic=get_topic(type(episode)),
-                state=state,
+                state=SnapshotState(created_on=episode.created_on, modified_on=episode.modified_on, **values),
             )
 
         def mutate(self, _: Any = None) -> Episode:
@@ -411,6 +415,7 @@ class Episode(VisitAmendments, BaseAggregate[UUID]):
             values = dict(self.state)
             episode.__base_init__(self.originator_id, self.originator_version, values.pop("created_on"))
             episode.modified_on = values.pop("modified_on")
+            values["visits"] = LazyVisits(values["visits"])
             for name, value in values.items():
                 setattr(episode, name, value)
             return episode
@@ -426,7 +431,8 @@ class Episode(VisitAmendments, BaseAggregate[UUID]):
         self.status = "active"
         self.plans: list[Plan] = []
         self.certifications: list[Certification] = []
-        self.visits: dict[date, Visit] = {}
+        # A plain dict, or the notes of a snapshot read when first needed (domain/lazy.py).
+        self.visits: MutableMapping[date, Visit] = {}
         self.exercises: dict[str, Exercise] = {}
         self.outcomes: list[Outcome] = []
         self.progress_reports: list[ProgressReport] = []
@@ -665,9 +671,14 @@ class Episode(VisitAmendments, BaseAggregate[UUID]):
         """The latest date of service, if any visit is recorded."""
         return max(self.visits, default=None)
 
+    def state_values(self) -> dict[str, Any]:
+        """Return the episode's state attributes by name (`visits` as held, perhaps lazy)."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
     def state(self) -> EpisodeState:
-        """Return the episode's whole state as one value."""
-        values = {k: v for k, v in vars(self).items() if not k.startswith("_")}
+        """Return the episode's whole state as one value, every visit read."""
+        values = self.state_values()
+        values["visits"] = dict(self.visits)
         return EpisodeState(created_on=self.created_on, modified_on=self.modified_on, **values)
 
     def as_dict(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ Rule sources are cited where a check encodes one (rules.md §n).
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,7 @@ class EpisodeInvariants:
         discharge: Discharge | None
         holds: list[Hold]
         exercises: dict[str, Exercise]
-        visits: dict[date, Visit]
+        visits: MutableMapping[date, Visit]
         voided_visits: list[Visit]
 
     def check_not_future(self, field: str, value: date, today: date) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, field_validator
 
 from domain.values import (
     CertifierCredential,
@@ -340,8 +340,8 @@ class Discharge(DischargeFields, Provenance):
     """A discharge as recorded."""
 
 
-class EpisodeState(Frozen):
-    """The whole state of an episode, as a snapshot stores it."""
+class _EpisodeStateFields(Frozen):
+    """The fields of an episode's state; `visits` is typed by the two forms below."""
 
     created_on: datetime
     modified_on: datetime
@@ -355,7 +355,7 @@ class EpisodeState(Frozen):
     status: str
     plans: list[Plan]
     certifications: list[Certification]
-    visits: dict[date, Visit]
+    visits: Any
     exercises: dict[str, Exercise]
     outcomes: list[Outcome]
     progress_reports: list[ProgressReport]
@@ -364,6 +364,35 @@ class EpisodeState(Frozen):
     discharge: Discharge | None
     commands: dict[str, str]
     voided_visits: list[Visit] = Field(default_factory=list)
+
+
+class EpisodeState(_EpisodeStateFields):
+    """The whole state of an episode as one value, every visit a `Visit`."""
+
+    visits: dict[date, Visit]
+
+
+class SnapshotState(_EpisodeStateFields):
+    """The state a snapshot stores: the same fields, each visit note kept as its JSON text.
+
+    Loading a snapshot then validates the episode's small fields and leaves the
+    notes as text until one is read (domain/lazy.py). A snapshot written when
+    visits were stored as objects is read too: each is validated once and kept
+    as the same text a new snapshot would hold.
+    """
+
+    visits: dict[date, str]
+
+    @field_validator("visits", mode="before")
+    @classmethod
+    def _visits_as_text(cls, value: Any) -> Any:
+        # Snapshots hold one form throughout: looking at the first visit tells which.
+        if isinstance(value, dict) and value and not isinstance(next(iter(value.values())), str):
+            return {
+                day: v if isinstance(v, str) else Visit.model_validate(v).model_dump_json()
+                for day, v in value.items()
+            }
+        return value
 
 
 __all__ = [
@@ -398,6 +427,7 @@ __all__ = [
     "ReEvaluation",
     "ReEvaluationFields",
     "ResumeFields",
+    "SnapshotState",
     "Visit",
     "VisitFields",
     "VoidFields",

@@ -9,11 +9,16 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import orjson
 import pytest
 from eventsourcing.application import project_aggregate
 
+from domain import commands as c
 from domain.commands import parse_command
+from domain.episode import Episode
 from domain.importer import import_lines
+from domain.lazy import LazyVisits
+from domain.records import SnapshotState
 from projections.store import Store, open_store, parse_location
 from tests import builders as b
 from tests.conftest import FixedClock
@@ -91,6 +96,59 @@ def test_a_snapshot_gives_the_same_episode_as_a_full_replay(store: Store, clock:
     replayed = project_aggregate(None, store.app.events.get(episode_id))
     assert from_snapshot.version == replayed.version == 61
     assert from_snapshot.state() == replayed.state()
+
+
+def _sixty_visits(store: Store, clock: FixedClock) -> tuple[UUID, list[Any]]:
+    episode_id = store.app.handle(b.open_episode(start_date="2026-01-05")).episode_id
+    first = b.visit(episode_id).date_of_service.replace(year=2026, month=1, day=5)
+    days = [first + timedelta(days=n) for n in range(60)]
+    for day in days:
+        clock.now += timedelta(seconds=1)
+        store.app.handle(b.visit(episode_id, date_of_service=str(day)))
+    return episode_id, days
+
+
+def test_a_snapshot_keeps_each_note_as_text_and_reads_it_when_asked(store: Store, clock: FixedClock) -> None:
+    episode_id, days = _sixty_visits(store, clock)
+    assert store.app.snapshots is not None
+    (snapshot,) = store.app.snapshots.get(episode_id)
+    assert len(snapshot.state.visits) == 49  # version 50: the opening and 49 visits
+    assert all(isinstance(text, str) for text in snapshot.state.visits.values())
+    loaded = store.app.get_episode(episode_id)
+    assert isinstance(loaded.visits, LazyVisits)
+    assert list(loaded.visits) == days  # the order a replay gives
+    replayed = project_aggregate(None, store.app.events.get(episode_id))
+    assert loaded.visits[days[3]] == replayed.visits[days[3]]
+    # A snapshot taken of the loaded episode is the one a replay would take, read or unread.
+    assert Episode.Snapshot.take(loaded).state == Episode.Snapshot.take(replayed).state
+
+
+def test_a_note_changed_after_a_snapshot_load_is_stored_and_replays_alike(
+    store: Store, clock: FixedClock
+) -> None:
+    episode_id, days = _sixty_visits(store, clock)
+    clock.now += timedelta(seconds=1)
+    changed = b.correction(
+        episode_id, {"narrative": "Corrected after review."}, date_of_service=str(days[10])
+    )
+    assert store.app.handle(changed).applied
+    clock.now += timedelta(seconds=1)
+    voided = b.command(c.VoidVisit, episode_id, date_of_service=str(days[11]), reason="wrong patient")
+    assert store.app.handle(voided).applied
+    loaded = store.app.get_episode(episode_id)
+    replayed = project_aggregate(None, store.app.events.get(episode_id))
+    assert loaded.visits[days[10]].narrative == "Corrected after review."
+    assert days[11] not in loaded.visits
+    assert loaded.state() == replayed.state()
+
+
+def test_a_snapshot_that_stored_visits_as_objects_still_loads(store: Store, clock: FixedClock) -> None:
+    episode_id, _ = _sixty_visits(store, clock)
+    episode = store.app.get_episode(episode_id)
+    written_before = episode.state().model_dump(mode="json")  # visits as JSON objects
+    state = SnapshotState.model_validate(written_before)
+    assert state == Episode.Snapshot.take(episode).state
+    assert state.model_dump() == SnapshotState.model_validate_json(orjson.dumps(written_before)).model_dump()
 
 
 def test_the_episode_as_of_a_version_ignores_later_events(store: Store) -> None:
