@@ -65,6 +65,9 @@ class Gap:
     message: str
     rule: str
     dates: tuple[date, ...] = ()
+    # The date the gap turns on, where there is one: the day a pending certification
+    # is due by, or the last day of the certified period a visit falls after.
+    until: date | None = None
 
     def as_dict(self) -> dict[str, object]:
         """Return the gap as JSON-ready values."""

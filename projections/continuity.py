@@ -15,16 +15,13 @@ and the necessity statement are checked for every payer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from domain.clocks import (
     MEDICARE,
-    RULE_CERT_PERIOD,
     RULE_NECESSITY,
-    RULE_PLAN,
     RULE_PROGRESS,
     RULE_RECERT,
     CertificationCheck,
@@ -32,11 +29,11 @@ from domain.clocks import (
     Gap,
     certification_due_by,
     check_certification,
-    plan_end,
     plan_in_force,
     progress_report_clock,
     treatment_days,
 )
+from domain.coverage import PLAN_GAPS, certification_gap, plan_gap
 from domain.records import Plan, Visit
 
 if TYPE_CHECKING:
@@ -62,73 +59,6 @@ class Continuity:
     def warnings(self) -> int:
         """Count the gaps to watch."""
         return sum(1 for gap in self.gaps if gap.severity == "warning")
-
-
-def _plan_coverage(plan: Plan | None, day: date, visits_under_plan: int) -> Gap | None:
-    if plan is None:
-        return Gap("no_plan", "error", day, "precedes any established plan of care", RULE_PLAN)
-    end = plan_end(plan)
-    if end is not None and day > end:
-        return Gap(
-            "past_plan_duration",
-            "error",
-            day,
-            f"after plan v{plan.plan_version}'s {plan.duration_weeks} weeks (to {end})",
-            RULE_RECERT,
-        )
-    if plan.duration_visits is not None and visits_under_plan > plan.duration_visits:
-        return Gap(
-            "past_plan_duration",
-            "error",
-            day,
-            f"visit {visits_under_plan} under plan v{plan.plan_version} is past its "
-            f"{plan.duration_visits} planned visits",
-            RULE_RECERT,
-        )
-    return None
-
-
-def _certification_gap(
-    day: date, checks: Sequence[CertificationCheck], first: date | None, last: date | None, rules: ClockRules
-) -> Gap | None:
-    covering = [c for c in checks if c.covers(day)]
-    if any(c.valid for c in covering):
-        return None
-    if covering:
-        cert = covering[0]
-        return Gap(
-            "not_validly_certified",
-            "error",
-            day,
-            f"covered only by certification #{cert.index}, which is {cert.status}",
-            RULE_CERT_PERIOD,
-        )
-    if not checks:
-        due = certification_due_by(first or day, rules)
-        if last is not None and last <= due:
-            return Gap(
-                "certification_pending",
-                "warning",
-                day,
-                f"no certification recorded yet; it is timely if signed by {due}",
-                RULE_CERT_PERIOD,
-            )
-        return Gap(
-            "no_certification",
-            "error",
-            day,
-            "no certification recorded, and none signed within the 30 days",
-            RULE_CERT_PERIOD,
-        )
-    through = max((c.end for c in checks if c.valid), default=None)
-    after = f" (certified through {through})" if through is not None and day > through else ""
-    return Gap(
-        "outside_certified_period",
-        "error",
-        day,
-        f"outside every certified period{after}",
-        RULE_CERT_PERIOD,
-    )
 
 
 def _grouped(per_visit: list[Gap]) -> list[Gap]:
@@ -168,7 +98,7 @@ def _visit_row(
         "treatment_day": treatment_day,
         "period_day": period_day,
         "plan_version": plan.plan_version if plan is not None else None,
-        "plan_covered": not any(g.code in ("no_plan", "past_plan_duration") for g in gaps),
+        "plan_covered": not any(g.code in PLAN_GAPS for g in gaps),
         "certification": cert.index if cert is not None else None,
         "certified": cert is not None,
         "necessity": bool(visit.necessity.strip()),
@@ -200,15 +130,13 @@ def evaluate(episode: Episode, medicare_rules: bool, rules: ClockRules = MEDICAR
         plan = plan_in_force(episode.plans, day)
         if plan is not None:
             under_plan[plan.plan_version] = under_plan.get(plan.plan_version, 0) + 1
-        if (
-            gap := _plan_coverage(plan, day, under_plan.get(plan.plan_version, 0) if plan else 0)
-        ) is not None:
+        if (gap := plan_gap(plan, day, under_plan.get(plan.plan_version, 0) if plan else 0)) is not None:
             gaps.append(gap)
         valid = [c for c in checks if c.valid and c.covers(day)]
         cert = valid[-1] if valid else None
         report = by_day[day]
         if medicare_rules:
-            if (gap := _certification_gap(day, checks, first, last, rules)) is not None:
+            if (gap := certification_gap(day, checks, first, last, rules)) is not None:
                 gaps.append(gap)
             if cert is not None and plan is not None and cert.certified_plan < plan.plan_version:
                 gaps.append(

@@ -138,7 +138,7 @@ PROJECTIONS: tuple[Projection, ...] = (
     Projection("outcomes", 1, ("pv_outcomes",), _outcomes, "scores, change from baseline, MCID"),
     Projection(
         "continuity",
-        1,
+        2,
         ("pv_continuity", "pv_continuity_clock"),
         _continuity,
         "plan, certification, necessity and progress-report coverage of each visit",
@@ -146,7 +146,7 @@ PROJECTIONS: tuple[Projection, ...] = (
     Projection("summary", 1, ("pv_episode_summary",), _summary, "one line per episode, for episode list"),
     Projection(
         "findings",
-        1,
+        2,
         ("pv_findings", "pv_check_visits"),
         _findings,
         "documentation findings of each visit and episode (rules.md §6, §7), for careledger check",

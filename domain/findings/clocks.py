@@ -1,8 +1,9 @@
 """rules.md §6: the plan of care, certification and progress-report clocks, as findings.
 
 The same functions of `domain.clocks` as the continuity view, applied the same
-way (a test holds them to it): every continuity gap is a finding here, with a
-fix. The certification and progress-report rules apply to payers that follow
+way (a test holds them to it), and the same judgement of each visit's plan and
+certification coverage (`domain.coverage`): every continuity gap is a finding
+here, with a fix. The certification and progress-report rules apply to payers that follow
 Medicare's clocks; plan coverage applies to every payer. The necessity gap is
 `necessity.missing` (domain.findings.necessity).
 
@@ -23,12 +24,17 @@ from typing import TYPE_CHECKING
 from domain.clocks import (
     CertificationCheck,
     ClockRules,
-    certification_due_by,
     check_certification,
-    plan_end,
     plan_in_force,
     progress_report_clock,
     treatment_days,
+)
+from domain.coverage import (
+    CERTIFICATION_PENDING,
+    NO_CERTIFICATION,
+    NOT_VALIDLY_CERTIFIED,
+    certification_gap,
+    plan_gap,
 )
 from domain.findings.model import Evidence, Finding
 from domain.findings.note import VisitNote
@@ -40,28 +46,20 @@ if TYPE_CHECKING:
 
 
 def _plan(note: VisitNote, plan: Plan | None, visits_under_plan: int) -> Finding | None:
-    day = note.visit.date_of_service
+    gap = plan_gap(plan, note.visit.date_of_service, visits_under_plan)
+    if gap is None:
+        return None
     if plan is None:
         return note.finding(
             "clock.no_plan",
-            f"The visit of {day} precedes any established plan of care.",
+            f"The visit of {note.visit.date_of_service} {gap.message}.",
             "Treatment follows a plan of care: establish it on or before the first treatment "
             f"(careledger plan establish {note.short_id} plan.json); this visit is not covered without one.",
             subject="plan",
         )
-    end = plan_end(plan)
-    if end is not None and day > end:
-        why = f"after plan v{plan.plan_version}'s {plan.duration_weeks} weeks (to {end})"
-    elif plan.duration_visits is not None and visits_under_plan > plan.duration_visits:
-        why = (
-            f"visit {visits_under_plan} under plan v{plan.plan_version}, "
-            f"past its {plan.duration_visits} visits"
-        )
-    else:
-        return None
     return note.finding(
         "clock.past_plan_duration",
-        f"The visit is {why}.",
+        f"The visit is {gap.message}.",
         "Re-evaluate and establish a revised plan with a new duration (careledger plan establish), then have "
         "it certified (careledger plan certify); visits past the plan's duration are not covered.",
         subject="plan",
@@ -76,51 +74,45 @@ def _certification(
     last: date | None,
     rules: ClockRules,
 ) -> Finding | None:
-    day = note.visit.date_of_service
-    covering = [c for c in checks if c.covers(day)]
-    if any(c.valid for c in covering):
+    gap = certification_gap(note.visit.date_of_service, checks, first, last, rules)
+    if gap is None:
         return None
+    message = gap.message[0].upper() + gap.message[1:] + "."
     certify = f"careledger plan certify {note.short_id} --by ... --signed-on ... --from ... --to ..."
-    if covering:
-        cert = covering[0]
+    if gap.code == NOT_VALIDLY_CERTIFIED:
         return note.finding(
             "clock.visit_outside_certification",
-            f"The visit is covered only by certification #{cert.index}, "
-            f"which is {cert.status.replace('_', ' ')}.",
+            f"The visit is {gap.message}.",
             "A late certification counts only with the reason for the delay: record it with the documented "
             f"reason ({certify} --delay-reason '...'); until then the visit is at risk.",
             subject="certification",
         )
-    if not checks:
-        due = certification_due_by(first or day, rules)
-        if last is not None and last <= due:
-            return note.finding(
-                "clock.certification_pending",
-                f"No certification is recorded yet; it is timely if signed by {due}.",
-                f"Have the plan of care certified by {due} and record it: {certify}",
-                subject="certification",
-            )
+    if gap.code == CERTIFICATION_PENDING:
+        return note.finding(
+            "clock.certification_pending",
+            message,
+            f"Have the plan of care certified by {gap.until} and record it: {certify}",
+            subject="certification",
+        )
+    if gap.code == NO_CERTIFICATION:
         return note.finding(
             "clock.visit_outside_certification",
-            "No certification is recorded, and none was signed within "
-            f"{rules.certification_within_days} days "
-            f"of the first treatment day ({first or day}).",
+            message,
             f"Have the plan of care certified and record it with the reason for the delay: {certify} "
             "--delay-reason '...'",
             subject="certification",
         )
-    through = max((c.end for c in checks if c.valid), default=None)
-    if through is not None and day > through:
+    if gap.until is not None:
         return note.finding(
             "clock.certification_expired",
-            f"The visit is after the certified period, which ended on {through}.",
+            f"The visit is {gap.message}.",
             "Recertify before treatment continues (at least every 90 days, or when the plan's duration runs "
             f"out): {certify}",
             subject="certification",
         )
     return note.finding(
         "clock.visit_outside_certification",
-        "The visit is outside every certified period.",
+        f"The visit is {gap.message}.",
         f"Have a certification cover this date: {certify}",
         subject="certification",
     )
