@@ -104,7 +104,9 @@ def test_an_edited_snapshot_is_detected(store: Store, db_url: str, clock: FixedC
     raw = RawStore(db_url)
     version, state = raw.snapshot(episode_id)
     document = orjson.loads(state)
-    document["state"]["visits"]["2026-06-01"]["total_treatment_minutes"] = 60
+    note = orjson.loads(document["state"]["visits"]["2026-06-01"])  # each note is kept as its JSON text
+    note["total_treatment_minutes"] = 60
+    document["state"]["visits"]["2026-06-01"] = orjson.dumps(note).decode()
     raw.set_snapshot(episode_id, version, orjson.dumps(document))
     assert (
         store.app.get_episode(episode_id, version=50).visits[date(2026, 6, 1)].total_treatment_minutes == 60
