@@ -66,6 +66,7 @@ from domain.values import (
     Frozen,
     PayerRef,
     UserId,
+    construct,
 )
 
 EARLIEST_DATE = date(1990, 1, 1)
@@ -165,8 +166,9 @@ class Episode(VisitAmendments, BaseAggregate[UUID]):
 
         def update(self, episode: Episode) -> None:
             episode.plans.append(
-                Plan.model_construct(
-                    **_fields(self, PlanFields), plan_version=self.plan_version, **self.provenance()
+                construct(
+                    Plan,
+                    {**_fields(self, PlanFields), "plan_version": self.plan_version, **self.provenance()},
                 )
             )
 
@@ -179,11 +181,14 @@ class Episode(VisitAmendments, BaseAggregate[UUID]):
 
         def update(self, episode: Episode) -> None:
             episode.certifications.append(
-                Certification.model_construct(
-                    **_fields(self, CertificationFields),
-                    kind=self.kind,
-                    certified_plan=self.certified_plan,
-                    **self.provenance(),
+                construct(
+                    Certification,
+                    {
+                        **_fields(self, CertificationFields),
+                        "kind": self.kind,
+                        "certified_plan": self.certified_plan,
+                        **self.provenance(),
+                    },
                 )
             )
 
@@ -193,7 +198,7 @@ class Episode(VisitAmendments, BaseAggregate[UUID]):
         clinical_field: ClassVar[str] = "date_of_service"
 
         def update(self, episode: Episode) -> None:
-            visit = Visit.model_construct(**_fields(self, VisitFields), **self.provenance())
+            visit = construct(Visit, {**_fields(self, VisitFields), **self.provenance()})
             episode.visits[self.date_of_service] = visit
 
     class LateEntryRecorded(VisitRecorded):
@@ -333,9 +338,7 @@ class Episode(VisitAmendments, BaseAggregate[UUID]):
         clinical_field: ClassVar[str] = "taken_on"
 
         def update(self, episode: Episode) -> None:
-            episode.outcomes.append(
-                Outcome.model_construct(**_fields(self, OutcomeFields), **self.provenance())
-            )
+            episode.outcomes.append(construct(Outcome, {**_fields(self, OutcomeFields), **self.provenance()}))
 
     class ProgressReportRecorded(Event, ProgressReportFields):
         """A progress report assessed each goal over a period."""
@@ -343,9 +346,7 @@ class Episode(VisitAmendments, BaseAggregate[UUID]):
         clinical_field: ClassVar[str] = "report_date"
 
         def update(self, episode: Episode) -> None:
-            report = ProgressReport.model_construct(
-                **_fields(self, ProgressReportFields), **self.provenance()
-            )
+            report = construct(ProgressReport, {**_fields(self, ProgressReportFields), **self.provenance()})
             episode.progress_reports.append(report)
 
     class ReEvaluationRecorded(Event, ReEvaluationFields):
@@ -354,7 +355,7 @@ class Episode(VisitAmendments, BaseAggregate[UUID]):
         clinical_field: ClassVar[str] = "evaluated_on"
 
         def update(self, episode: Episode) -> None:
-            record = ReEvaluation.model_construct(**_fields(self, ReEvaluationFields), **self.provenance())
+            record = construct(ReEvaluation, {**_fields(self, ReEvaluationFields), **self.provenance()})
             episode.reevaluations.append(record)
 
     class PutOnHold(Event, HoldFields):
@@ -383,9 +384,7 @@ class Episode(VisitAmendments, BaseAggregate[UUID]):
         clinical_field: ClassVar[str] = "discharge_date"
 
         def update(self, episode: Episode) -> None:
-            episode.discharge = Discharge.model_construct(
-                **_fields(self, DischargeFields), **self.provenance()
-            )
+            episode.discharge = construct(Discharge, {**_fields(self, DischargeFields), **self.provenance()})
             if episode.holds and episode.holds[-1].end is None:
                 hold = episode.holds[-1]
                 episode.holds[-1] = hold.model_copy(update={"end": self.discharge_date})
@@ -653,15 +652,18 @@ class Episode(VisitAmendments, BaseAggregate[UUID]):
         # application made, and the derived values computed from the state), so the
         # event is built without validating them again: that was about a quarter of
         # deciding a command. Events read back from the store are still validated.
-        event = event_class.model_construct(
-            originator_id=self.id,
-            originator_version=self.version + 1,
-            timestamp=meta.timestamp,
-            command_id=meta.command_id,
-            command_digest=meta.command_digest,
-            recorded_by=meta.recorded_by,
-            **_fields(fields, fields_class),
-            **derived,
+        event = construct(
+            event_class,
+            {
+                "originator_id": self.id,
+                "originator_version": self.version + 1,
+                "timestamp": meta.timestamp,
+                "command_id": meta.command_id,
+                "command_digest": meta.command_digest,
+                "recorded_by": meta.recorded_by,
+                **_fields(fields, fields_class),
+                **derived,
+            },
         )
         event.mutate(self)
         self._pending_events.append(event)

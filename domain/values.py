@@ -9,15 +9,60 @@ from __future__ import annotations
 
 from datetime import date, time
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.fields import FieldInfo
 
 
 class Frozen(BaseModel):
     """Base of every value object, command and event: immutable, no unknown fields."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+_PLANS: dict[type[BaseModel], tuple[tuple[str, FieldInfo | None], ...] | None] = {}
+
+
+def _plan(cls: type[BaseModel]) -> tuple[tuple[str, FieldInfo | None], ...] | None:
+    """Each field's name, and its default where it has one; None when a class needs pydantic's own way."""
+    if cls.__pydantic_post_init__ or cls.model_config.get("extra") == "allow":
+        return None
+    fields = cls.__pydantic_fields__
+    if any(f.alias is not None or f.validation_alias is not None for f in fields.values()):
+        return None
+    return tuple((name, None if f.is_required() else f) for name, f in fields.items())
+
+
+def construct(cls: type[_M], values: dict[str, Any]) -> _M:
+    """Build a model from values that are already valid, as `model_construct` does, in a third of its time.
+
+    It sets the same `__dict__` (fields in declaration order, defaults filled in,
+    unknown names ignored) and fields-set; a class with aliases, a post-init hook
+    or extra fields allowed goes through `model_construct` itself.
+    `tests/unit/test_unvalidated_construction.py` holds the two to the same result.
+    """
+    if cls in _PLANS:
+        plan = _PLANS[cls]
+    else:
+        plan = _PLANS[cls] = _plan(cls)
+    if plan is None:
+        return cls.model_construct(**values)
+    fields: dict[str, Any] = {}
+    given: set[str] = set()
+    for name, default in plan:
+        if name in values:
+            fields[name] = values[name]
+            given.add(name)
+        elif default is not None:
+            fields[name] = default.get_default(call_default_factory=True, validated_data=fields)
+    model = cls.__new__(cls)
+    object.__setattr__(model, "__dict__", fields)
+    object.__setattr__(model, "__pydantic_fields_set__", given)
+    object.__setattr__(model, "__pydantic_extra__", None)
+    object.__setattr__(model, "__pydantic_private__", None)
+    return model
 
 
 # Identifiers and texts. Patient references are opaque ids, never names.

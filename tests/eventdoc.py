@@ -120,7 +120,10 @@ def render() -> str:
     out.append("\n## `Episode.Snapshot`\n")
     out.append(
         "The whole state of an episode at a version (`topic: domain.episode:Episode.Snapshot`), "
-        "stored every 50 events in a separate table; never part of the event log.\n"
+        "stored every 50 events in a separate table; never part of the event log. Its `state` has the "
+        "fields of `domain.records.SnapshotState`: each visit note is kept as its own JSON text, validated "
+        "when the loaded episode first reads it (`domain/lazy.py`); a snapshot written with the notes as "
+        "objects is still read.\n"
     )
     return "\n".join(out) + "\n"
 
