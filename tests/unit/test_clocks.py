@@ -253,3 +253,58 @@ def test_an_initial_certification_is_overdue_only_after_its_deadline_while_activ
     ).initial_certification_overdue
     done = as_of(due + timedelta(days=1), expires=None, certification_due=due, certified=False, active=False)
     assert not done.initial_certification_overdue
+
+
+# --- domain/coverage.py: is a visit covered by its plan and a valid certification (rules.md §6) ---
+
+
+def test_a_visit_without_a_plan_or_past_its_duration_is_not_covered() -> None:
+    from domain.coverage import NO_PLAN, PAST_PLAN_DURATION, plan_gap
+
+    day = FIRST + timedelta(days=3)
+    missing = plan_gap(None, day, 0)
+    assert missing is not None and missing.code == NO_PLAN and missing.on == day
+    assert plan_gap(plan(weeks=4), FIRST + timedelta(days=27), 1) is None  # 4 weeks = 28 days, day 0 included
+    after = plan_gap(plan(weeks=4), FIRST + timedelta(days=28), 1)
+    assert after is not None and after.code == PAST_PLAN_DURATION and "(to 2026-03-29)" in after.message
+    by_visits = plan(weeks=None, visits=8)
+    assert plan_gap(by_visits, FIRST + timedelta(days=40), 8) is None
+    ninth = plan_gap(by_visits, FIRST + timedelta(days=40), 9)
+    assert ninth is not None and ninth.code == PAST_PLAN_DURATION and "visit 9" in ninth.message
+
+
+def test_a_visit_is_judged_against_every_certification() -> None:
+    from domain.clocks import MEDICARE
+    from domain.coverage import (
+        CERTIFICATION_PENDING,
+        NO_CERTIFICATION,
+        NOT_VALIDLY_CERTIFIED,
+        OUTSIDE_CERTIFIED_PERIOD,
+        certification_gap,
+    )
+
+    treated = days(10)
+    first, last = treated[0], treated[-1]
+    timely = check_certification(
+        1, cert(FIRST + timedelta(days=5), end=FIRST + timedelta(days=30)), plan(), first, last
+    )
+    late = check_certification(1, cert(FIRST + timedelta(days=40)), plan(), first, last)
+    assert timely.valid and not late.valid
+
+    assert certification_gap(FIRST + timedelta(days=10), [timely], first, last, MEDICARE) is None
+    invalid = certification_gap(FIRST + timedelta(days=10), [late], first, last, MEDICARE)
+    assert invalid is not None and invalid.code == NOT_VALIDLY_CERTIFIED and "late" in invalid.message
+
+    expired = certification_gap(FIRST + timedelta(days=31), [timely], first, last, MEDICARE)
+    assert expired is not None and expired.code == OUTSIDE_CERTIFIED_PERIOD
+    assert expired.until == FIRST + timedelta(days=30)  # the last certified day: the findings call it expired
+
+    before = check_certification(1, cert(FIRST, start=FIRST + timedelta(days=20)), plan(), first, last)
+    outside = certification_gap(FIRST + timedelta(days=2), [before], first, last, MEDICARE)
+    assert outside is not None and outside.code == OUTSIDE_CERTIFIED_PERIOD and outside.until is None
+
+    pending = certification_gap(first, [], first, last, MEDICARE)
+    assert pending is not None and pending.code == CERTIFICATION_PENDING and pending.severity == "warning"
+    assert pending.until == certification_due_by(first)
+    overdue = certification_gap(first, [], first, first + timedelta(days=31), MEDICARE)
+    assert overdue is not None and overdue.code == NO_CERTIFICATION and overdue.severity == "error"
