@@ -3,14 +3,18 @@
 One judgement of rules.md §6 (BPM15 §220.1), shared by the continuity view
 (`projections/continuity.py`, one row per visit) and the documentation findings
 (`domain/findings/clocks.py`, one finding per gap), so the two never disagree on
-which visits are covered. Each function returns the gap, or None when the visit
-is covered; the callers word it for their readers.
+which visits are covered. `judge` walks an episode's visits once and says, for
+each, the plan in force, the valid certification, the gaps and where the visit
+stands in its progress-report period; the callers word the gaps for their
+readers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from domain.clocks import (
     RULE_CERT_PERIOD,
@@ -19,10 +23,19 @@ from domain.clocks import (
     CertificationCheck,
     ClockRules,
     Gap,
+    ReportClock,
+    ReportDay,
     certification_due_by,
+    check_certification,
     plan_end,
+    plan_in_force,
+    progress_report_clock,
+    treatment_days,
 )
 from domain.records import Plan
+
+if TYPE_CHECKING:
+    from domain.episode import Episode
 
 # The gap codes a visit's coverage can have.
 NO_PLAN = "no_plan"
@@ -104,6 +117,66 @@ def certification_gap(
     return Gap(OUTSIDE_CERTIFIED_PERIOD, "error", day, "outside every certified period", RULE_CERT_PERIOD)
 
 
+@dataclass(frozen=True)
+class VisitCoverage:
+    """One visit judged against §6: its plan, its certification, its gaps, its report period."""
+
+    day: date
+    plan: Plan | None
+    plan_gap: Gap | None
+    # The latest valid certification covering the date (whatever the payer).
+    certification: CertificationCheck | None
+    # Medicare's clocks only (None for other payers): the certification gap, and
+    # whether the plan in force is newer than the one the certification covers.
+    certification_gap: Gap | None
+    not_recertified: bool
+    report: ReportDay
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """An episode judged against §6: its treatment days, clocks, certifications and visits."""
+
+    days: list[date]
+    reports: ReportClock
+    checks: list[CertificationCheck]
+    visits: list[VisitCoverage]  # in date order
+
+
+def judge(episode: Episode, medicare: bool, rules: ClockRules) -> Coverage:
+    """Judge every visit of an episode: plan coverage for every payer, certification for Medicare's."""
+    days = treatment_days(episode.visits, (r.evaluated_on for r in episode.reevaluations))
+    first, last = (days[0], days[-1]) if days else (None, None)
+    reports = progress_report_clock(days, (r.report_date for r in episode.progress_reports), rules)
+    by_day = {d.day: d for d in reports.days}
+    plans = {p.plan_version: p for p in episode.plans}
+    checks = [
+        check_certification(n, cert, plans.get(cert.certified_plan), first, last, rules)
+        for n, cert in enumerate(episode.certifications, start=1)
+    ]
+    visits: list[VisitCoverage] = []
+    under_plan: dict[int, int] = {}
+    for day in sorted(episode.visits):
+        plan = plan_in_force(episode.plans, day)
+        if plan is not None:
+            under_plan[plan.plan_version] = under_plan.get(plan.plan_version, 0) + 1
+        valid = [c for c in checks if c.valid and c.covers(day)]
+        cert = valid[-1] if valid else None
+        newer_plan = cert is not None and plan is not None and cert.certified_plan < plan.plan_version
+        visits.append(
+            VisitCoverage(
+                day=day,
+                plan=plan,
+                plan_gap=plan_gap(plan, day, under_plan[plan.plan_version] if plan else 0),
+                certification=cert,
+                certification_gap=certification_gap(day, checks, first, last, rules) if medicare else None,
+                not_recertified=medicare and newer_plan,
+                report=by_day[day],
+            )
+        )
+    return Coverage(days, reports, checks, visits)
+
+
 __all__ = [
     "CERTIFICATION_PENDING",
     "NOT_VALIDLY_CERTIFIED",
@@ -112,6 +185,9 @@ __all__ = [
     "OUTSIDE_CERTIFIED_PERIOD",
     "PAST_PLAN_DURATION",
     "PLAN_GAPS",
+    "Coverage",
+    "VisitCoverage",
     "certification_gap",
+    "judge",
     "plan_gap",
 ]

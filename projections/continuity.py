@@ -28,12 +28,8 @@ from domain.clocks import (
     ClockRules,
     Gap,
     certification_due_by,
-    check_certification,
-    plan_in_force,
-    progress_report_clock,
-    treatment_days,
 )
-from domain.coverage import PLAN_GAPS, certification_gap, plan_gap
+from domain.coverage import PLAN_GAPS, judge
 from domain.records import Plan, Visit
 
 if TYPE_CHECKING:
@@ -112,43 +108,24 @@ def _visit_row(
 def evaluate(episode: Episode, medicare_rules: bool, rules: ClockRules = MEDICARE) -> Continuity:
     """Judge every visit of an episode and its clocks against rules.md §6."""
     episode_id = str(episode.id)
-    days = treatment_days(episode.visits, (r.evaluated_on for r in episode.reevaluations))
-    first, last = (days[0], days[-1]) if days else (None, None)
-    reports = progress_report_clock(days, (r.report_date for r in episode.progress_reports), rules)
-    by_day = {d.day: d for d in reports.days}
-    plans = {p.plan_version: p for p in episode.plans}
-    checks = [
-        check_certification(n, cert, plans.get(cert.certified_plan), first, last, rules)
-        for n, cert in enumerate(episode.certifications, start=1)
-    ]
+    coverage = judge(episode, medicare_rules, rules)
     rows: list[Row] = []
     visit_gaps: list[Gap] = []
-    under_plan: dict[int, int] = {}
-    for day in sorted(episode.visits):
+    for seen in coverage.visits:
+        day, plan, cert, report = seen.day, seen.plan, seen.certification, seen.report
         visit = episode.visits[day]
-        gaps: list[Gap] = []
-        plan = plan_in_force(episode.plans, day)
-        if plan is not None:
-            under_plan[plan.plan_version] = under_plan.get(plan.plan_version, 0) + 1
-        if (gap := plan_gap(plan, day, under_plan.get(plan.plan_version, 0) if plan else 0)) is not None:
-            gaps.append(gap)
-        valid = [c for c in checks if c.valid and c.covers(day)]
-        cert = valid[-1] if valid else None
-        report = by_day[day]
-        if medicare_rules:
-            if (gap := certification_gap(day, checks, first, last, rules)) is not None:
-                gaps.append(gap)
-            if cert is not None and plan is not None and cert.certified_plan < plan.plan_version:
-                gaps.append(
-                    Gap(
-                        "plan_not_recertified",
-                        "warning",
-                        day,
-                        f"plan v{plan.plan_version} ({plan.established_on}) is in force but only "
-                        f"v{cert.certified_plan} is certified; recertify if the change is significant",
-                        RULE_RECERT,
-                    )
+        gaps = [g for g in (seen.plan_gap, seen.certification_gap) if g is not None]
+        if seen.not_recertified and plan is not None and cert is not None:
+            gaps.append(
+                Gap(
+                    "plan_not_recertified",
+                    "warning",
+                    day,
+                    f"plan v{plan.plan_version} ({plan.established_on}) is in force but only "
+                    f"v{cert.certified_plan} is certified; recertify if the change is significant",
+                    RULE_RECERT,
                 )
+            )
         if not visit.necessity.strip():
             gaps.append(
                 Gap("necessity_missing", "error", day, "no medical-necessity statement", RULE_NECESSITY)
@@ -172,10 +149,11 @@ def evaluate(episode: Episode, medicare_rules: bool, rules: ClockRules = MEDICAR
             )
         )
     episode_gaps = _grouped(visit_gaps)
+    reports = coverage.reports
     if medicare_rules:
-        episode_gaps = [g for c in checks for g in c.gaps] + reports.gaps() + episode_gaps
+        episode_gaps = [g for c in coverage.checks for g in c.gaps] + reports.gaps() + episode_gaps
     episode_gaps.sort(key=lambda g: (g.on or date.min, g.code))
-    clock = _clock_row(episode, medicare_rules, days, checks, reports.due_in, rules)
+    clock = _clock_row(episode, medicare_rules, coverage.days, coverage.checks, reports.due_in, rules)
     clock["gaps"] = [g.as_dict() for g in episode_gaps]
     clock["errors"] = sum(1 for g in episode_gaps if g.severity == "error")
     clock["warnings"] = sum(1 for g in episode_gaps if g.severity == "warning")

@@ -21,38 +21,30 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-from domain.clocks import (
-    CertificationCheck,
-    ClockRules,
-    check_certification,
-    plan_in_force,
-    progress_report_clock,
-    treatment_days,
-)
+from domain.clocks import CertificationCheck, ClockRules, Gap
 from domain.coverage import (
     CERTIFICATION_PENDING,
     NO_CERTIFICATION,
     NOT_VALIDLY_CERTIFIED,
-    certification_gap,
-    plan_gap,
+    VisitCoverage,
+    judge,
 )
 from domain.findings.model import Evidence, Finding
 from domain.findings.note import VisitNote
 from domain.findings.rules import rule
-from domain.records import Plan
 
 if TYPE_CHECKING:
     from domain.episode import Episode
 
 
-def _plan(note: VisitNote, plan: Plan | None, visits_under_plan: int) -> Finding | None:
-    gap = plan_gap(plan, note.visit.date_of_service, visits_under_plan)
+def _plan(note: VisitNote, seen: VisitCoverage) -> Finding | None:
+    gap, plan = seen.plan_gap, seen.plan
     if gap is None:
         return None
     if plan is None:
         return note.finding(
             "clock.no_plan",
-            f"The visit of {note.visit.date_of_service} {gap.message}.",
+            f"The visit of {seen.day} {gap.message}.",
             "Treatment follows a plan of care: establish it on or before the first treatment "
             f"(careledger plan establish {note.short_id} plan.json); this visit is not covered without one.",
             subject="plan",
@@ -67,17 +59,7 @@ def _plan(note: VisitNote, plan: Plan | None, visits_under_plan: int) -> Finding
     )
 
 
-def _certification(
-    note: VisitNote,
-    checks: Sequence[CertificationCheck],
-    first: date | None,
-    last: date | None,
-    rules: ClockRules,
-) -> Finding | None:
-    gap = certification_gap(note.visit.date_of_service, checks, first, last, rules)
-    if gap is None:
-        return None
-    message = gap.message[0].upper() + gap.message[1:] + "."
+def _certification(note: VisitNote, gap: Gap) -> Finding:
     certify = f"careledger plan certify {note.short_id} --by ... --signed-on ... --from ... --to ..."
     if gap.code == NOT_VALIDLY_CERTIFIED:
         return note.finding(
@@ -90,14 +72,14 @@ def _certification(
     if gap.code == CERTIFICATION_PENDING:
         return note.finding(
             "clock.certification_pending",
-            message,
+            gap.message[0].upper() + gap.message[1:] + ".",
             f"Have the plan of care certified by {gap.until} and record it: {certify}",
             subject="certification",
         )
     if gap.code == NO_CERTIFICATION:
         return note.finding(
             "clock.visit_outside_certification",
-            message,
+            gap.message[0].upper() + gap.message[1:] + ".",
             f"Have the plan of care certified and record it with the reason for the delay: {certify} "
             "--delay-reason '...'",
             subject="certification",
@@ -120,31 +102,16 @@ def _certification(
 
 def check(episode: Episode, notes: dict[date, VisitNote], medicare: bool, rules: ClockRules) -> list[Finding]:
     """Judge every visit and certification of an episode against rules.md §6."""
-    days = treatment_days(episode.visits, (r.evaluated_on for r in episode.reevaluations))
-    first, last = (days[0], days[-1]) if days else (None, None)
-    reports = progress_report_clock(days, (r.report_date for r in episode.progress_reports), rules)
-    by_day = {d.day: d for d in reports.days}
-    plans = {p.plan_version: p for p in episode.plans}
-    checks = [
-        check_certification(n, cert, plans.get(cert.certified_plan), first, last, rules)
-        for n, cert in enumerate(episode.certifications, start=1)
-    ]
+    coverage = judge(episode, medicare, rules)
     found: list[Finding] = []
-    under_plan: dict[int, int] = {}
-    for day in sorted(episode.visits):
-        note = notes[day]
-        plan = plan_in_force(episode.plans, day)
-        if plan is not None:
-            under_plan[plan.plan_version] = under_plan.get(plan.plan_version, 0) + 1
-        if (gap := _plan(note, plan, under_plan.get(plan.plan_version, 0) if plan else 0)) is not None:
-            found.append(gap)
-        if not medicare:
-            continue
-        if (gap := _certification(note, checks, first, last, rules)) is not None:
-            found.append(gap)
-        valid = [c for c in checks if c.valid and c.covers(day)]
-        cert = valid[-1] if valid else None
-        if cert is not None and plan is not None and cert.certified_plan < plan.plan_version:
+    for seen in coverage.visits:
+        note = notes[seen.day]
+        if (finding := _plan(note, seen)) is not None:
+            found.append(finding)
+        if seen.certification_gap is not None:
+            found.append(_certification(note, seen.certification_gap))
+        plan, cert = seen.plan, seen.certification
+        if seen.not_recertified and plan is not None and cert is not None:
             found.append(
                 note.finding(
                     "clock.plan_not_recertified",
@@ -157,8 +124,8 @@ def check(episode: Episode, notes: dict[date, VisitNote], medicare: bool, rules:
                     subject="certification",
                 )
             )
-        report = by_day[day]
-        if report.report_due and not report.report_present:
+        report = seen.report
+        if medicare and report.report_due and not report.report_present:
             found.append(
                 note.finding(
                     "clock.progress_report_overdue",
@@ -171,7 +138,7 @@ def check(episode: Episode, notes: dict[date, VisitNote], medicare: bool, rules:
                 )
             )
     if medicare:
-        found.extend(_episode_gaps(episode, checks))
+        found.extend(_episode_gaps(episode, coverage.checks))
     return found
 
 
