@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from typer.testing import CliRunner
 
 from cli.main import app as cli
-from domain import commands as c
-from projections.store import Store, parse_location
-from projections.verify import snapshot_checker, verify_chains
+from domain.episode import commands as c
+from projections.store.root import Store, parse_location
+from projections.store.verify import snapshot_checker, verify_chains
 from tests import builders as b
 
 

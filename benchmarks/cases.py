@@ -19,9 +19,9 @@ from eventsourcing.application import Application, project_aggregate
 
 from benchmarks.baseline import Record, raw_app
 from benchmarks.workload import Workload, read_stream
-from domain.importer import BATCH_SIZE, import_lines
-from projections.projector import Projector
-from projections.store import Store, parse_location
+from domain.episode.importer import BATCH_SIZE, import_lines
+from projections.store.root import Store, parse_location
+from projections.views.projector import Projector
 from tests import builders as b
 
 
@@ -37,7 +37,7 @@ def timed(action: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def ingest_careledger(db: str, workload: Workload) -> float:
-    """Import the command file through `domain.importer.import_lines`; return events/s."""
+    """Import the command file through `domain.episode.importer.import_lines`; return events/s."""
     with Store(parse_location(db)) as store:
 
         def run() -> int:
@@ -200,7 +200,7 @@ def audit_as_of(db: str, visits: int, repeat: int) -> dict[str, float]:
 
 def verify_store(db: str) -> dict[str, float]:
     """Walk every chain of the store (and compare each snapshot with a replay); return events/s."""
-    from projections.verify import snapshot_checker, verify_chains
+    from projections.store.verify import snapshot_checker, verify_chains
 
     with Store(parse_location(db)) as store:
         report = verify_chains(store.app.recorder, None, None, snapshot_checker(store.app))  # type: ignore[arg-type]

@@ -33,11 +33,11 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from domain import commands as c  # noqa: E402
 from domain.demo import synthetic_clinic  # noqa: E402
-from domain.importer import import_lines  # noqa: E402
-from projections.findings_query import FindingsReader  # noqa: E402
-from projections.store import Store, parse_location  # noqa: E402
+from domain.episode import commands as c  # noqa: E402
+from domain.episode.importer import import_lines  # noqa: E402
+from projections.store.root import Store, parse_location  # noqa: E402
+from projections.views.findings_query import FindingsReader  # noqa: E402
 from tests.readmodels import episode_key  # noqa: E402
 
 

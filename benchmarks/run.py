@@ -39,7 +39,7 @@ from benchmarks.workload import (
     scratch_postgres,
     scratch_sqlite,
 )
-from domain.application import derived_episode_id
+from domain.episode.application import derived_episode_id
 
 CASES = ("ingest", "replay", "memory", "projections", "cli", "audit")
 RESULTS = Path(__file__).resolve().parent / "results.json"

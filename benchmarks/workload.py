@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from domain.application import derived_episode_id
 from domain.demo import synthetic_clinic
+from domain.episode.application import derived_episode_id
 
 WORK_DIR = Path(os.environ.get("CARELEDGER_BENCH_DIR", "/tmp/careledger-bench"))
 SEED = 7
@@ -105,7 +105,7 @@ def scratch_postgres(base: str) -> Iterator[str]:
     """Yield a URL of a fresh PostgreSQL schema created for the run; drop that schema afterwards."""
     import psycopg
 
-    from projections.store import parse_location
+    from projections.store.root import parse_location
 
     schema = f"bench_{uuid.uuid4().hex[:12]}"
     separator = "&" if "?" in base else "?"

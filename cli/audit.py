@@ -13,9 +13,9 @@ import typer
 from cli.common import DbOption, EpisodeArg, JsonOption, emit_json, log_access, open_db, resolve_episode
 
 if TYPE_CHECKING:
-    from domain.audit import ChangeReport
-    from domain.episode import Episode
-    from projections.verify import ChainReport, Head
+    from domain.episode.aggregate import Episode
+    from domain.episode.audit import ChangeReport
+    from projections.store.verify import ChainReport, Head
 
 TIME_HELP = (
     "YYYY-MM-DD (the end of that day) or an ISO date-time such as 2026-03-30T17:30 "
@@ -53,7 +53,7 @@ def audit(
         raise typer.BadParameter("--since and --until go with --changes, not with --as-of")
     if changes and since is None:
         raise typer.BadParameter("--changes needs --since TIME")
-    from domain.audit import moment
+    from domain.episode.audit import moment
 
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode)
@@ -170,7 +170,7 @@ def verify(
 ) -> None:
     """Walk the hash chain of the stored events: report each broken link (exit 1), or that it is intact."""
     from domain.errors import EpisodeNotFound, InvalidInput
-    from projections.verify import snapshot_checker, verify_chains
+    from projections.store.verify import snapshot_checker, verify_chains
 
     anchors = _read_anchor(anchor) if anchor is not None else None
     with open_db(db) as store:
@@ -236,7 +236,7 @@ def _read_anchor(path: Path) -> dict[Any, Head]:
     import orjson
 
     from domain.errors import InvalidInput
-    from projections.verify import Head
+    from projections.store.verify import Head
 
     try:
         document = orjson.loads(path.read_bytes())

@@ -16,9 +16,9 @@ import typer
 from cli.common import DbOption, EpisodeArg, JsonOption, emit_json, open_db, resolve_episode
 
 if TYPE_CHECKING:
-    from domain.billing import EpisodeBill, VisitBill
-    from domain.ledger import Note
-    from domain.units import UnitResult
+    from domain.billing.bill import EpisodeBill, VisitBill
+    from domain.billing.ledger import Note
+    from domain.billing.units import UnitResult
 
 CODE = re.compile(r"^[0-9A-Z]{5}$")
 
@@ -32,8 +32,8 @@ class Rule(StrEnum):
 
 def parse_line(text: str) -> tuple[str, int]:
     """Parse CODE=MINUTES (97110=33) into a code and whole minutes."""
-    from domain.catalogue import code_catalogue, unknown_code_message
     from domain.errors import InvalidInput
+    from domain.rules.catalogue import code_catalogue, unknown_code_message
 
     code, sep, minutes = text.partition("=")
     code = code.strip().upper()
@@ -67,7 +67,7 @@ def units(
     as_json: JsonOption = False,
 ) -> None:
     """Compute the units of one date's service lines and explain each one (rules.md §2-§3)."""
-    from domain.units import compute_units
+    from domain.billing.units import compute_units
 
     result = compute_units([parse_line(text) for text in lines], rule.value)
     if as_json:
@@ -99,7 +99,7 @@ def bill(
     episode: EpisodeArg, visit: VisitOption = None, db: DbOption = None, as_json: JsonOption = False
 ) -> None:
     """Show the claim lines of an episode's visits: units, modifiers, reasons and the KX threshold."""
-    from domain.billing import bill_with_others, billing_rules
+    from domain.billing.bill import bill_with_others, billing_rules
     from domain.errors import InvalidInput
 
     on: date | None = None

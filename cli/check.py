@@ -22,7 +22,7 @@ from cli.common import DbOption, JsonOption, emit_json, log_access, open_db, res
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from domain.episode import Episode
+    from domain.episode.aggregate import Episode
 
 NOT_CHECKED = 2
 WIDTH = 110
@@ -88,7 +88,7 @@ def _since(text: str | None) -> date | None:
 @contextmanager
 def _reader(db: str | None, episode: str | None) -> Iterator[tuple[Any, Any]]:
     from cli.projections import progress_bar
-    from projections.findings_query import FindingsReader
+    from projections.views.findings_query import FindingsReader
 
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode) if episode is not None else None
@@ -225,7 +225,7 @@ def as_of_checks(found: Episode, payer_dirs: tuple[Path, ...]) -> dict[str, Any]
     The episode is taken alone: notes of other episodes by the same authors and the
     beneficiary's other episodes (KX) are not part of this reconstruction.
     """
-    from domain.billing import bill_episode, facts_of
+    from domain.billing.bill import bill_episode, facts_of
     from domain.findings import CheckContext, check_episode, counts
 
     context = CheckContext.default(payer_dirs=payer_dirs)

@@ -23,9 +23,9 @@ from typer.core import TyperGroup
 if TYPE_CHECKING:
     from typer._click.core import Context
 
-    from domain.application import CommandResult
-    from domain.commands import Command
-    from projections.store import Store
+    from domain.episode.application import CommandResult
+    from domain.episode.commands import Command
+    from projections.store.root import Store
 
 ENV_USER = "CARELEDGER_USER"
 ENV_ACCESS_LOG = "CARELEDGER_ACCESS_LOG"
@@ -87,7 +87,7 @@ def new_app(help_text: str) -> typer.Typer:
 @contextmanager
 def open_db(db: str | None, *, create: bool = False) -> Iterator[Store]:
     """Open the store for one command and close it afterwards."""
-    from projections.store import open_store
+    from projections.store.root import open_store
 
     store = open_store(db, create=create)
     try:
@@ -206,7 +206,7 @@ def build_command(
     episode_id: UUID | None = None,
 ) -> Command:
     """Complete a JSON document with what the CLI knows, then validate it as a command."""
-    from domain.commands import parse_command
+    from domain.episode.commands import parse_command
     from domain.errors import InvalidInput
 
     doc = dict(document)
@@ -257,7 +257,7 @@ def refresh_read_models(store: Store) -> None:
     if store.location.kind != "sqlite":
         return
     from domain.errors import CareledgerError
-    from projections.projector import Projector
+    from projections.views.projector import Projector
 
     projector = Projector(store)
     try:

@@ -22,7 +22,7 @@ def demo(
     """Build a realistic demo clinic (four episodes, fixed seed) and print the knee episode."""
     from domain.demo import ReplayClock, demo_clinic, demo_episode_ids
     from domain.errors import InvalidInput
-    from projections.store import Store, parse_location
+    from projections.store.root import Store, parse_location
 
     location = parse_location(db)
     if location.kind == "sqlite" and location.path is not None and location.path.exists():

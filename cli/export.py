@@ -72,8 +72,8 @@ def export_fhir(
     db: DbOption = None,
 ) -> None:
     """Write an episode as a FHIR R4 Bundle (type collection), validated before it is written."""
-    from domain.audit import moment
-    from projections.fhir.export import export_episode
+    from domain.episode.audit import moment
+    from projections.interop.fhir.export import export_episode
 
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode)
@@ -99,7 +99,7 @@ def export_claims(
     import orjson
 
     from domain.errors import InvalidInput
-    from projections.claims_export import as_csv, store_claim_rows
+    from projections.interop.claims import as_csv, store_claim_rows
 
     day = None
     if since is not None:
@@ -137,7 +137,7 @@ def looks_like_fhir(path: Path) -> bool:
 def import_fhir(file: str, db: str | None, as_json: bool, quiet: bool) -> None:
     """Record the episode of a careledger FHIR Bundle in the store (nothing if the bundle is invalid)."""
     from domain.errors import InvalidInput
-    from projections.fhir.importer import import_bundle
+    from projections.interop.fhir.importer import import_bundle
 
     name = "stdin" if file == "-" else file
     try:

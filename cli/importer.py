@@ -38,8 +38,8 @@ def import_file(
     FHIR Bundle) records the bundle's episode instead, whole or not at all (docs/fhir.md).
     """
     from cli.export import import_fhir, looks_like_fhir
+    from domain.episode.importer import import_lines
     from domain.errors import InvalidInput, StoreUnavailable
-    from domain.importer import import_lines
 
     if bundle is not None:
         if file != "fhir":

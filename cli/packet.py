@@ -40,9 +40,9 @@ def packet(
     as_json: JsonOption = False,
 ) -> None:
     """Write the audit packet of an episode: one self-contained HTML file with charts, ready to print."""
-    from domain.audit import moment
+    from domain.episode.audit import moment
     from domain.errors import InvalidInput
-    from projections.packet import build_packet, packet_path
+    from projections.interop.packet import build_packet, packet_path
 
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode)

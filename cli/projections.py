@@ -60,7 +60,7 @@ def progress_bar(description: str, *, force: bool = False) -> Iterator[Callable[
 @app.command("status")
 def status(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Show each projection's position in the event log and how far behind it is."""
-    from projections.projector import Projector
+    from projections.views.projector import Projector
 
     with open_db(db) as store:
         projector = Projector(store)
@@ -93,8 +93,8 @@ def rebuild(
     as_json: JsonOption = False,
 ) -> None:
     """Drop a projection's tables (all of them by default) and rebuild them from the event log."""
-    from projections.projector import Projector
-    from projections.views import projection
+    from projections.views.projector import Projector
+    from projections.views.registry import projection
 
     names = [projection(name).name] if name else []
     with open_db(db) as store:
@@ -136,8 +136,8 @@ def run(
     """
     import threading
 
-    from projections.projector import Projector
-    from projections.runner import follow
+    from projections.views.projector import Projector
+    from projections.views.runner import follow
 
     with open_db(db) as store:
         projector = Projector(store)

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from domain.audit import AuditEntry
-    from domain.episode import Episode
+    from domain.episode.aggregate import Episode
+    from domain.episode.audit import AuditEntry
 
 
 def console() -> Console:
@@ -156,7 +156,7 @@ def episode_report(episode: Episode) -> None:
     from rich import box
     from rich.table import Table
 
-    from domain.catalogue import code_catalogue
+    from domain.rules.catalogue import code_catalogue
 
     out = _Collector()
     dx = ", ".join(d.code + (f" {d.description}" if d.description else "") for d in episode.diagnoses)

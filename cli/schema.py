@@ -15,7 +15,7 @@ def schema(
     ] = None,
 ) -> None:
     """Print the JSON Schema of a command document, or list the command types."""
-    from domain.commands import COMMANDS
+    from domain.episode.commands import COMMANDS
     from domain.errors import InvalidInput
 
     if command is None:

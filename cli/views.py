@@ -19,7 +19,7 @@ import typer
 from cli.common import DbOption, EpisodeArg, JsonOption, emit_json, log_access, open_db, resolve_episode
 
 if TYPE_CHECKING:
-    from projections.queries import ReadModels
+    from projections.views.queries import ReadModels
 
 
 @contextmanager
@@ -32,7 +32,7 @@ def read_models(
     read of every episode, as `episode list` does.
     """
     from cli.projections import progress_bar
-    from projections.queries import ReadModels
+    from projections.views.queries import ReadModels
 
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode) if episode is not None else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid4
 
-from domain import commands as c
+from domain.episode import commands as c
 
 EPISODE_START = "2026-09-01"
 

@@ -48,7 +48,7 @@ def drop_pg_schema(base: str, schema: str) -> None:
     """Drop a test schema and everything in it."""
     import psycopg
 
-    from projections.store import parse_location
+    from projections.store.root import parse_location
 
     env = parse_location(base).es_env
     with psycopg.connect(

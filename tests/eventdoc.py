@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from eventsourcing.utils import get_topic
 
-from domain.episode import Episode
+from domain.episode.aggregate import Episode
 from domain.values import (
     Diagnosis,
     Dosage,
@@ -40,6 +40,9 @@ Every fact of an episode is one of these events, stored as one row of the event
 store (`stored_events` on SQLite, `careledger_events` on PostgreSQL). The row's
 `topic` column holds the topic below; its `state` column holds the event's fields
 as JSON (without `originator_id` and `originator_version`, which are columns).
+Events recorded before 2026-12, when the aggregate moved from `domain/episode.py`
+to `domain/episode/aggregate.py`, keep their old topic (`domain.episode:...`);
+both load as the same class (`OLD_TOPIC_PREFIXES` in the aggregate's module).
 
 Every event also carries:
 
@@ -107,7 +110,7 @@ def render() -> str:
         doc = (cls.__doc__ or "").strip().splitlines()
         if doc:
             out.append(doc[0] + "\n")
-        out.append(f"- topic: `{topic}`")
+        out.append(f"- topic: `{topic}` (stored before 2026-12 as `{topic.replace('.aggregate:', ':')}`)")
         out.append(f"- version: {getattr(cls, 'class_version', 1)}")
         clinical = getattr(cls, "clinical_field", "")
         out.append(f"- clinical date: `{clinical}`\n" if clinical else "- clinical date: none\n")
@@ -119,10 +122,10 @@ def render() -> str:
         out.extend(_table(model, set()))
     out.append("\n## `Episode.Snapshot`\n")
     out.append(
-        "The whole state of an episode at a version (`topic: domain.episode:Episode.Snapshot`), "
+        "The whole state of an episode at a version (`topic: domain.episode.aggregate:Episode.Snapshot`, before 2026-12 `domain.episode:Episode.Snapshot`), "
         "stored every 50 events in a separate table; never part of the event log. Its `state` has the "
         "fields of `domain.records.SnapshotState`: each visit note is kept as its own JSON text, validated "
-        "when the loaded episode first reads it (`domain/lazy.py`); a snapshot written with the notes as "
+        "when the loaded episode first reads it (`domain/episode/lazy.py`); a snapshot written with the notes as "
         "objects is still read.\n"
     )
     return "\n".join(out) + "\n"

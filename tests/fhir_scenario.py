@@ -11,9 +11,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
-from domain import commands as c
 from domain.demo import Recorded, ReplayClock
-from projections.store import Store
+from domain.episode import commands as c
+from projections.store.root import Store
 
 NAMESPACE = uuid5(UUID(int=0), "careledger-fhir-scenario")
 CERTIFIER = {"provider_id": "dr-lee", "name": "Dr. J. Lee", "npi": "1234567893", "credential": "MD"}

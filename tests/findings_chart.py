@@ -13,9 +13,9 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-from domain import commands as c
-from domain.application import Episodes
-from domain.episode import Episode
+from domain.episode import commands as c
+from domain.episode.aggregate import Episode
+from domain.episode.application import Episodes
 from domain.findings import CheckContext, Finding, check_episode
 from tests import builders as b
 

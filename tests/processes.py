@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from domain.application import derived_episode_id
 from domain.demo import synthetic_clinic
-from projections.store import Store, parse_location
+from domain.episode.application import derived_episode_id
+from projections.store.root import Store, parse_location
 
 ROOT = Path(__file__).resolve().parents[1]
 # Recorded times differ between two imports of the same file; everything else must not.

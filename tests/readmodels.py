@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from domain.application import derived_episode_id
 from domain.demo import Recorded, ReplayClock, synthetic_clinic
-from projections.projector import Projector
-from projections.store import Store
+from domain.episode.application import derived_episode_id
+from projections.store.root import Store
+from projections.views.projector import Projector
 
 Dump = dict[str, dict[tuple[Any, ...], dict[str, Any]]]
 

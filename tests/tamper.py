@@ -6,7 +6,7 @@ import sqlite3
 from typing import Any
 from uuid import UUID
 
-from projections.store import parse_location
+from projections.store.root import parse_location
 
 
 class RawStore:

@@ -23,13 +23,13 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
-from domain import commands as c
-from domain.application import derived_episode_id
 from domain.demo.ankle import ankle_episode
 from domain.demo.back import back_episode
 from domain.demo.knee import knee_episode
 from domain.demo.script import Recorded, Script
 from domain.demo.shoulder import shoulder_episode
+from domain.episode import commands as c
+from domain.episode.application import derived_episode_id
 
 __all__ = ["Recorded", "ReplayClock", "demo_clinic", "demo_episode_ids", "synthetic_clinic"]
 

@@ -6,8 +6,8 @@ import random
 from datetime import date
 from typing import Any
 
-from domain import commands as c
 from domain.demo.script import Script, visit_days
+from domain.episode import commands as c
 
 
 def ankle_episode(rng: random.Random, key: str, patient: str, start: date) -> Script:

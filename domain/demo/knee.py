@@ -19,10 +19,10 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
-from domain import commands as c
 from domain.demo.knee_notes import GAIT, MANUAL, MONITORING, PHASES, SESSIONS, WITHOUT_MANUAL
 from domain.demo.knee_programme import programme
 from domain.demo.script import Script, visit_days
+from domain.episode import commands as c
 
 LATE_VISIT = 9
 CORRECTED_VISIT = 12

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain import commands as c
 from domain.demo.script import Script
+from domain.episode import commands as c
 
 Change = tuple[str, str, dict[str, Any], str | None, str]
 # The programme's changes by visit: (kind, exercise id, dosage, new name or None, reason). Every

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from domain import commands as c
-from domain.application import derived_episode_id
+from domain.episode import commands as c
+from domain.episode.application import derived_episode_id
 
 DEMO_NAMESPACE = uuid5(NAMESPACE_URL, "https://careledger.invalid/demo")
 RECORDED_AT = time(17, 30)

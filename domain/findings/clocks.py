@@ -1,8 +1,8 @@
 """rules.md §6: the plan of care, certification and progress-report clocks, as findings.
 
-The same functions of `domain.clocks` as the continuity view, applied the same
+The same functions of `domain.clocks.periods` as the continuity view, applied the same
 way (a test holds them to it), and the same judgement of each visit's plan and
-certification coverage (`domain.coverage`): every continuity gap is a finding
+certification coverage (`domain.clocks.coverage`): every continuity gap is a finding
 here, with a fix. The certification and progress-report rules apply to payers that follow
 Medicare's clocks; plan coverage applies to every payer. The necessity gap is
 `necessity.missing` (domain.findings.necessity).
@@ -21,20 +21,20 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-from domain.clocks import CertificationCheck, ClockRules, Gap
-from domain.coverage import (
+from domain.clocks.coverage import (
     CERTIFICATION_PENDING,
     NO_CERTIFICATION,
     NOT_VALIDLY_CERTIFIED,
     VisitCoverage,
     judge,
 )
+from domain.clocks.periods import CertificationCheck, ClockRules, Gap
 from domain.findings.model import Evidence, Finding
 from domain.findings.note import VisitNote
 from domain.findings.rules import rule
 
 if TYPE_CHECKING:
-    from domain.episode import Episode
+    from domain.episode.aggregate import Episode
 
 
 def _plan(note: VisitNote, seen: VisitCoverage) -> Finding | None:

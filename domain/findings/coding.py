@@ -17,10 +17,10 @@
 
 from __future__ import annotations
 
-from domain.catalogue import CodeCatalogue
 from domain.findings.exercises import is_specific
 from domain.findings.model import Finding
 from domain.findings.note import Performed, VisitNote, joined, listed
+from domain.rules.catalogue import CodeCatalogue
 
 THERAPEUTIC_EXERCISE = "97110"
 EXAMPLES = {

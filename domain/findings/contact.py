@@ -15,9 +15,9 @@
 
 from __future__ import annotations
 
-from domain.catalogue import CodeCatalogue
 from domain.findings.model import Finding
 from domain.findings.note import VisitNote, joined
+from domain.rules.catalogue import CodeCatalogue
 
 
 def check(note: VisitNote, catalogue: CodeCatalogue) -> list[Finding]:

@@ -15,16 +15,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from domain.billing import BillingRules, VisitBill, billing_rules
-from domain.catalogue import lexicon
-from domain.clocks import MEDICARE, ClockRules
+from domain.billing.bill import BillingRules, VisitBill, billing_rules
+from domain.clocks.periods import MEDICARE, ClockRules
 from domain.findings.lexicon import Words
-from domain.progression import DEFAULT_PLATEAU_VISITS
+from domain.progression.dosage import DEFAULT_PLATEAU_VISITS
+from domain.rules.catalogue import lexicon
 from domain.values import PayerRef
 
 if TYPE_CHECKING:
+    from domain.billing.threshold import Accrual
     from domain.findings.cloning import NoteSignature
-    from domain.threshold import Accrual
 
 # rules.md §7.11: two texts are near-identical when their word sets overlap this much (Jaccard, percent).
 CLONE_PERCENT = 80

@@ -2,7 +2,7 @@
 
 `check_episode(episode, context)` reads the episode's current state (corrections
 applied, voided visits gone, rules.md §9), prices each visit with the billing
-engine (units, modifiers, minute ledger, `domain.billing`), builds each visit's
+engine (units, modifiers, minute ledger, `domain.billing.bill`), builds each visit's
 note once (`VisitNote`) and runs every family of checks on it, then the checks
 across visits (progression, outcomes, clocks, copied notes, KX). The result is
 sorted (most severe first, then date, rule id) and depends neither on the order
@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from domain.billing import BillingRules, VisitBill, accruals, facts_of
-from domain.claims import price_visit
+from domain.billing.bill import BillingRules, VisitBill, accruals, facts_of
+from domain.billing.claims import price_visit
+from domain.billing.ledger import audit_minutes
 from domain.findings import (
     clocks,
     coding,
@@ -40,12 +41,11 @@ from domain.findings.cloning import NoteSignature, clone_findings, note_signatur
 from domain.findings.context import CheckContext
 from domain.findings.model import Finding, sort_findings
 from domain.findings.note import Performed, VisitNote
-from domain.ledger import audit_minutes
 from domain.records import Visit
 from domain.values import UnitRule
 
 if TYPE_CHECKING:
-    from domain.episode import Episode
+    from domain.episode.aggregate import Episode
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ KX depends on the beneficiary's other episodes (their allowed amounts count
 toward the threshold), so these checks take each visit's facts (`KxVisit`) and
 the other episodes' amounts (`Accrual`s) rather than the episode itself: the
 engine builds them from an episode, and the findings read model stores them per
-visit so a query can add the other episodes. The walk is `domain.threshold`'s.
+visit so a query can add the other episodes. The walk is `domain.billing.threshold`'s.
 
 - `modifier.kx_missing` (error): the year-to-date amount is above the threshold
   with this visit, and a billable line is written with modifiers but without KX.
@@ -21,10 +21,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from domain.billing import BillingRules
+from domain.billing.bill import BillingRules
+from domain.billing.threshold import Accrual, Standing, standings
 from domain.findings.model import Evidence, Finding
 from domain.findings.rules import rule
-from domain.threshold import Accrual, Standing, standings
 
 RULE_IDS = ("modifier.kx_missing", "modifier.kx_without_necessity")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.catalogue import Lexicon
 from domain.findings.text import Phrases
 from domain.findings.text import words as text_words
+from domain.rules.catalogue import Lexicon
 
 
 @dataclass(frozen=True)

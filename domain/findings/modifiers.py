@@ -1,7 +1,7 @@
 """rules.md §7.10: modifiers missing, unsupported, or used to force payment (GP/GO/GN, CQ/CO, 59/X).
 
 The modifiers a note writes on a service line (`modifiers`) are compared with the
-ones the billing rules give that line (`domain.billing`, rules.md §5). A line that
+ones the billing rules give that line (`domain.billing.bill`, rules.md §5). A line that
 lists no modifiers takes careledger's own when billed (`careledger bill`) and is
 not checked here. Only lines that bill at least one unit are checked. KX is
 checked with the year-to-date amounts in `domain.findings.kx`.
@@ -20,10 +20,10 @@ checked with the year-to-date amounts in `domain.findings.kx`.
 
 from __future__ import annotations
 
-from domain.billing import BillingRules, ClaimLine
+from domain.billing.bill import BillingRules, ClaimLine
+from domain.billing.modifiers import ASSISTANT_MODIFIERS, DISCIPLINE_MODIFIERS
 from domain.findings.model import Finding
 from domain.findings.note import VisitNote
-from domain.modifiers import ASSISTANT_MODIFIERS, DISCIPLINE_MODIFIERS
 
 DISTINCT = frozenset({"59", "XE", "XS", "XP", "XU"})
 ASSISTANT = frozenset(ASSISTANT_MODIFIERS.values())

@@ -13,12 +13,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from domain.billing import VisitBill
+from domain.billing.bill import VisitBill
+from domain.billing.ledger import MinuteLedger
 from domain.findings.lexicon import Words
 from domain.findings.model import Evidence, Finding, quote
 from domain.findings.rules import rule
 from domain.findings.text import words
-from domain.ledger import MinuteLedger
 from domain.records import Exercise, Visit
 from domain.values import PerformedExercise
 

@@ -3,12 +3,12 @@
 - `progression.plateau` (warning): an exercise performed at the same dosage under
   the same prescription at N or more consecutive visits (N = the context's
   `plateau_visits`, default 6), with no regression whose reason explains it. The
-  runs are those of `domain.progression.plateaus`, built the way the progression
+  runs are those of `domain.progression.dosage.plateaus`, built the way the progression
   view builds them, so `careledger progression` and the checks flag the same
   exercises. The finding is on the visit where the run reaches N visits.
 - `progression.outcome_flat` (warning): an outcome instrument measured again whose
   latest change from its baseline does not reach its minimal clinically important
-  difference (rules.md §8, `domain.outcomes`); about the episode, dated on the
+  difference (rules.md §8, `domain.progression.outcomes`); about the episode, dated on the
   latest score.
 """
 
@@ -19,13 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from domain.catalogue import instrument_catalogue
 from domain.findings.model import Evidence, Finding
 from domain.findings.note import VisitNote
 from domain.findings.rules import rule
-from domain.outcomes import change_from_baseline
-from domain.progression import Performed, plateaus
+from domain.progression.dosage import Performed, plateaus
+from domain.progression.outcomes import change_from_baseline
 from domain.records import Exercise, Outcome
+from domain.rules.catalogue import instrument_catalogue
 
 FLAT = ("unchanged", "improved", "worsened", "worsened_past_mcid")
 

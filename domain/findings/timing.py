@@ -6,7 +6,7 @@
   before that check, or imported around it, is still caught here.
 - `time.units_exceed_minutes` (error): the units the note bills (`units` on its
   service lines) are more than the minutes support under the payer's rule
-  (rules.md §2-§3, `domain.units`), for the day or for an untimed code.
+  (rules.md §2-§3, `domain.billing.units`), for the day or for an untimed code.
 - `time.units_misallocated` (warning): the day's units are right but a code has
   more than its share (CMS: the leftover unit goes to the largest remainder).
 - `minutes.double_counted` (error): two blocks of time overlap (start/end), or
@@ -17,10 +17,10 @@
 
 from __future__ import annotations
 
-from domain.billing import ClaimLine
-from domain.catalogue import CodeCatalogue
+from domain.billing.bill import ClaimLine
 from domain.findings.model import Finding
 from domain.findings.note import VisitNote
+from domain.rules.catalogue import CodeCatalogue
 
 RULE_NAMES = {"cms": "the CMS 8-minute rule", "ama": "the AMA per-code rule"}
 

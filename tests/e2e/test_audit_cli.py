@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from domain import commands as c
 from domain.demo import Recorded, demo_clinic, demo_episode_ids
+from domain.episode import commands as c
 from tests.e2e.conftest import careledger
 from tests.tamper import RawStore
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from domain.demo import demo_episode_ids
-from projections.store import Store, parse_location
+from projections.store.root import Store, parse_location
 from tests import builders as b
 from tests.e2e.conftest import ROOT
 

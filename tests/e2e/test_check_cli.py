@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from domain import commands as c
 from domain.demo import demo_clinic, demo_episode_ids
+from domain.episode import commands as c
 from tests.e2e.conftest import careledger
 
 IDS = {name: str(episode_id) for name, episode_id in demo_episode_ids().items()}

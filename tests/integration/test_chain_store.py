@@ -15,11 +15,11 @@ from uuid import UUID
 import orjson
 import pytest
 
-from domain import commands as c
-from domain.application import Episodes
+from domain.episode import commands as c
+from domain.episode.application import Episodes
 from domain.errors import ConcurrencyConflict, StoreUnavailable
-from projections.store import Store, parse_location
-from projections.verify import ChainReport, Head, snapshot_checker, verify_chains
+from projections.store.root import Store, parse_location
+from projections.store.verify import ChainReport, Head, snapshot_checker, verify_chains
 from tests import builders as b
 from tests.conftest import FixedClock
 from tests.tamper import RawStore

@@ -18,12 +18,12 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import Episodes, RetryPolicy
-from domain.commands import parse_command
 from domain.demo import ReplayClock
+from domain.episode.application import Episodes, RetryPolicy
+from domain.episode.commands import parse_command
 from domain.errors import CareledgerError, ConcurrencyConflict
-from projections.projector import Projector
-from projections.store import Store, parse_location
+from projections.store.root import Store, parse_location
+from projections.views.projector import Projector
 from tests import builders as b
 from tests.processes import (
     careledger_process,

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from projections.projector import Projector
-from projections.store import Store, parse_location
-from projections.verify import verify_chains
+from projections.store.root import Store, parse_location
+from projections.store.verify import verify_chains
+from projections.views.projector import Projector
 from tests.conftest import new_pg_schema_url, require_postgres
 from tests.processes import (
     TcpProxy,

@@ -19,10 +19,10 @@ import pytest
 
 from domain.demo import ReplayClock, demo_clinic, demo_episode_ids
 from domain.errors import InvalidInput
-from projections.fhir.export import episode_bill, export_episode
-from projections.fhir.importer import import_bundle
-from projections.fhir.validate import parse, problems
-from projections.store import Store, parse_location
+from projections.interop.fhir.export import episode_bill, export_episode
+from projections.interop.fhir.importer import import_bundle
+from projections.interop.fhir.validate import parse, problems
+from projections.store.root import Store, parse_location
 from tests.conftest import drop_pg_schema, new_pg_schema_url, require_postgres
 from tests.fhir_scenario import episode_id as scenario_id
 from tests.fhir_scenario import load, scenario

@@ -12,8 +12,8 @@ import pytest
 
 from domain.demo import ReplayClock, demo_clinic, demo_episode_ids
 from domain.findings import CheckContext, check_episode, with_other_episodes
-from projections.findings_query import FindingsReader
-from projections.store import Store, parse_location
+from projections.store.root import Store, parse_location
+from projections.views.findings_query import FindingsReader
 from tests import builders as b
 
 

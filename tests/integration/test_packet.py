@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from domain.demo import ReplayClock, demo_clinic, demo_episode_ids
-from projections.packet import build_packet, packet_path
-from projections.packet.render import SECTIONS
-from projections.store import Store, parse_location
+from projections.interop.packet import build_packet, packet_path
+from projections.interop.packet.render import SECTIONS
+from projections.store.root import Store, parse_location
 from tests.fhir_scenario import episode_id as scenario_id
 from tests.fhir_scenario import load, scenario
 from tests.tamper import RawStore

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select, update
 
-from domain import commands as c
 from domain.demo import Recorded, ReplayClock, demo_clinic, demo_episode_ids, synthetic_clinic
-from projections.projector import Projector
-from projections.queries import ReadModels
-from projections.runner import follow
-from projections.schema import make_engine
-from projections.store import Store, parse_location
+from domain.episode import commands as c
+from projections.store.root import Store, parse_location
+from projections.views.projector import Projector
+from projections.views.queries import ReadModels
+from projections.views.runner import follow
+from projections.views.schema import make_engine
 from tests.conftest import drop_pg_schema, new_pg_schema_url, require_postgres
 from tests.readmodels import apply, dump, episode_key, interleaved
 
@@ -98,7 +98,7 @@ def test_a_query_includes_an_event_another_process_wrote_just_before(demo: Store
     read.refresh()
     other = Store(parse_location(db_url), clock=demo.app.clock)
     try:
-        from domain import commands as c
+        from domain.episode import commands as c
         from tests import builders as b
 
         shoulder = demo_episode_ids()["shoulder"]

@@ -13,13 +13,13 @@ import orjson
 import pytest
 from eventsourcing.application import project_aggregate
 
-from domain import commands as c
-from domain.commands import parse_command
-from domain.episode import Episode
-from domain.importer import import_lines
-from domain.lazy import LazyVisits
+from domain.episode import commands as c
+from domain.episode.aggregate import Episode
+from domain.episode.commands import parse_command
+from domain.episode.importer import import_lines
+from domain.episode.lazy import LazyVisits
 from domain.records import SnapshotState
-from projections.store import Store, open_store, parse_location
+from projections.store.root import Store, open_store, parse_location
 from tests import builders as b
 from tests.conftest import FixedClock
 
@@ -194,6 +194,6 @@ def test_a_read_of_a_missing_sqlite_store_does_not_create_it(tmp_path: Path) -> 
 
 
 def test_every_command_has_an_example_document() -> None:
-    from domain.commands import COMMANDS
+    from domain.episode.commands import COMMANDS
 
     assert set(EXAMPLE_ORDER) == set(COMMANDS)

@@ -21,11 +21,11 @@ from eventsourcing.application import project_aggregate
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain import commands as c
-from domain.episode import Episode
+from domain.episode import commands as c
+from domain.episode.aggregate import Episode
 from domain.errors import InvalidInput
 from domain.records import EpisodeState
-from projections.store import Store, parse_location
+from projections.store.root import Store, parse_location
 from tests import builders as b
 from tests.conftest import NOW, FixedClock
 

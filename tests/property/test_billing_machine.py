@@ -23,12 +23,12 @@ from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from domain.billing import BillingRules, bill_with_others, billing_rules
-from domain.catalogue import code_catalogue
-from domain.commands import parse_command
+from domain.billing.bill import BillingRules, bill_with_others, billing_rules
+from domain.episode.commands import parse_command
 from domain.errors import CareledgerError
+from domain.rules.catalogue import code_catalogue
 from domain.values import PayerRef
-from projections.store import Store, parse_location
+from projections.store.root import Store, parse_location
 
 START = date(2025, 6, 2)
 TODAY = date(2026, 12, 31)

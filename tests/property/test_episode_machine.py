@@ -17,10 +17,10 @@ from uuid import uuid4
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from domain.catalogue import code_catalogue, instrument_catalogue
-from domain.commands import Command, parse_command
+from domain.episode.commands import Command, parse_command
 from domain.errors import CareledgerError
-from projections.store import Store, parse_location
+from domain.rules.catalogue import code_catalogue, instrument_catalogue
+from projections.store.root import Store, parse_location
 from tests.property.strategies import (
     EPISODE_START,
     TODAY,

@@ -15,8 +15,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain import commands as c
-from domain.application import Episodes
+from domain.episode import commands as c
+from domain.episode.application import Episodes
 from domain.findings import CheckContext, Finding, check_episode
 from tests.conftest import FixedClock
 from tests.findings_chart import BRIDGE, SLR, STANCE, START, Chart

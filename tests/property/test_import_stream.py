@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cli.main import app
-from projections.store import Store, parse_location
+from projections.store.root import Store, parse_location
 from tests import builders as b
 from tests.e2e.conftest import careledger
 

@@ -24,9 +24,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.demo import ReplayClock
-from projections.projector import Projector
-from projections.store import Store, parse_location
-from projections.views import PROJECTIONS, Derived, Projection
+from projections.store.root import Store, parse_location
+from projections.views.projector import Projector
+from projections.views.registry import PROJECTIONS, Derived, Projection
 from tests.readmodels import apply, dump, interleaved
 
 stores = st.fixed_dictionaries(

@@ -7,8 +7,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.ledger import audit_minutes, block_seconds
-from domain.units import chart_units, compute_units
+from domain.billing.ledger import audit_minutes, block_seconds
+from domain.billing.units import chart_units, compute_units
 from domain.values import ServiceLine
 from tests.property.strategies import timed_blocks, timed_lines, unit_rules, untimed_lines
 

@@ -11,8 +11,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain import commands as c
-from domain.application import Episodes
+from domain.episode import commands as c
+from domain.episode.application import Episodes
 from domain.errors import InvalidInput
 from domain.records import EpisodeState
 from tests import builders as b

@@ -8,9 +8,9 @@ from uuid import UUID
 
 import pytest
 
-from domain import commands as c
-from domain.application import Episodes
-from domain.audit import last_version_at, moment
+from domain.episode import commands as c
+from domain.episode.application import Episodes
+from domain.episode.audit import last_version_at, moment
 from domain.errors import InvalidInput
 from tests import builders as b
 from tests.conftest import NOW, FixedClock

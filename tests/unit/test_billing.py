@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from domain.billing import EpisodeFacts, bill_episode, billing_rules
-from domain.catalogue import load_fee_schedule, payer_profiles
+from domain.billing.bill import EpisodeFacts, bill_episode, billing_rules
+from domain.billing.threshold import Accrual
 from domain.errors import InvalidInput
 from domain.records import VisitFields
-from domain.threshold import Accrual
+from domain.rules.catalogue import load_fee_schedule, payer_profiles
 from domain.values import Diagnosis, PayerRef
 
 MEDICARE = PayerRef(payer_id="medicare", unit_rule="cms")

@@ -7,8 +7,8 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from projections.chain import GENESIS, ChainBroken, EventRow, Link, chain_link, event_digest, new_links
-from projections.verify import Head, check_anchor, check_episode
+from projections.store.chain import GENESIS, ChainBroken, EventRow, Link, chain_link, event_digest, new_links
+from projections.store.verify import Head, check_anchor, check_episode
 
 EPISODE = UUID("94ecc961-05c8-5c2e-bcc4-24417756b239")
 TOPIC = "domain.episode:Episode.VisitRecorded"

@@ -9,10 +9,10 @@ from datetime import date
 
 import pytest
 
-from domain.application import Episodes
-from domain.billing import bill_with_others, billing_rules
+from domain.billing.bill import bill_with_others, billing_rules
 from domain.demo import ReplayClock, demo_clinic
-from projections.claims_export import COLUMNS, as_csv, claim_rows, store_claim_rows
+from domain.episode.application import Episodes
+from projections.interop.claims import COLUMNS, as_csv, claim_rows, store_claim_rows
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from domain.clocks import (
+from domain.clocks.periods import (
     as_of,
     certification_due_by,
     check_certification,
@@ -259,7 +259,7 @@ def test_an_initial_certification_is_overdue_only_after_its_deadline_while_activ
 
 
 def test_a_visit_without_a_plan_or_past_its_duration_is_not_covered() -> None:
-    from domain.coverage import NO_PLAN, PAST_PLAN_DURATION, plan_gap
+    from domain.clocks.coverage import NO_PLAN, PAST_PLAN_DURATION, plan_gap
 
     day = FIRST + timedelta(days=3)
     missing = plan_gap(None, day, 0)
@@ -274,14 +274,14 @@ def test_a_visit_without_a_plan_or_past_its_duration_is_not_covered() -> None:
 
 
 def test_a_visit_is_judged_against_every_certification() -> None:
-    from domain.clocks import MEDICARE
-    from domain.coverage import (
+    from domain.clocks.coverage import (
         CERTIFICATION_PENDING,
         NO_CERTIFICATION,
         NOT_VALIDLY_CERTIFIED,
         OUTSIDE_CERTIFIED_PERIOD,
         certification_gap,
     )
+    from domain.clocks.periods import MEDICARE
 
     treated = days(10)
     first, last = treated[0], treated[-1]

@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from domain.commands import COMMANDS, RecordVisit, parse_command
+from domain.episode.commands import COMMANDS, RecordVisit, parse_command
 from domain.errors import InvalidInput
 
 

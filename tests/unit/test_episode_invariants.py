@@ -13,8 +13,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain import commands as c
-from domain.application import Episodes
+from domain.episode import commands as c
+from domain.episode.application import Episodes
 from domain.errors import CommandConflict, EpisodeNotFound, InvalidInput
 from tests import builders as b
 from tests.conftest import FixedClock

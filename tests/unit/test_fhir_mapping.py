@@ -1,6 +1,6 @@
 """The FHIR mapping on an in-memory store: what each resource carries, and the invariants we check.
 
-fhir.resources validates structure and types; `projections.fhir.validate.problems`
+fhir.resources validates structure and types; `projections.interop.fhir.validate.problems`
 checks what it does not (periods, required codes, references inside the bundle,
 Claim units against the billing engine). Each invariant is shown to catch a
 bundle that breaks it, so none of these tests can pass on a check that does nothing.
@@ -16,12 +16,12 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import Episodes
 from domain.demo import ReplayClock, demo_clinic, demo_episode_ids
+from domain.episode.application import Episodes
 from domain.errors import InvalidInput
-from projections.fhir.codes import CPT, CS_AMENDMENT, CS_INSTRUMENT, HCPCS, LOINC, procedure_system
-from projections.fhir.export import episode_bill, export_episode
-from projections.fhir.validate import parse, problems, serialise
+from projections.interop.fhir.codes import CPT, CS_AMENDMENT, CS_INSTRUMENT, HCPCS, LOINC, procedure_system
+from projections.interop.fhir.export import episode_bill, export_episode
+from projections.interop.fhir.validate import parse, problems, serialise
 
 Json = dict[str, Any]
 
@@ -214,7 +214,7 @@ def test_reading_refuses_what_is_not_a_valid_bundle_in_one_line(text: bytes, pro
 
 
 def test_a_bundle_without_careledger_provenance_is_refused_with_the_reason(app: Episodes) -> None:
-    from projections.fhir.reader import read_bundle
+    from projections.interop.fhir.reader import read_bundle
 
     bundle = copy.deepcopy(_bundle(app, "ankle"))
     episode = _resources(bundle, "EpisodeOfCare")[0]

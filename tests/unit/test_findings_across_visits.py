@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from domain import commands as c
-from domain.application import Episodes
+from domain.episode import commands as c
+from domain.episode.application import Episodes
 from domain.findings import CheckContext, check_episode, with_other_episodes
 from domain.findings.cloning import similar
 from tests import builders as b
@@ -90,7 +90,7 @@ def test_a_progression_breaks_the_run_and_a_regression_explains_it(app: Episodes
 
 def test_the_checks_and_the_progression_view_flag_the_same_exercises(app: Episodes) -> None:
     """rules.md §7.7: one rule, two readers: the findings and the progression read model agree."""
-    from projections.progression import progression_rows
+    from projections.views.progression import progression_rows
 
     episode = visits(Chart(app), 7).episode
     flagged_view = {row["exercise_id"] for row in progression_rows(episode)["pv_exercise"] if row["plateau"]}

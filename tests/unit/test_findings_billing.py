@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from domain.application import Episodes
+from domain.billing.threshold import Accrual
+from domain.episode.application import Episodes
 from domain.findings import CheckContext, check_episode
-from domain.threshold import Accrual
 from tests.conftest import FixedClock
 from tests.findings_chart import DESCRIPTION, ONE_ON_ONE, START, Chart, of_rule, rule_ids
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from domain import commands as c
-from domain.application import Episodes
 from domain.demo import ReplayClock, synthetic_clinic
-from domain.episode import Episode
+from domain.episode import commands as c
+from domain.episode.aggregate import Episode
+from domain.episode.application import Episodes
 from domain.findings import CheckContext, check_episode
-from projections.continuity import evaluate
+from projections.views.continuity import evaluate
 from tests import builders as b
 from tests.conftest import FixedClock
 from tests.findings_chart import START, Chart, of_rule

@@ -10,9 +10,9 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import Episodes
 from domain.demo import ReplayClock, demo_clinic, demo_episode_ids
-from domain.episode import Episode
+from domain.episode.aggregate import Episode
+from domain.episode.application import Episodes
 from domain.findings import RULES, SEVERITIES, CheckContext, Finding, check_episode, with_other_episodes
 from domain.findings.model import SEVERITY_RANK
 
@@ -134,7 +134,7 @@ def test_a_finding_has_the_documented_json_shape(demo: dict[str, Episode]) -> No
 
 def test_a_voided_visit_is_not_checked(demo: dict[str, Episode]) -> None:
     """rules.md §9: a voided visit leaves the current record, and its findings with it."""
-    from domain import commands as c
+    from domain.episode import commands as c
     from tests import builders as b
 
     episode = demo["back"]

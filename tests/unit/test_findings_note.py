@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from domain import commands as c
-from domain.application import Episodes
+from domain.episode import commands as c
+from domain.episode.application import Episodes
 from tests.conftest import FixedClock
 from tests.findings_chart import DESCRIPTION, ONE_ON_ONE, SLR, STANCE, START, Chart, of_rule, rule_ids
 

@@ -7,15 +7,15 @@ from decimal import Decimal
 
 import pytest
 
-from domain.catalogue import ncci_table, therapy_thresholds
-from domain.modifiers import (
+from domain.billing.modifiers import (
     assistant_modifier,
     discipline_modifier,
     effective_assistant_minutes,
     ncci_decisions,
     order_modifiers,
 )
-from domain.threshold import Accrual, standings
+from domain.billing.threshold import Accrual, standings
+from domain.rules.catalogue import ncci_table, therapy_thresholds
 from domain.values import ServiceLine
 
 

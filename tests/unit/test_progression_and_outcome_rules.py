@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from domain.catalogue import instrument_catalogue
 from domain.errors import InvalidInput
-from domain.outcomes import at_risk, change_from_baseline
-from domain.progression import Performed, band_level, plateaus, workload
+from domain.progression.dosage import Performed, band_level, plateaus, workload
+from domain.progression.outcomes import at_risk, change_from_baseline
+from domain.rules.catalogue import instrument_catalogue
 from domain.values import Dosage
 
 DAY = date(2026, 3, 2)

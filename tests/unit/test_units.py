@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from domain.billing.units import chart_row, chart_units, compute_units
 from domain.errors import InvalidInput
-from domain.units import chart_row, chart_units, compute_units
 from domain.values import ServiceLine
 
 

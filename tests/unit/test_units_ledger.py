@@ -9,9 +9,9 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import Episodes
+from domain.billing.ledger import audit_minutes
+from domain.episode.application import Episodes
 from domain.errors import InvalidInput
-from domain.ledger import audit_minutes
 from domain.values import ServiceLine
 from tests import builders as b
 from tests.conftest import FixedClock

@@ -17,9 +17,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from domain.application import Episodes
 from domain.demo import ReplayClock, demo_clinic
-from domain.episode import Episode
+from domain.episode.aggregate import Episode
+from domain.episode.application import Episodes
 from domain.records import EpisodeState
 from domain.values import Code, Modifier, construct
 

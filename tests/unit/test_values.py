@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from domain.catalogue import code_catalogue, instrument_catalogue
+from domain.rules.catalogue import code_catalogue, instrument_catalogue
 from domain.values import Dosage, ServiceLine
 
 

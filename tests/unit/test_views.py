@@ -9,14 +9,14 @@ from uuid import UUID
 
 import pytest
 
-from domain import commands as c
-from domain.application import Episodes
-from domain.episode import Episode
-from projections.continuity import evaluate
-from projections.outcomes import outcome_rows
-from projections.progression import progression_rows
-from projections.timeline import timeline_rows
-from projections.views import PROJECTIONS, Derived, ViewContext
+from domain.episode import commands as c
+from domain.episode.aggregate import Episode
+from domain.episode.application import Episodes
+from projections.views.continuity import evaluate
+from projections.views.outcomes import outcome_rows
+from projections.views.progression import progression_rows
+from projections.views.registry import PROJECTIONS, Derived, ViewContext
+from projections.views.timeline import timeline_rows
 from tests import builders as b
 from tests.conftest import FixedClock
 

@@ -1,0 +1,162 @@
+"""The bundle under construction: resources by id, and the shared resources every part refers to.
+
+`Builder` holds one episode's state, its events (for the few facts the state
+does not keep: who opened the episode, each resumption, the equipment of an
+exercise change) and its bill, and collects resources by id, so a practitioner
+or a condition named twice is one resource. The parts of the bundle are built by
+`projections.interop.fhir.episode`, `visits` and `care`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from domain.values import Diagnosis, Provider
+from projections.interop.fhir.codes import (
+    CS_CREDENTIAL,
+    EPISODE_OF_CARE_EXT,
+    ICD10CM,
+    NPI,
+    SID_PATIENT,
+    SID_PROVIDER,
+    concept,
+    ref,
+    resource_id,
+)
+
+if TYPE_CHECKING:
+    from domain.billing.bill import EpisodeBill
+    from domain.episode.aggregate import Episode
+
+Resource = dict[str, Any]
+
+# The order of resource types in the bundle: context first, then the plan, the visits, the measures.
+TYPE_ORDER = (
+    "Patient",
+    "Organization",
+    "Coverage",
+    "Practitioner",
+    "PractitionerRole",
+    "Condition",
+    "ServiceRequest",
+    "EpisodeOfCare",
+    "CarePlan",
+    "Goal",
+    "Encounter",
+    "Procedure",
+    "Claim",
+    "Provenance",
+    "Observation",
+    "ClinicalImpression",
+)
+
+CREDENTIAL_NAMES = {
+    "PT": "physical therapist",
+    "PTA": "physical therapist assistant",
+    "OT": "occupational therapist",
+    "OTA": "occupational therapy assistant",
+    "SLP": "speech-language pathologist",
+    "MD": "doctor of medicine",
+    "DO": "doctor of osteopathic medicine",
+    "NP": "nurse practitioner",
+    "PA": "physician assistant",
+    "CNS": "clinical nurse specialist",
+    "DPM": "doctor of podiatric medicine",
+}
+
+
+class Builder:
+    """Collects the resources of one episode's bundle, each once."""
+
+    def __init__(self, episode: Episode, events: Sequence[Episode.Event], bill: EpisodeBill) -> None:
+        self.episode = episode
+        self.episode_id = str(episode.id)
+        self.events = {event.originator_version: event for event in events}
+        self.bill = bill
+        self.resources: dict[str, Resource] = {}
+
+    def add(self, resource: Resource) -> str:
+        """Add a resource (the first one with its id wins) and return its id."""
+        self.resources.setdefault(resource["id"], resource)
+        return str(resource["id"])
+
+    def ordered(self) -> list[Resource]:
+        """Return the resources grouped by type in bundle order, each type in the order added."""
+        rank = {name: index for index, name in enumerate(TYPE_ORDER)}
+        values = list(self.resources.values())
+        return sorted(values, key=lambda r: rank.get(r["resourceType"], len(rank)))
+
+    # --- shared resources ------------------------------------------------------------------
+
+    @property
+    def patient(self) -> Resource:
+        """A reference to the patient: only the opaque reference, no demographics."""
+        patient_ref = self.episode.patient_ref
+        identifier = self.add(
+            {
+                "resourceType": "Patient",
+                "id": resource_id("Patient", patient_ref),
+                "identifier": [{"system": SID_PATIENT, "value": patient_ref}],
+            }
+        )
+        return ref("Patient", identifier)
+
+    @property
+    def episode_ref(self) -> Resource:
+        """A reference to the EpisodeOfCare (its id is the episode's id)."""
+        return ref("EpisodeOfCare", self.episode_id)
+
+    @property
+    def episode_ext(self) -> Resource:
+        """The standard workflow-episodeOfCare extension, for resources without an episodeOfCare element."""
+        return {"url": EPISODE_OF_CARE_EXT, "valueReference": self.episode_ref}
+
+    def practitioner(self, provider: Provider) -> Resource:
+        """Return a reference to the Practitioner a provider record describes (one per distinct record)."""
+        identifier = resource_id(
+            "Practitioner",
+            provider.provider_id,
+            provider.name or "",
+            provider.npi or "",
+            provider.credential or "",
+        )
+        identifiers = [{"system": SID_PROVIDER, "value": provider.provider_id}]
+        if provider.npi:
+            identifiers.append({"system": NPI, "value": provider.npi})
+        resource: Resource = {"resourceType": "Practitioner", "id": identifier, "identifier": identifiers}
+        if provider.name:
+            resource["name"] = [{"text": provider.name}]
+        if provider.credential:
+            resource["qualification"] = [{"code": credential_concept(provider.credential)}]
+        self.add(resource)
+        return ref("Practitioner", identifier, provider.name or provider.provider_id)
+
+    def role(self, provider_id: str, credential: str) -> Resource:
+        """Return a reference to the PractitionerRole of a therapist acting with a credential."""
+        practitioner = self.practitioner(Provider(provider_id=provider_id))
+        identifier = resource_id("PractitionerRole", provider_id, credential)
+        self.add(
+            {
+                "resourceType": "PractitionerRole",
+                "id": identifier,
+                "active": True,
+                "practitioner": practitioner,
+                "code": [credential_concept(credential)],
+            }
+        )
+        return ref("PractitionerRole", identifier, f"{provider_id} ({credential})")
+
+    def condition(self, diagnosis: Diagnosis) -> Resource:
+        """Return a reference to the Condition of an ICD-10-CM diagnosis (with its description as text)."""
+        identifier = resource_id("Condition", self.episode_id, diagnosis.code, diagnosis.description or "")
+        code: Resource = {"coding": [{"system": ICD10CM, "code": diagnosis.code}]}
+        if diagnosis.description:
+            code["text"] = diagnosis.description
+        self.add({"resourceType": "Condition", "id": identifier, "code": code, "subject": self.patient})
+        return ref("Condition", identifier, diagnosis.code)
+
+
+def credential_concept(credential: str) -> Resource:
+    """Return a credential (PT, PTA, MD...) as a CodeableConcept of careledger's credential system."""
+    return concept(CS_CREDENTIAL, credential, CREDENTIAL_NAMES.get(credential))

@@ -1,0 +1,59 @@
+"""The audit packet: one self-contained HTML file answering an additional-documentation request.
+
+`build_packet(store, episode_id, as_of=None)` returns the HTML: the episode
+summary, the plan of care and certifications, each visit with its claim lines,
+units and their explanation, the findings, the amendments, the hash-chain
+verification, and charts drawn as inline SVG (outcome scores against the
+clinically important change, exercise dosage over visits, the certification and
+progress-report clocks). No script, no network: inline CSS and SVG, print CSS.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from domain.errors import InvalidInput
+from projections.interop.packet import render, sections
+from projections.interop.packet.gather import gather
+
+if TYPE_CHECKING:
+    from projections.store.root import Store
+
+
+def build_packet(
+    store: Store, episode_id: UUID, as_of: datetime | None = None, now: datetime | None = None
+) -> str:
+    """Return the packet of an episode (as it stands, or as it stood at recorded time `as_of`) as HTML."""
+    data = gather(store, episode_id, as_of, now)
+    parts = [
+        render.summary(data),
+        render.plan(data),
+        sections.clocks(data),
+        sections.outcomes(data),
+        sections.exercises(data),
+        render.visits(data),
+        sections.findings(data),
+        sections.amendments(data),
+        sections.integrity(data),
+    ]
+    return render.document(data, parts)
+
+
+def packet_path(out: Path, patient_ref: str, episode_id: UUID, as_of: datetime | None) -> Path:
+    """Return where to write: `out` itself when it names an "
+    ".html file, else a file named for the episode in it."""
+    if out.suffix.lower() in (".html", ".htm"):
+        if not out.parent.exists():
+            raise InvalidInput("out", f"directory {out.parent} does not exist")
+        return out
+    if out.exists() and not out.is_dir():
+        raise InvalidInput("out", f"{out} is a file but not .html; give a directory or a FILE.html")
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in patient_ref)
+    suffix = f"-as-of-{as_of.strftime('%Y%m%dT%H%M')}" if as_of is not None else ""
+    return out / f"packet-{safe}-{str(episode_id)[:8]}{suffix}.html"
+
+
+__all__ = ["build_packet", "packet_path"]

@@ -1,0 +1,100 @@
+"""What an audit packet shows, gathered from the engines and views careledger already has.
+
+Nothing here re-derives a rule: units and modifiers come from the billing engine
+(`domain.billing.bill`), findings from the documentation checks (the findings read
+model, or `domain.findings` on the episode as it stood), the clocks from
+`projections.views.continuity` and `domain.clocks.periods`, scores and dosages from the
+outcome and progression views, integrity from the hash-chain verifier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from domain.clocks.periods import ReportClock, progress_report_clock, treatment_days
+from projections.interop.fhir.export import episode_bill, load_episode
+from projections.store.verify import ChainReport, snapshot_checker, verify_chains
+from projections.views.continuity import Continuity, evaluate
+from projections.views.outcomes import outcome_rows
+from projections.views.progression import progression_rows
+from projections.views.registry import ViewContext
+
+if TYPE_CHECKING:
+    from domain.billing.bill import EpisodeBill
+    from domain.episode.aggregate import Episode
+    from projections.store.root import Store
+
+
+@dataclass(frozen=True)
+class PacketData:
+    """Everything the packet's sections render."""
+
+    episode: Episode
+    as_of: datetime | None
+    current_version: int
+    generated_at: datetime
+    bill: EpisodeBill
+    findings: dict[str, Any]
+    findings_scope: str
+    medicare_rules: bool
+    continuity: Continuity
+    reports: ReportClock
+    outcomes: list[dict[str, Any]]
+    exercises: list[dict[str, Any]]
+    chain: ChainReport
+
+
+def _findings(store: Store, episode: Episode, as_of: datetime | None) -> tuple[dict[str, Any], str]:
+    if as_of is None:
+        from projections.views.findings_query import FindingsReader
+
+        reader = FindingsReader(store)
+        try:
+            reader.refresh()
+            answer = reader.episode(episode.id)
+        finally:
+            reader.close()
+        return answer, (
+            "the current record, with copied notes by the same "
+            "authors and KX across the beneficiary's episodes"
+        )
+    from domain.findings import CheckContext, check_episode, counts
+
+    found = check_episode(episode, CheckContext.default(payer_dirs=store.app.payer_dirs))
+    scope = (
+        "the record as it stood; other episodes (copied notes by the same author, the beneficiary's other "
+        "episodes for KX) are not included, as in careledger audit --as-of"
+    )
+    return {"counts": counts(found), "findings": [f.as_dict() for f in found]}, scope
+
+
+def gather(
+    store: Store, episode_id: UUID, as_of: datetime | None = None, now: datetime | None = None
+) -> PacketData:
+    """Collect what the packet of one episode shows (as it stands, or as it stood at `as_of`)."""
+    app = store.app
+    episode = load_episode(app, episode_id, as_of)
+    context = ViewContext.from_payer_profiles(app.payer_dirs)
+    medicare = episode.payer.payer_id in context.medicare_payers
+    days = treatment_days(episode.visits, (r.evaluated_on for r in episode.reevaluations))
+    findings, scope = _findings(store, episode, as_of)
+    recorder: Any = app.recorder  # the chained recorder of projections/chain.py
+    chain = verify_chains(recorder, [episode_id], None, snapshot_checker(app))
+    return PacketData(
+        episode=episode,
+        as_of=as_of,
+        current_version=app.last_version(episode_id),
+        generated_at=now or datetime.now(UTC),
+        bill=episode_bill(app, episode, as_of),
+        findings=findings,
+        findings_scope=scope,
+        medicare_rules=medicare,
+        continuity=evaluate(episode, medicare, context.rules),
+        reports=progress_report_clock(days, (r.report_date for r in episode.progress_reports), context.rules),
+        outcomes=outcome_rows(episode)["pv_outcomes"],
+        exercises=progression_rows(episode)["pv_exercise"],
+        chain=chain,
+    )

@@ -1,0 +1,274 @@
+"""The composition root: open careledger's store at a path or URL.
+
+The event store is eventsourcing's own SQLite recorder (a file, the default) or
+its PostgreSQL recorder (a `postgresql://` URL); the read models live in the same
+database. `--db` or `CARELEDGER_DB` chooses; the default is `careledger.db` in
+the current directory. See docs/decisions/0001-storage.md.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+from urllib.parse import parse_qs, unquote, urlsplit
+from uuid import UUID
+
+from eventsourcing.persistence import PersistenceError
+
+from domain.episode.application import MAX_ATTEMPTS, Episodes, RetryPolicy
+from domain.errors import InvalidInput, StoreUnavailable
+
+DEFAULT_DB = "careledger.db"
+ENV_DB = "CARELEDGER_DB"
+ENV_PAYERS = "CARELEDGER_PAYERS_DIR"
+ENV_ATTEMPTS = "CARELEDGER_WRITE_ATTEMPTS"
+ENV_DELAY = "CARELEDGER_RETRY_DELAY_MS"
+# Recorders that add a hash-chain link to every stored event (projections/chain.py).
+SQLITE_RECORDER = "projections.store.chain:ChainedSQLiteApplicationRecorder"
+POSTGRES_RECORDER = "projections.store.chain_pg:ChainedPostgresApplicationRecorder"
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a store lives, and how eventsourcing and SQLAlchemy reach it."""
+
+    kind: Literal["sqlite", "postgres"]
+    display: str
+    es_env: dict[str, str] = field(repr=False)
+    sqlalchemy_url: str = field(repr=False)
+    path: Path | None = None
+    schema: str | None = None
+
+
+def resolve_db(db: str | None) -> str:
+    """Return the store location from the option, then CARELEDGER_DB, then the default."""
+    return db or os.environ.get(ENV_DB) or DEFAULT_DB
+
+
+def parse_location(text: str) -> Location:
+    """Parse a SQLite path (or sqlite:/// URL) or a postgresql:// URL."""
+    if text.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+        return _postgres_location(text)
+    if text.startswith("sqlite:///"):
+        text = text.removeprefix("sqlite:///")
+    elif "://" in text:
+        scheme = text.split("://", 1)[0]
+        raise InvalidInput("db", f"'{scheme}' is not a supported store; use a file path or postgresql://")
+    path = Path(text).expanduser()
+    return Location(
+        kind="sqlite",
+        display=str(path),
+        path=path,
+        es_env={
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(path),
+            "SQLITE_LOCK_TIMEOUT": "30",
+            "APPLICATION_RECORDER_TOPIC": SQLITE_RECORDER,
+        },
+        sqlalchemy_url=f"sqlite:///{path}",
+    )
+
+
+def _postgres_location(text: str) -> Location:
+    parts = urlsplit(text)
+    dbname = unquote(parts.path.lstrip("/"))
+    if not dbname:
+        raise InvalidInput("db", "a PostgreSQL URL needs a database name: postgresql://user@host/db")
+    query = parse_qs(parts.query)
+    schema = query.get("schema", [""])[0] or None
+    timeout = query.get("connect_timeout", ["5"])[0]
+    if not timeout.isdigit() or int(timeout) < 1:
+        raise InvalidInput("db", f"connect_timeout '{timeout}' must be a whole number of seconds (1 or more)")
+    if schema is not None and not schema.replace("_", "").isalnum():
+        raise InvalidInput("db", f"schema '{schema}' must be letters, digits and underscores")
+    es_env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": dbname,
+        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        # Also how long a write waits for a pooled connection; eventsourcing tries a lost
+        # connection 10 times, so a database that went away is reported after about 10x this.
+        "POSTGRES_CONNECT_TIMEOUT": timeout,
+        "POSTGRES_POOL_SIZE": "4",
+        "POSTGRES_MAX_OVERFLOW": "4",
+        "POSTGRES_LOCK_TIMEOUT": "10",
+        "APPLICATION_RECORDER_TOPIC": POSTGRES_RECORDER,
+    }
+    if schema:
+        es_env["POSTGRES_SCHEMA"] = schema
+    user = parts.username or "postgres"
+    auth = f"{user}:{parts.password}@" if parts.password else f"{user}@"
+    host = f"{parts.hostname or '127.0.0.1'}:{parts.port or 5432}"
+    display = f"postgresql://{user}@{host}/{dbname}" + (f"?schema={schema}" if schema else "")
+    return Location(
+        kind="postgres",
+        display=display,
+        es_env=es_env,
+        sqlalchemy_url=f"postgresql+psycopg://{auth}{host}/{dbname}",
+        schema=schema,
+    )
+
+
+# Any fixed number: the advisory lock that serialises first-time creation of a schema's tables.
+_CREATE_LOCK = 4242007
+_PG_CHAIN = "careledger_events_chain"
+
+
+@contextmanager
+def _creating(location: Location) -> Iterator[dict[str, str]]:
+    """Yield the settings to open a PostgreSQL store with, creating its tables under a lock if needed.
+
+    eventsourcing runs its CREATE statements every time an application opens;
+    two processes doing that at once can fail with "tuple concurrently updated",
+    even when the tables exist. So: when every table is there, open without
+    creating anything; otherwise take a session advisory lock (per database and
+    schema) and create them while holding it.
+    """
+    import psycopg
+
+    env = location.es_env
+    schema = location.schema or "public"
+    tables = [f'"{schema}".{name}' for name in ("careledger_events", "careledger_snapshots", _PG_CHAIN)]
+    try:
+        conn = psycopg.connect(
+            host=env["POSTGRES_HOST"],
+            port=int(env["POSTGRES_PORT"]),
+            dbname=env["POSTGRES_DBNAME"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"] or None,
+            connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
+            autocommit=True,
+        )
+    except psycopg.Error as exc:
+        raise StoreUnavailable(f"database: cannot reach {location.display} ({exc})") from exc
+    with conn:
+        try:
+            present = conn.execute(
+                "SELECT bool_and(to_regclass(name) IS NOT NULL) FROM unnest(%s::text[]) AS name", (tables,)
+            ).fetchone()
+            if present is not None and present[0]:
+                conn.close()
+                yield {**env, "CREATE_TABLE": "n"}
+                return
+            conn.execute("SELECT pg_advisory_lock(%s, hashtext(%s))", (_CREATE_LOCK, schema))
+            if location.schema:
+                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{location.schema}"')
+        except psycopg.Error as exc:
+            raise StoreUnavailable(f"database: cannot reach {location.display} ({exc})") from exc
+        try:
+            yield env
+        finally:
+            with suppress(psycopg.Error):
+                conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", (_CREATE_LOCK, schema))
+
+
+@contextmanager
+def _as_is(location: Location) -> Iterator[dict[str, str]]:
+    yield location.es_env
+
+
+def retry_from_env() -> RetryPolicy:
+    """Return the write retry policy set by CARELEDGER_WRITE_ATTEMPTS and CARELEDGER_RETRY_DELAY_MS."""
+    attempts = _env_number(ENV_ATTEMPTS, MAX_ATTEMPTS, minimum=1)
+    delay_ms = _env_number(ENV_DELAY, 5, minimum=0)
+    return RetryPolicy(attempts=attempts, base_delay=delay_ms / 1000, max_delay=max(0.25, delay_ms / 1000))
+
+
+def _env_number(name: str, default: int, *, minimum: int) -> int:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < minimum:
+        raise InvalidInput(name, f"'{text}' is not a whole number of at least {minimum}")
+    return int(text)
+
+
+class Store:
+    """An open careledger store: the application service and the location."""
+
+    def __init__(
+        self,
+        location: Location,
+        *,
+        create: bool = True,
+        clock: Callable[[], datetime] | None = None,
+        payer_dirs: Sequence[Path] = (),
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.location = location
+        policy = retry or retry_from_env()
+        if location.kind == "sqlite" and location.path is not None:
+            if not create and not location.path.exists():
+                raise StoreUnavailable(
+                    f"db: no careledger store at {location.display} "
+                    "(import commands or open an episode to create one)"
+                )
+            if create and not location.path.parent.exists():
+                raise StoreUnavailable(f"db: directory {location.path.parent} does not exist")
+        dirs = list(payer_dirs)
+        if os.environ.get(ENV_PAYERS):
+            dirs.append(Path(os.environ[ENV_PAYERS]))
+        try:
+            with _creating(location) if location.kind == "postgres" else _as_is(location) as settings:
+                self.app = Episodes(env=settings, clock=clock, payer_dirs=dirs, retry=policy)
+        except OSError as exc:
+            raise StoreUnavailable(f"database: cannot open {location.display} ({exc})") from exc
+
+    def close(self) -> None:
+        """Close the store's connections."""
+        self.app.close()
+
+    def episode_ids_with_prefix(self, prefix: str, limit: int = 2) -> list[UUID]:
+        """Return up to `limit` episode ids whose hex digits start with `prefix` (lowercase hex).
+
+        A range scan of the events table's primary key (originator_id, version),
+        so the cost does not grow with the store.
+        """
+        if not prefix or any(ch not in "0123456789abcdef" for ch in prefix) or len(prefix) > 32:
+            raise InvalidInput("episode", f"'{prefix}' is not a prefix of hex digits")
+        low, high = prefix.ljust(32, "0"), prefix.ljust(32, "f")
+        recorder = self.app.recorder
+        table = recorder.events_table_name  # type: ignore[attr-defined]
+        try:
+            if self.location.kind == "sqlite":
+                with recorder.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
+                    c.execute(
+                        f"SELECT originator_id FROM {table} WHERE originator_id BETWEEN ? AND ? "  # noqa: S608
+                        "AND originator_version = 1 ORDER BY originator_id LIMIT ?",
+                        (low, high, limit),
+                    )
+                    return [UUID(str(row[0])) for row in c.fetchall()]
+            from psycopg.sql import SQL, Identifier
+
+            statement = SQL(
+                "SELECT originator_id FROM {schema}.{table} WHERE originator_id BETWEEN %s AND %s "
+                "AND originator_version = 1 ORDER BY originator_id LIMIT %s"
+            ).format(schema=Identifier(recorder.datastore.schema), table=Identifier(table))  # type: ignore[attr-defined]
+            with recorder.datastore.transaction(commit=False) as curs:  # type: ignore[attr-defined]
+                curs.execute(statement, (UUID(low), UUID(high), limit))
+                return [UUID(str(row["originator_id"])) for row in curs.fetchall()]
+        except PersistenceError as exc:
+            raise StoreUnavailable(f"database: {exc}") from exc
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def open_store(
+    db: str | None = None,
+    *,
+    create: bool = True,
+    clock: Callable[[], datetime] | None = None,
+) -> Store:
+    """Open the store named by `db` (or CARELEDGER_DB, or ./careledger.db)."""
+    return Store(parse_location(resolve_db(db)), create=create, clock=clock)

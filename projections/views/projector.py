@@ -1,0 +1,342 @@
+"""The adapter that keeps the read models up to date: fold, write rows, track, in one transaction.
+
+`Projector.catch_up()` reads the notification log after the lowest tracked
+position, in pages. Each page is decoded, each event applied once to its
+episode in memory (an LRU of episodes; a missing one is loaded at the version
+before the event), and then, in ONE database transaction, the rows of every
+episode the page touched are replaced in every projection that had not yet seen
+those events, and the projections' positions move to the end of the page. The
+transaction first locks the tracking rows (SQLite: BEGIN IMMEDIATE; PostgreSQL:
+SELECT ... FOR UPDATE) and re-reads the positions, so two processes catching up
+at once never apply a page twice. A failure anywhere rolls the page back whole:
+rows and positions stay consistent, and the next catch-up starts again from the
+same position. See docs/decisions/0004-projections.md.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+from uuid import UUID
+
+from eventsourcing.persistence import PersistenceError
+from sqlalchemy import Connection, delete, inspect, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from domain.errors import StoreUnavailable
+from projections.views.registry import PROJECTIONS, Derived, Projection, ViewContext
+from projections.views.schema import SqliteInsert, Tables, build_tables, make_engine
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import Notification
+
+    from domain.episode.aggregate import Episode
+    from projections.store.root import Store
+
+Progress = Callable[[int, int], None]
+PAGE_SIZE = 1000
+CACHE_SIZE = 1000
+_DELETE_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class ProjectionStatus:
+    """Where a projection stands against the log."""
+
+    name: str
+    version: int
+    position: int
+    log_position: int
+
+    @property
+    def lag(self) -> int:
+        """How many notifications the projection has not applied yet (at most)."""
+        return max(0, self.log_position - self.position)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the status as JSON-ready values."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "position": self.position,
+            "log_position": self.log_position,
+            "lag": self.lag,
+        }
+
+
+class EpisodeFold:
+    """The episodes in memory, each advanced by applying its events (the aggregate's own fold)."""
+
+    def __init__(self, store: Store, size: int = CACHE_SIZE) -> None:
+        self.app = store.app
+        self.size = size
+        self._episodes: OrderedDict[UUID, Episode] = OrderedDict()
+
+    def apply(self, event: Any) -> Episode:
+        """Apply one event to its episode, loading the episode at the version before it if needed."""
+        episode_id: UUID = event.originator_id
+        version: int = event.originator_version
+        episode = self._episodes.get(episode_id)
+        if episode is None or episode.version != version - 1:
+            episode = None if version == 1 else self.app.repository.get(episode_id, version=version - 1)
+        episode = cast("Episode", event.mutate(episode))
+        self._episodes[episode_id] = episode
+        self._episodes.move_to_end(episode_id)
+        while len(self._episodes) > self.size:
+            self._episodes.popitem(last=False)
+        return episode
+
+    def clear(self) -> None:
+        """Forget every episode (after a failed page, or before a rebuild)."""
+        self._episodes.clear()
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Collect garbage less often while folding: decoding makes many short-lived objects."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], 50_000), max(before[1], 50), max(before[2], 100))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+class Projector:
+    """Keeps a store's read models in step with its event log."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        context: ViewContext | None = None,
+        projections: Sequence[Projection] = PROJECTIONS,
+        page_size: int = PAGE_SIZE,
+        cache_size: int = CACHE_SIZE,
+    ) -> None:
+        self.store = store
+        self.location = store.location
+        self.context = context or ViewContext.from_payer_profiles(store.app.payer_dirs)
+        self.projections = tuple(projections)
+        self.page_size = page_size
+        self.engine = make_engine(store.location)
+        self.tables: Tables = build_tables(store.location.schema)
+        self.fold = EpisodeFold(store, cache_size)
+        self._sqlite_inserts: dict[str, SqliteInsert] = {}
+        self._ready = False
+
+    def close(self) -> None:
+        """Release the database connections of the read models."""
+        self.engine.dispose()
+
+    # --- setup ---------------------------------------------------------------------------
+
+    def ensure_tables(self) -> None:
+        """Create the tables and tracking rows on first use; rebuild a projection whose version changed."""
+        if self._ready:
+            return
+        with self._transaction() as conn:
+            if self.location.kind == "postgres":
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242004)")
+            self.tables.tracking.create(conn, checkfirst=True)
+            stored = {
+                row.name: row.version
+                for row in conn.execute(select(self.tables.tracking.c.name, self.tables.tracking.c.version))
+            }
+            for proj in self.projections:
+                if proj.name not in stored:
+                    # Position 0 means nothing applied: start from empty tables, whatever is there.
+                    conn.execute(
+                        self.tables.tracking.insert().values(name=proj.name, position=0, version=proj.version)
+                    )
+                    self._reset(conn, proj)
+                elif stored[proj.name] != proj.version or self._outdated(conn, proj):
+                    self._reset(conn, proj)
+        self._ready = True
+
+    def _outdated(self, conn: Connection, proj: Projection) -> bool:
+        """Tell whether a projection's stored tables lack a column its code declares."""
+        inspector = inspect(conn)
+        for name in proj.tables:
+            table = self.tables.named(name)
+            if not inspector.has_table(name, schema=table.schema):
+                return True
+            stored = {column["name"] for column in inspector.get_columns(name, schema=table.schema)}
+            if set(table.columns.keys()) - stored:
+                return True
+        return False
+
+    def _reset(self, conn: Connection, proj: Projection) -> None:
+        """Drop and create a projection's tables and set its position to 0 (in the caller's transaction)."""
+        for name in proj.tables:
+            table = self.tables.named(name)
+            table.drop(conn, checkfirst=True)
+            table.create(conn)
+        conn.execute(
+            update(self.tables.tracking)
+            .where(self.tables.tracking.c.name == proj.name)
+            .values(position=0, version=proj.version)
+        )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(
+                f"database: the read models could not be updated ({getattr(exc, 'orig', None) or exc})"
+            ) from exc
+        except PersistenceError as exc:
+            raise StoreUnavailable(f"database: the event log could not be read ({exc})") from exc
+
+    # --- queries about the projections -----------------------------------------------------
+
+    def log_position(self) -> int:
+        """Return the id of the last notification in the log (0 when empty)."""
+        return self.store.app.recorder.max_notification_id() or 0
+
+    def status(self) -> list[ProjectionStatus]:
+        """Return each projection's position against the log."""
+        self.ensure_tables()
+        head = self.log_position()
+        with self.engine.connect().execution_options(careledger_read_only=True) as conn:
+            rows = {r.name: r for r in conn.execute(select(self.tables.tracking))}
+        return [
+            ProjectionStatus(p.name, p.version, rows[p.name].position if p.name in rows else 0, head)
+            for p in self.projections
+        ]
+
+    # --- catching up ---------------------------------------------------------------------
+
+    def catch_up(self, until: int | None = None, progress: Progress | None = None) -> int:
+        """Apply every event up to `until` (default: the last one now in the log); return how many."""
+        self.ensure_tables()
+        target = self.log_position() if until is None else until
+        applied = 0
+        with _fewer_collections():
+            while True:
+                count, done, position = self._step(target, None)
+                applied += count
+                if progress is not None:
+                    progress(position, target)
+                if done:
+                    return applied
+
+    def apply_notifications(self, notifications: Sequence[Notification]) -> int:
+        """Apply notifications a subscription delivered (those not yet applied); return how many."""
+        self.ensure_tables()
+        if not notifications:
+            return 0
+        applied = 0
+        with _fewer_collections():
+            while True:
+                count, done, _ = self._step(notifications[-1].id, notifications)
+                applied += count
+                if done:
+                    return applied
+
+    def rebuild(
+        self, names: Sequence[str] = (), progress: Progress | None = None, until: int | None = None
+    ) -> int:
+        """Drop the named projections' tables (all when none named) and rebuild them from the log."""
+        self.ensure_tables()
+        chosen = [p for p in self.projections if not names or p.name in names]
+        with self._transaction() as conn:
+            self._lock_positions(conn)
+            for proj in chosen:
+                self._reset(conn, proj)
+        self.fold.clear()
+        return self.catch_up(until, progress=progress)
+
+    def _lock_positions(self, conn: Connection) -> dict[str, int]:
+        tracking = self.tables.tracking
+        query = select(tracking.c.name, tracking.c.position).where(
+            tracking.c.name.in_([p.name for p in self.projections])
+        )
+        if self.location.kind == "postgres":
+            query = query.with_for_update()
+        return {row.name: int(row.position) for row in conn.execute(query)}
+
+    def _step(self, target: int, delivered: Sequence[Notification] | None) -> tuple[int, bool, int]:
+        """Apply one page in one transaction; return (events applied, done, position reached)."""
+        try:
+            with self._transaction() as conn:
+                positions = self._lock_positions(conn)
+                low = min(positions.values())
+                if low >= target:
+                    return 0, True, low
+                page = self._page(low, target, delivered)
+                end = page[-1].id if page else target
+                if len(page) < self.page_size:
+                    end = max(end, target)
+                if page:
+                    self._apply_page(conn, page, positions)
+                tracking = self.tables.tracking
+                conn.execute(
+                    update(tracking)
+                    .where(tracking.c.name.in_([n for n, p in positions.items() if p < end]))
+                    .values(position=end)
+                )
+                return len(page), end >= target, end
+        except BaseException:
+            self.fold.clear()
+            raise
+
+    def _page(self, low: int, target: int, delivered: Sequence[Notification] | None) -> list[Notification]:
+        if delivered is not None:
+            fresh = [n for n in delivered if n.id > low]
+            if fresh and fresh[0].id == low + 1:
+                return fresh[: self.page_size]
+        return list(
+            self.store.app.recorder.select_notifications(
+                low, self.page_size, stop=target, inclusive_of_start=False
+            )
+        )
+
+    def _apply_page(self, conn: Connection, page: Sequence[Notification], positions: dict[str, int]) -> None:
+        to_event = self.store.app.mapper.to_domain_event
+        episodes: dict[UUID, Episode] = {}
+        first_seen: dict[UUID, int] = {}
+        last_seen: dict[UUID, int] = {}
+        opened: set[UUID] = set()
+        for notification in page:
+            event = to_event(notification)
+            episode = self.fold.apply(event)
+            episodes[episode.id] = episode
+            first_seen.setdefault(episode.id, notification.id)
+            last_seen[episode.id] = notification.id
+            if event.originator_version == 1:
+                opened.add(episode.id)
+        derived = {episode_id: Derived(episode, self.context) for episode_id, episode in episodes.items()}
+        for proj in self.projections:
+            position = positions[proj.name]
+            touched = [e for e, last in last_seen.items() if last > position]
+            if touched:
+                fresh = {e for e in touched if e in opened and first_seen[e] > position}
+                self._replace(conn, proj, [derived[e] for e in touched], fresh)
+
+    def _replace(self, conn: Connection, proj: Projection, items: list[Derived], fresh: set[UUID]) -> None:
+        rows: dict[str, list[dict[str, Any]]] = {name: [] for name in proj.tables}
+        for item in items:
+            for name, table_rows in proj.rows(item).items():
+                rows[name].extend(table_rows)
+        stale = [str(item.episode.id) for item in items if item.episode.id not in fresh]
+        for name in proj.tables:
+            table = self.tables.named(name)
+            for start in range(0, len(stale), _DELETE_CHUNK):
+                chunk = stale[start : start + _DELETE_CHUNK]
+                conn.execute(delete(table).where(table.c.episode_id.in_(chunk)))
+            if not rows[name]:
+                continue
+            if self.location.kind == "sqlite":
+                insert = self._sqlite_inserts.get(name)
+                if insert is None:
+                    insert = self._sqlite_inserts[name] = SqliteInsert.of(table, conn.dialect)
+                conn.exec_driver_sql(insert.statement, insert.values(rows[name]))
+            else:
+                conn.execute(table.insert(), rows[name])

@@ -1,0 +1,165 @@
+"""The registry of read models: each a pure function from an episode to its rows.
+
+The fold over an episode's events is the `Episode` aggregate's own event
+application (see docs/decisions/0004-projections.md), so a view never sees an
+event: it reads the episode's state, whose records carry their provenance
+(event_version, recorded_at, recorded_by). Whatever the aggregate learns to
+apply later (corrections, addenda) reaches every view without changing it.
+
+A projection's `version` is part of its stored tracking row: change the rows a
+view produces (or its tables) and bump the version, and the next catch-up
+rebuilds that projection from the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from domain.clocks.periods import MEDICARE, ClockRules
+from projections.views.continuity import Continuity, evaluate
+from projections.views.findings import check_context, findings_rows
+from projections.views.outcomes import outcome_rows
+from projections.views.progression import progression_rows
+from projections.views.timeline import timeline_rows
+
+if TYPE_CHECKING:
+    from domain.episode.aggregate import Episode
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ViewContext:
+    """What the views need besides the episode: which payers follow Medicare's clocks."""
+
+    medicare_payers: frozenset[str] = frozenset({"medicare"})
+    rules: ClockRules = MEDICARE
+    payer_dirs: tuple[Path, ...] = ()
+
+    @classmethod
+    def from_payer_profiles(cls, payer_dirs: Sequence[Path] = ()) -> ViewContext:
+        """Read which payers follow Medicare's rules: `medicare`, and profiles that say so."""
+        from domain.rules.catalogue import payer_profiles
+
+        payers = {"medicare"}
+        for payer_id, profile in payer_profiles(tuple(payer_dirs)).items():
+            flag = profile.medicare_therapy_rules
+            if flag is True:
+                payers.add(payer_id)
+            elif flag is False:
+                payers.discard(payer_id)
+        return cls(medicare_payers=frozenset(payers), payer_dirs=tuple(payer_dirs))
+
+
+class Derived:
+    """One episode and what several views derive from it, computed once."""
+
+    def __init__(self, episode: Episode, context: ViewContext) -> None:
+        self.episode = episode
+        self.context = context
+
+    @property
+    def medicare_rules(self) -> bool:
+        """Tell whether the episode's payer follows Medicare's certification and report clocks."""
+        return self.episode.payer.payer_id in self.context.medicare_payers
+
+    @cached_property
+    def continuity(self) -> Continuity:
+        """The episode's continuity (shared by the continuity and summary views)."""
+        return evaluate(self.episode, self.medicare_rules, self.context.rules)
+
+
+def _timeline(d: Derived) -> dict[str, list[Row]]:
+    return timeline_rows(d.episode)
+
+
+def _progression(d: Derived) -> dict[str, list[Row]]:
+    return progression_rows(d.episode)
+
+
+def _outcomes(d: Derived) -> dict[str, list[Row]]:
+    return outcome_rows(d.episode)
+
+
+def _continuity(d: Derived) -> dict[str, list[Row]]:
+    return {"pv_continuity": d.continuity.visits, "pv_continuity_clock": [d.continuity.clock]}
+
+
+def _findings(d: Derived) -> dict[str, list[Row]]:
+    return findings_rows(d.episode, check_context(d.context))
+
+
+def _summary(d: Derived) -> dict[str, list[Row]]:
+    episode = d.episode
+    return {
+        "pv_episode_summary": [
+            {
+                "episode_id": str(episode.id),
+                "patient_ref": episode.patient_ref,
+                "discipline": episode.discipline,
+                "payer": episode.payer.payer_id,
+                "status": episode.status,
+                "start_date": episode.start_date,
+                "visits": len(episode.visits),
+                "last_visit": episode.last_visit_date,
+                "version": episode.version,
+                "opened_at": episode.created_on,
+                "open_gaps": d.continuity.errors,
+                "gap_warnings": d.continuity.warnings,
+            }
+        ]
+    }
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A read model: its name, the version of its rows, its tables and its view function."""
+
+    name: str
+    version: int
+    tables: tuple[str, ...]
+    rows: Callable[[Derived], dict[str, list[Row]]] = field(repr=False)
+    description: str = ""
+
+
+PROJECTIONS: tuple[Projection, ...] = (
+    Projection("timeline", 2, ("pv_timeline",), _timeline, "every fact in clinical-date order"),
+    Projection(
+        "progression",
+        1,
+        ("pv_exercise",),
+        _progression,
+        "exercise dosage at each visit, changes, plateaus",
+    ),
+    Projection("outcomes", 1, ("pv_outcomes",), _outcomes, "scores, change from baseline, MCID"),
+    Projection(
+        "continuity",
+        2,
+        ("pv_continuity", "pv_continuity_clock"),
+        _continuity,
+        "plan, certification, necessity and progress-report coverage of each visit",
+    ),
+    Projection("summary", 1, ("pv_episode_summary",), _summary, "one line per episode, for episode list"),
+    Projection(
+        "findings",
+        2,
+        ("pv_findings", "pv_check_visits"),
+        _findings,
+        "documentation findings of each visit and episode (rules.md §6, §7), for careledger check",
+    ),
+)
+
+
+def projection(name: str) -> Projection:
+    """Return a projection by name, or refuse an unknown one naming the known ones."""
+    from domain.errors import InvalidInput
+
+    for candidate in PROJECTIONS:
+        if candidate.name == name:
+            return candidate
+    known = ", ".join(p.name for p in PROJECTIONS)
+    raise InvalidInput("projection", f"'{name}' is unknown; known: {known}")
