@@ -122,11 +122,11 @@ def render() -> str:
         out.extend(_table(model, set()))
     out.append("\n## `Episode.Snapshot`\n")
     out.append(
-        "The whole state of an episode at a version (`topic: domain.episode.aggregate:Episode.Snapshot`, before 2026-12 `domain.episode:Episode.Snapshot`), "
-        "stored every 50 events in a separate table; never part of the event log. Its `state` has the "
-        "fields of `domain.records.SnapshotState`: each visit note is kept as its own JSON text, validated "
-        "when the loaded episode first reads it (`domain/episode/lazy.py`); a snapshot written with the notes as "
-        "objects is still read.\n"
+        "The whole state of an episode at a version (`topic: domain.episode.aggregate:Episode.Snapshot`, "
+        "before 2026-12 `domain.episode:Episode.Snapshot`), stored every 50 events in a separate table; "
+        "never part of the event log. Its `state` has the fields of `domain.records.SnapshotState`: each "
+        "visit note is kept as its own JSON text, validated when the loaded episode first reads it "
+        "(`domain/episode/lazy.py`); a snapshot written with the notes as objects is still read.\n"
     )
     return "\n".join(out) + "\n"
 

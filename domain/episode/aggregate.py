@@ -587,7 +587,7 @@ class Episode(VisitAmendments, BaseAggregate[UUID]):
         self.check_credential_fits_discipline("credential", fields.credential)
         self._trigger(self.ReEvaluationRecorded, fields, ReEvaluationFields, meta)
 
-    def put_on_hold(self, fields: HoldFields, meta: CommandMeta) -> None:
+    def hold_episode(self, fields: HoldFields, meta: CommandMeta) -> None:
         """Pause treatment from a date."""
         self.check_not_discharged()
         self.check_clinical_date("start_date", fields.start_date, meta.today)
@@ -598,7 +598,7 @@ class Episode(VisitAmendments, BaseAggregate[UUID]):
             raise InvalidInput("start_date", f"a visit is recorded on {max(later)}, within the hold")
         self._trigger(self.PutOnHold, fields, HoldFields, meta)
 
-    def resume(self, fields: ResumeFields, meta: CommandMeta) -> None:
+    def resume_episode(self, fields: ResumeFields, meta: CommandMeta) -> None:
         """Resume treatment after a hold."""
         self.check_not_discharged()
         self.check_clinical_date("resume_date", fields.resume_date, meta.today)

@@ -203,59 +203,6 @@ class Episodes(Application[UUID]):
         except CareledgerError as error:
             return error
 
-    def open_episode(self, command: c.OpenEpisode) -> CommandResult:
-        """Open an episode of care."""
-        return self.handle(command)
-
-    def establish_plan(self, command: c.EstablishPlan) -> CommandResult:
-        """Establish or revise the plan of care."""
-        return self.handle(command)
-
-    def certify_plan(self, command: c.CertifyPlan) -> CommandResult:
-        """Record a certification of the plan of care."""
-        return self.handle(command)
-
-    def record_visit(self, command: c.RecordVisit) -> CommandResult:
-        """Record a visit's treatment note."""
-        return self.handle(command)
-
-    def change_exercise(
-        self,
-        command: c.AddExercise | c.ProgressExercise | c.RegressExercise | c.DiscontinueExercise,
-    ) -> CommandResult:
-        """Add, progress, regress or discontinue an exercise."""
-        return self.handle(command)
-
-    def record_outcome(self, command: c.RecordOutcome) -> CommandResult:
-        """Record an outcome measure."""
-        return self.handle(command)
-
-    def record_progress_report(self, command: c.RecordProgressReport) -> CommandResult:
-        """Record a progress report."""
-        return self.handle(command)
-
-    def record_reevaluation(self, command: c.RecordReEvaluation) -> CommandResult:
-        """Record a re-evaluation."""
-        return self.handle(command)
-
-    def hold(self, command: c.HoldEpisode) -> CommandResult:
-        """Put an episode on hold."""
-        return self.handle(command)
-
-    def resume(self, command: c.ResumeEpisode) -> CommandResult:
-        """Resume an episode after a hold."""
-        return self.handle(command)
-
-    def discharge(self, command: c.DischargeEpisode) -> CommandResult:
-        """Discharge an episode."""
-        return self.handle(command)
-
-    def amend_visit(
-        self, command: c.RecordLateEntry | c.CorrectVisit | c.AddAddendum | c.VoidVisit
-    ) -> CommandResult:
-        """Record a late entry, or correct, add an addendum to or void a recorded visit."""
-        return self.handle(command)
-
     # --- queries -------------------------------------------------------------------------
 
     def get_episode(self, episode_id: UUID, version: int | None = None) -> Episode:
@@ -384,7 +331,8 @@ class Episodes(Application[UUID]):
         if str(command.command_id) in episode.commands:
             return self._replayed(command, digest, episode, "command_id")
         before = episode.version
-        _DISPATCH[type(command)](episode, command, self._meta(command, digest, episode))
+        # Each command is decided by the Episode method of its name (domain.episode.commands).
+        getattr(episode, command.command)(command, self._meta(command, digest, episode))
         if episode.version != before:
             touched[episode_id] = episode
         return self._result(command, episode)
@@ -512,31 +460,6 @@ class _EpisodeCache:
 
     def clear(self) -> None:
         self._items.clear()
-
-
-def _dispatch() -> dict[type[c.Command], Callable[[Episode, Any, CommandMeta], None]]:
-    return {
-        c.EstablishPlan: Episode.establish_plan,
-        c.CertifyPlan: Episode.certify_plan,
-        c.RecordVisit: Episode.record_visit,
-        c.AddExercise: Episode.add_exercise,
-        c.ProgressExercise: Episode.progress_exercise,
-        c.RegressExercise: Episode.regress_exercise,
-        c.DiscontinueExercise: Episode.discontinue_exercise,
-        c.RecordOutcome: Episode.record_outcome,
-        c.RecordProgressReport: Episode.record_progress_report,
-        c.RecordReEvaluation: Episode.record_reevaluation,
-        c.HoldEpisode: Episode.put_on_hold,
-        c.ResumeEpisode: Episode.resume,
-        c.DischargeEpisode: Episode.discharge_episode,
-        c.RecordLateEntry: Episode.record_late_entry,
-        c.CorrectVisit: Episode.correct_visit,
-        c.AddAddendum: Episode.add_addendum,
-        c.VoidVisit: Episode.void_visit,
-    }
-
-
-_DISPATCH = _dispatch()
 
 
 def today_of(moment: datetime) -> date:

@@ -4,12 +4,17 @@ Each command is a frozen pydantic model with unknown fields forbidden. The field
 `command` names its type (`record_visit`), `command_id` makes it idempotent, and
 `recorded_by` names the person or service that acts. The rest of its fields are
 the fields of the event it becomes (see `domain.records`).
+
+Defining a command class registers it (`COMMANDS`, in the order they are defined
+here); its name is also the name of the `Episode` method that decides it
+(`record_visit` -> `Episode.record_visit`), except `open_episode`, which creates
+the episode (`Episode.open`). Nothing else lists the commands.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 from uuid import UUID
 
 import orjson
@@ -37,6 +42,8 @@ from domain.records import (
 )
 from domain.values import Frozen, UserId
 
+COMMANDS: dict[str, type[Command]] = {}
+
 
 class Command(Frozen):
     """Base of every command: its id (for idempotency) and its author."""
@@ -44,6 +51,14 @@ class Command(Frozen):
     command: str
     command_id: UUID
     recorded_by: UserId
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Register a concrete command (one whose `command` field has a fixed name)."""
+        super().__pydantic_init_subclass__(**kwargs)
+        name = cls.model_fields["command"].default
+        if isinstance(name, str):
+            COMMANDS[name] = cls
 
     def digest(self) -> str:
         """Return a hash of the command's canonical JSON, to tell a replay from a reuse.
@@ -172,53 +187,9 @@ class VoidVisit(VoidFields, EpisodeCommand):
     command: Literal["void_visit"] = "void_visit"
 
 
-AnyCommand = Annotated[
-    OpenEpisode
-    | EstablishPlan
-    | CertifyPlan
-    | RecordVisit
-    | AddExercise
-    | ProgressExercise
-    | RegressExercise
-    | DiscontinueExercise
-    | RecordOutcome
-    | RecordProgressReport
-    | RecordReEvaluation
-    | HoldEpisode
-    | ResumeEpisode
-    | DischargeEpisode
-    | RecordLateEntry
-    | CorrectVisit
-    | AddAddendum
-    | VoidVisit,
-    Field(discriminator="command"),
-]
-
-COMMANDS: dict[str, type[Command]] = {
-    cls.model_fields["command"].default: cls
-    for cls in (
-        OpenEpisode,
-        EstablishPlan,
-        CertifyPlan,
-        RecordVisit,
-        AddExercise,
-        ProgressExercise,
-        RegressExercise,
-        DiscontinueExercise,
-        RecordOutcome,
-        RecordProgressReport,
-        RecordReEvaluation,
-        HoldEpisode,
-        ResumeEpisode,
-        DischargeEpisode,
-        RecordLateEntry,
-        CorrectVisit,
-        AddAddendum,
-        VoidVisit,
-    )
-}
-
-_ADAPTER: TypeAdapter[Any] = TypeAdapter(AnyCommand)
+# Every command, told apart by its `command` field (built from the registry above).
+_ANY_COMMAND: Any = Annotated[Union[tuple(COMMANDS.values())], Field(discriminator="command")]  # noqa: UP007
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(_ANY_COMMAND)
 
 
 def parse_command(document: bytes | str | dict[str, Any]) -> Command:

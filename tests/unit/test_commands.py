@@ -102,6 +102,26 @@ def test_every_command_type_has_its_name_as_default() -> None:
     assert isinstance(parse_command(visit_document()), RecordVisit)
 
 
+def test_every_command_is_decided_by_the_episode_method_of_its_name() -> None:
+    from domain.episode.aggregate import Episode
+
+    assert list(COMMANDS)[0] == "open_episode" and callable(Episode.open)
+    for name in list(COMMANDS)[1:]:
+        assert callable(getattr(Episode, name, None)), f"no Episode.{name} decides the command {name}"
+
+
+def test_the_registry_holds_each_command_once_in_the_order_they_are_defined() -> None:
+    from domain.episode import commands
+
+    defined = [
+        value
+        for value in vars(commands).values()
+        if isinstance(value, type) and issubclass(value, commands.Command) and value in COMMANDS.values()
+    ]
+    assert list(COMMANDS.values()) == defined
+    assert len(COMMANDS) == 18
+
+
 def test_stating_a_default_does_not_change_the_digest() -> None:
     # So a command stored today still replays as "already applied" after a later
     # version adds an optional field with a default.
