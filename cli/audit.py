@@ -5,22 +5,28 @@ See docs/audit.md for the two times, the amendments and the threat model of the 
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.common import DbOption, EpisodeArg, JsonOption, emit_json, log_access, open_db, resolve_episode
+from cli.common import (
+    TIME_HELP,
+    DbOption,
+    EpisodeArg,
+    JsonOption,
+    emit_json,
+    log_access,
+    open_db,
+    resolve_episode,
+)
 
 if TYPE_CHECKING:
     from domain.episode.aggregate import Episode
     from domain.episode.audit import ChangeReport
     from projections.store.verify import ChainReport, Head
 
-TIME_HELP = (
-    "YYYY-MM-DD (the end of that day) or an ISO date-time such as 2026-03-30T17:30 "
-    "(local time unless it has an offset such as Z or +02:00)"
-)
 HEADS_FORMAT = "careledger-heads/1"
 
 
@@ -58,15 +64,17 @@ def audit(
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode)
         if as_of is not None:
-            at = moment(as_of, "as_of")
+            at = moment(as_of, "as_of", store.timezone)
             found = store.app.episode_as_of(episode_id, at)
             current = store.app.last_version(episode_id)
             _show_as_of(found, at.isoformat(), current, as_json, store.app.payer_dirs)
             return
         report = store.app.changes_between(
-            episode_id, moment(since or "", "since"), moment(until, "until") if until else None
+            episode_id,
+            moment(since or "", "since", store.timezone),
+            moment(until, "until", store.timezone) if until else None,
         )
-    _show_changes(report, as_json)
+    _show_changes(report, as_json, store.timezone)
 
 
 def _show_as_of(found: Episode, at: str, current: int, as_json: bool, payer_dirs: tuple[Path, ...]) -> None:
@@ -98,7 +106,7 @@ def _show_as_of(found: Episode, at: str, current: int, as_json: bool, payer_dirs
     print_as_of_checks(checks)
 
 
-def _show_changes(report: ChangeReport, as_json: bool) -> None:
+def _show_changes(report: ChangeReport, as_json: bool, zone: tzinfo) -> None:
     if as_json:
         emit_json(report.as_dict())
         return
@@ -121,7 +129,7 @@ def _show_changes(report: ChangeReport, as_json: bool) -> None:
                 entry.recorded_at.isoformat()[:19].replace("T", " "),
                 entry.recorded_by,
                 entry.reason,
-                entry_changes(entry),
+                entry_changes(entry, zone),
             ]
             for entry in report.amendments
         ],

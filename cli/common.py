@@ -53,6 +53,10 @@ FileOption = Annotated[
     str | None,
     typer.Option("--file", help="Take the whole command from a JSON document instead ('-' for stdin)."),
 ]
+TIME_HELP = (
+    "YYYY-MM-DD (the end of that day) or an ISO date-time such as 2026-03-30T17:30 "
+    "(in the clinic's time zone, `careledger settings timezone`, unless it has an offset such as Z or +02:00)"
+)
 EpisodeArg = Annotated[str, typer.Argument(help="Episode id (a UUID, or a unique prefix of one).")]
 
 

@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from cli.common import (
+    TIME_HELP,
     DbOption,
     EpisodeArg,
     emit_json,
@@ -28,10 +29,6 @@ from cli.common import (
 
 app = new_app("Export an episode as a FHIR R4 Bundle, or the store's claim lines for a billing system.")
 
-TIME_HELP = (
-    "YYYY-MM-DD (the end of that day) or an ISO date-time such as 2026-03-30T17:30 "
-    "(local time unless it has an offset such as Z or +02:00)"
-)
 OutOption = Annotated[
     Path | None,
     typer.Option(
@@ -77,7 +74,7 @@ def export_fhir(
 
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode)
-        at = moment(as_of, "as_of") if as_of is not None else None
+        at = moment(as_of, "as_of", store.timezone) if as_of is not None else None
         text = export_episode(store.app, episode_id, at)
     _write(text, out)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli import audit, billing, episode, exercise, outcome, plan, report, visit
+from cli import audit, billing, episode, exercise, outcome, plan, report, settings, visit
 from cli.check import check
 from cli.common import new_app
 from cli.demo import demo
@@ -39,6 +39,7 @@ app.command("check")(check)
 app.add_typer(projections_app, name="projections")
 app.command("schema")(schema)
 app.command("demo")(demo)
+app.add_typer(settings.app, name="settings")
 app.add_typer(export_app, name="export")
 app.command("packet")(packet)
 

@@ -12,12 +12,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import DbOption, EpisodeArg, JsonOption, emit_json, open_db, resolve_episode
-
-TIME_HELP = (
-    "YYYY-MM-DD (the end of that day) or an ISO date-time such as 2026-03-30T17:30 "
-    "(local time unless it has an offset such as Z or +02:00)"
-)
+from cli.common import TIME_HELP, DbOption, EpisodeArg, JsonOption, emit_json, open_db, resolve_episode
 
 
 def packet(
@@ -46,7 +41,7 @@ def packet(
 
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode)
-        at = moment(as_of, "as_of") if as_of is not None else None
+        at = moment(as_of, "as_of", store.timezone) if as_of is not None else None
         html = build_packet(store, episode_id, at)
         patient = store.app.get_episode(episode_id).patient_ref
     if out.suffix.lower() not in (".html", ".htm") and not out.exists():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -124,10 +124,10 @@ def field_value(field: str, value: object) -> str:
     return plain(value)
 
 
-def entry_changes(entry: AuditEntry) -> str:
-    """Describe what one version of a visit changed, one field per line."""
+def entry_changes(entry: AuditEntry, zone: tzinfo) -> str:
+    """Describe what one version of a visit changed, one field per line (days late in the clinic's zone)."""
     if entry.kind == "late_entry":
-        days = (entry.recorded_at.astimezone().date() - entry.date_of_service).days
+        days = (entry.recorded_at.astimezone(zone).date() - entry.date_of_service).days
         return f"note written {days} day{'s' if days != 1 else ''} after the date of service"
     lines = [
         f"{c.field}: {field_value(c.field, c.before)} → {field_value(c.field, c.after)}"

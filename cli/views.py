@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
@@ -135,9 +135,8 @@ def continuity(
 ) -> None:
     """Show whether each visit is covered by a plan, a valid certification, a necessity statement and
     progress reports on time; the clocks; and every gap with the rule behind it."""
-    day = _parse_day(today)
     with read_models(db, episode) as (models, episode_id):
-        answer = models.continuity(_id(episode_id), day)
+        answer = models.continuity(_id(episode_id), _parse_day(today, models.store.timezone))
     if as_json:
         emit_json(answer)
         return
@@ -146,9 +145,9 @@ def continuity(
     render_continuity(answer, _title(answer, "Medical-necessity continuity"))
 
 
-def _parse_day(text: str | None) -> date:
+def _parse_day(text: str | None, zone: tzinfo) -> date:
     if text is None:
-        return date.today()
+        return datetime.now(zone).date()
     try:
         return date.fromisoformat(text)
     except ValueError:

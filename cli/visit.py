@@ -147,6 +147,7 @@ def history(
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode)
         entries = store.app.visit_history(episode_id, day)
+        zone = store.timezone
     if as_json:
         emit_json([entry.as_dict(with_visit=True) for entry in entries])
         return
@@ -161,7 +162,7 @@ def history(
                 entry.recorded_at.isoformat()[:19].replace("T", " "),
                 entry.recorded_by,
                 entry.reason or "-",
-                entry_changes(entry),
+                entry_changes(entry, zone),
             ]
             for entry in entries
         ],

@@ -16,10 +16,9 @@ and snapshots stored under them still load (`OLD_TOPIC_PREFIXES`).
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
 from datetime import date, datetime
 from functools import cache
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import (
@@ -30,15 +29,19 @@ from eventsourcing.domain import (
 )
 from eventsourcing.utils import get_topic, register_topic
 
-from domain.episode.amendments import VisitAmendments, amended_visit, corrected_visit
+from domain.episode.amendments import amended_visit, corrected_visit, correction_changes
+from domain.episode.invariants import EpisodeInvariants
 from domain.episode.lazy import LazyVisits, visits_as_json
+from domain.episode.state import EARLIEST_DATE, CommandMeta
 from domain.errors import InvalidInput
 from domain.records import (
+    AddendumFields,
     AddendumText,
     Amendment,
     Certification,
     CertificationFields,
     CertificationKind,
+    CorrectionFields,
     Discharge,
     DischargeFields,
     EpisodeFields,
@@ -50,6 +53,7 @@ from domain.records import (
     ExerciseStopFields,
     Hold,
     HoldFields,
+    LateEntryFields,
     Outcome,
     OutcomeFields,
     Plan,
@@ -63,26 +67,12 @@ from domain.records import (
     SnapshotState,
     Visit,
     VisitFields,
+    VoidFields,
 )
 from domain.rules.catalogue import instrument_catalogue
-from domain.values import (
-    Frozen,
-    PayerRef,
-    UserId,
-    construct,
-)
+from domain.values import Frozen, UserId, construct
 
-EARLIEST_DATE = date(1990, 1, 1)
-
-
-class CommandMeta(NamedTuple):
-    """What the application adds to a command's fields: identity, author and time."""
-
-    command_id: UUID
-    command_digest: str
-    recorded_by: str
-    timestamp: datetime
-    today: date
+__all__ = ["EARLIEST_DATE", "CommandMeta", "Episode", "topics_of"]
 
 
 class DomainEvent(Frozen):
@@ -114,7 +104,7 @@ def _fields(model: Frozen, fields_class: type[Frozen]) -> dict[str, Any]:
     return {name: getattr(model, name) for name in _field_names(fields_class)}
 
 
-class Episode(VisitAmendments, BaseAggregate[UUID]):
+class Episode(EpisodeInvariants, BaseAggregate[UUID]):
     """An outpatient episode of care for one patient, one discipline and one payer."""
 
     class Event(DomainEvent, CanMutateAggregate[UUID]):
@@ -422,28 +412,6 @@ class Episode(VisitAmendments, BaseAggregate[UUID]):
                 setattr(episode, name, value)
             return episode
 
-    def __init__(self) -> None:
-        self.patient_ref = ""
-        self.discipline = ""
-        self.payer = PayerRef(payer_id="unknown")
-        self.diagnoses: tuple[Any, ...] = ()
-        self.referring_provider: Any = None
-        self.certifying_provider: Any = None
-        self.start_date = EARLIEST_DATE
-        self.status = "active"
-        self.plans: list[Plan] = []
-        self.certifications: list[Certification] = []
-        # A plain dict, or the notes of a snapshot read when first needed (domain/lazy.py).
-        self.visits: MutableMapping[date, Visit] = {}
-        self.exercises: dict[str, Exercise] = {}
-        self.outcomes: list[Outcome] = []
-        self.progress_reports: list[ProgressReport] = []
-        self.reevaluations: list[ReEvaluation] = []
-        self.holds: list[Hold] = []
-        self.discharge: Discharge | None = None
-        self.commands: dict[str, str] = {}
-        self.voided_visits: list[Visit] = []
-
     # --- commands ------------------------------------------------------------------------
 
     @classmethod
@@ -619,6 +587,52 @@ class Episode(VisitAmendments, BaseAggregate[UUID]):
             )
         self._trigger(self.Discharged, fields, DischargeFields, meta)
 
+    def record_late_entry(self, fields: LateEntryFields, meta: CommandMeta) -> None:
+        """Record a visit's note written after its date of service, marked as a late entry (rules.md §9)."""
+        self.check_new_visit(fields, meta.today)
+        if fields.date_of_service >= meta.today:
+            raise InvalidInput(
+                "date_of_service",
+                f"{fields.date_of_service} is today: a note written on its date of service is not a "
+                "late entry; record it as a visit",
+            )
+        self._trigger(self.LateEntryRecorded, fields, LateEntryFields, meta)
+
+    def correct_visit(self, fields: CorrectionFields, meta: CommandMeta) -> None:
+        """Correct fields of a recorded visit; the corrected note must pass the checks of a new one."""
+        visit = self.find_amended_visit(fields.date_of_service, fields.amends_version)
+        self._record(
+            self.VisitCorrected,
+            meta,
+            date_of_service=visit.date_of_service,
+            amends_version=visit.event_version,
+            changes=correction_changes(self, visit, fields.changes),
+            reason=fields.reason,
+        )
+
+    def add_addendum(self, fields: AddendumFields, meta: CommandMeta) -> None:
+        """Append information to a recorded visit, dated when written."""
+        visit = self.find_amended_visit(fields.date_of_service, fields.amends_version)
+        self._record(
+            self.VisitAddendumAppended,
+            meta,
+            date_of_service=visit.date_of_service,
+            amends_version=visit.event_version,
+            text=fields.text,
+            reason=fields.reason,
+        )
+
+    def void_visit(self, fields: VoidFields, meta: CommandMeta) -> None:
+        """Void a visit entered in error: it leaves the current record and its date is free again."""
+        visit = self.find_amended_visit(fields.date_of_service, fields.amends_version)
+        self._record(
+            self.VisitVoided,
+            meta,
+            date_of_service=visit.date_of_service,
+            amends_version=visit.event_version,
+            reason=fields.reason,
+        )
+
     # --- state helpers -------------------------------------------------------------------
 
     def change_exercise(
@@ -651,10 +665,17 @@ class Episode(VisitAmendments, BaseAggregate[UUID]):
         meta: CommandMeta,
         **derived: Any,
     ) -> None:
-        # Every value here was validated already (the command's fields, the meta the
-        # application made, and the derived values computed from the state), so the
-        # event is built without validating them again: that was about a quarter of
-        # deciding a command. Events read back from the store are still validated.
+        """Record a command's fields (those of `fields_class`) and any values derived from the state."""
+        self._record(event_class, meta, **_fields(fields, fields_class), **derived)
+
+    def _record(self, event_class: type[Episode.Event], meta: CommandMeta, **values: Any) -> None:
+        """Record one event: the only way a command changes the episode.
+
+        Every value here was validated already (the command's fields, the meta the
+        application made, and the values derived from the state), so the event is
+        built without validating them again: that was about a quarter of deciding
+        a command. Events read back from the store are still validated.
+        """
         event = construct(
             event_class,
             {
@@ -664,21 +685,11 @@ class Episode(VisitAmendments, BaseAggregate[UUID]):
                 "command_id": meta.command_id,
                 "command_digest": meta.command_digest,
                 "recorded_by": meta.recorded_by,
-                **_fields(fields, fields_class),
-                **derived,
+                **values,
             },
         )
         event.mutate(self)
         self._pending_events.append(event)
-
-    @property
-    def last_visit_date(self) -> date | None:
-        """The latest date of service, if any visit is recorded."""
-        return max(self.visits, default=None)
-
-    def state_values(self) -> dict[str, Any]:
-        """Return the episode's state attributes by name (`visits` as held, perhaps lazy)."""
-        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
 
     def state(self) -> EpisodeState:
         """Return the episode's whole state as one value, every visit read."""

@@ -9,120 +9,47 @@ disregarded). The visit in the episode's state shows the current values and
 lists its amendments, so billing and checks read the corrected note while the
 history keeps every version.
 
-`Episode` inherits the command methods of `VisitAmendments`; its nested events
-(`Episode.VisitCorrected` ...) change the state with the helpers at the bottom.
+The commands are methods of `Episode` (`record_late_entry`, `correct_visit`,
+`add_addendum`, `void_visit`); what they decide and how their events change the
+state are the pure functions here.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
 from domain.episode.commands import describe_validation_error
 from domain.episode.invariants import EpisodeInvariants
 from domain.errors import InvalidInput
-from domain.records import (
-    CORRECTABLE_FIELDS,
-    AddendumFields,
-    Amendment,
-    CorrectionFields,
-    LateEntryFields,
-    Visit,
-    VisitFields,
-    VoidFields,
-)
-
-if TYPE_CHECKING:
-    from domain.episode.aggregate import CommandMeta
+from domain.records import CORRECTABLE_FIELDS, Amendment, Visit, VisitFields
 
 
-class VisitAmendments(EpisodeInvariants):
-    """The episode's commands that amend a recorded visit; each triggers one event."""
+def correction_changes(episode: EpisodeInvariants, visit: Visit, changes: dict[str, Any]) -> dict[str, Any]:
+    """Return the fields a correction really changes (as JSON values), refusing what a note may not be.
 
-    if TYPE_CHECKING:
-        LateEntryRecorded: type[Any]
-        VisitCorrected: type[Any]
-        VisitAddendumAppended: type[Any]
-        VisitVoided: type[Any]
-
-        def trigger_event(self, event_class: type[Any], **kwargs: Any) -> None: ...
-
-    def record_late_entry(self, fields: LateEntryFields, meta: CommandMeta) -> None:
-        """Record a visit's note written after its date of service, marked as a late entry."""
-        self.check_new_visit(fields, meta.today)
-        if fields.date_of_service >= meta.today:
+    The corrected note must pass the checks of a new one; a correction that changes
+    nothing, moves the visit to another date or names no field of a note is refused.
+    """
+    if "date_of_service" in changes:
+        raise InvalidInput(
+            "changes.date_of_service",
+            "a visit cannot move to another date; void it and record it on the right date",
+        )
+    for name in changes:
+        if name not in CORRECTABLE_FIELDS:
             raise InvalidInput(
-                "date_of_service",
-                f"{fields.date_of_service} is today: a note written on its date of service is not a "
-                "late entry; record it as a visit",
+                f"changes.{name}", f"not a field of a visit; correctable: {', '.join(CORRECTABLE_FIELDS)}"
             )
-        values = {name: getattr(fields, name) for name in LateEntryFields.model_fields}
-        self._amend(self.LateEntryRecorded, meta, **values)
-
-    def correct_visit(self, fields: CorrectionFields, meta: CommandMeta) -> None:
-        """Correct fields of a recorded visit; the corrected note must pass the checks of a new one."""
-        visit = self.find_amended_visit(fields.date_of_service, fields.amends_version)
-        if "date_of_service" in fields.changes:
-            raise InvalidInput(
-                "changes.date_of_service",
-                "a visit cannot move to another date; void it and record it on the right date",
-            )
-        for name in fields.changes:
-            if name not in CORRECTABLE_FIELDS:
-                raise InvalidInput(
-                    f"changes.{name}", f"not a field of a visit; correctable: {', '.join(CORRECTABLE_FIELDS)}"
-                )
-        would_be = corrected_fields(visit, fields.changes)
-        self.check_visit_content(would_be, prefix="changes.")
-        before = visit.model_dump(mode="json", include=set(fields.changes))
-        after = would_be.model_dump(mode="json", include=set(fields.changes))
-        changed = {name: after[name] for name in fields.changes if after[name] != before[name]}
-        if not changed:
-            raise InvalidInput(
-                "changes", "every value given equals the visit's current one; nothing to correct"
-            )
-        self._amend(
-            self.VisitCorrected,
-            meta,
-            date_of_service=visit.date_of_service,
-            amends_version=visit.event_version,
-            changes=changed,
-            reason=fields.reason,
-        )
-
-    def add_addendum(self, fields: AddendumFields, meta: CommandMeta) -> None:
-        """Append information to a recorded visit, dated when written."""
-        visit = self.find_amended_visit(fields.date_of_service, fields.amends_version)
-        self._amend(
-            self.VisitAddendumAppended,
-            meta,
-            date_of_service=visit.date_of_service,
-            amends_version=visit.event_version,
-            text=fields.text,
-            reason=fields.reason,
-        )
-
-    def void_visit(self, fields: VoidFields, meta: CommandMeta) -> None:
-        """Void a visit entered in error: it leaves the current record and its date is free again."""
-        visit = self.find_amended_visit(fields.date_of_service, fields.amends_version)
-        self._amend(
-            self.VisitVoided,
-            meta,
-            date_of_service=visit.date_of_service,
-            amends_version=visit.event_version,
-            reason=fields.reason,
-        )
-
-    def _amend(self, event_class: type[Any], meta: CommandMeta, **values: Any) -> None:
-        self.trigger_event(
-            event_class,
-            timestamp=meta.timestamp,
-            command_id=meta.command_id,
-            command_digest=meta.command_digest,
-            recorded_by=meta.recorded_by,
-            **values,
-        )
+    would_be = corrected_fields(visit, changes)
+    episode.check_visit_content(would_be, prefix="changes.")
+    before = visit.model_dump(mode="json", include=set(changes))
+    after = would_be.model_dump(mode="json", include=set(changes))
+    changed = {name: after[name] for name in changes if after[name] != before[name]}
+    if not changed:
+        raise InvalidInput("changes", "every value given equals the visit's current one; nothing to correct")
+    return changed
 
 
 def corrected_fields(visit: Visit, changes: dict[str, Any]) -> VisitFields:

@@ -14,7 +14,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, ClassVar, cast
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -114,6 +114,7 @@ class Episodes(Application[UUID]):
         clock: Clock | None = None,
         payer_dirs: Sequence[Path] = (),
         retry: RetryPolicy | None = None,
+        timezone: tzinfo = UTC,
     ) -> None:
         try:
             super().__init__(env)
@@ -122,6 +123,9 @@ class Episodes(Application[UUID]):
         self.clock: Clock = clock or datetime_now_with_tzinfo
         self.payer_dirs = tuple(payer_dirs)
         self.retry = retry or RetryPolicy()
+        # The clinic's time zone: a command's "today" is the date there when it is recorded
+        # (a setting of the store, so every server decides the same command the same way).
+        self.timezone = timezone
 
     # --- configuration -------------------------------------------------------------------
 
@@ -374,7 +378,7 @@ class Episodes(Application[UUID]):
             command_digest=digest,
             recorded_by=command.recorded_by,
             timestamp=now,
-            today=now.astimezone().date(),
+            today=now.astimezone(self.timezone).date(),
         )
 
     def _with_unit_rule(self, command: c.OpenEpisode) -> c.OpenEpisode:
@@ -460,8 +464,3 @@ class _EpisodeCache:
 
     def clear(self) -> None:
         self._items.clear()
-
-
-def today_of(moment: datetime) -> date:
-    """Return the local calendar date of a moment (the clinic's today)."""
-    return moment.astimezone().date()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
@@ -27,10 +27,10 @@ RECORDED = "recorded"
 
 
 def moment(text: str, field: str, tz: tzinfo | None = None) -> datetime:
-    """Parse an ISO date or date-time; a date means the end of that day, a time without offset is local.
+    """Parse an ISO date or date-time: a date is the end of that day; no offset means the clinic's zone.
 
-    `tz` is the zone of dates and of times without an offset (default: the
-    machine's local zone, the clinic's, as for clinical dates).
+    `tz` is the zone of dates and of times without an offset: the clinic's time
+    zone (a setting of the store); UTC when none is given.
     """
     cleaned = text.strip()
     try:
@@ -45,7 +45,7 @@ def moment(text: str, field: str, tz: tzinfo | None = None) -> datetime:
         ) from None
     if naive.tzinfo is not None:
         return naive
-    return naive.replace(tzinfo=tz) if tz is not None else naive.astimezone()
+    return naive.replace(tzinfo=tz or UTC)
 
 
 def last_version_at(at: datetime, last_version: int, recorded_at: Callable[[int], datetime]) -> int:

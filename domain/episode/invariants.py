@@ -7,28 +7,18 @@ Rule sources are cited where a check encodes one (rules.md §n).
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
 from datetime import date
-from typing import TYPE_CHECKING
 
 from domain.billing.ledger import audit_minutes
+from domain.episode.state import EpisodeAttributes
 from domain.errors import InvalidInput
-from domain.records import Discharge, Exercise, ExerciseChangeFields, Hold, Visit, VisitFields
+from domain.records import ExerciseChangeFields, Visit, VisitFields
 from domain.rules.catalogue import code_catalogue, unknown_code_message
 from domain.values import ASSISTANTS, CREDENTIALS_BY_DISCIPLINE
 
 
-class EpisodeInvariants:
+class EpisodeInvariants(EpisodeAttributes):
     """Checks over an episode's state, shared by its commands."""
-
-    if TYPE_CHECKING:
-        start_date: date
-        discipline: str
-        discharge: Discharge | None
-        holds: list[Hold]
-        exercises: dict[str, Exercise]
-        visits: MutableMapping[date, Visit]
-        voided_visits: list[Visit]
 
     def check_not_future(self, field: str, value: date, today: date) -> None:
         """Refuse a clinical date after today."""

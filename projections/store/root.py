@@ -22,6 +22,7 @@ from eventsourcing.persistence import PersistenceError
 
 from domain.episode.application import MAX_ATTEMPTS, Episodes, RetryPolicy
 from domain.errors import InvalidInput, StoreUnavailable
+from projections.store.settings import Settings
 
 DEFAULT_DB = "careledger.db"
 ENV_DB = "CARELEDGER_DB"
@@ -216,10 +217,13 @@ class Store:
         if os.environ.get(ENV_PAYERS):
             dirs.append(Path(os.environ[ENV_PAYERS]))
         try:
-            with _creating(location) if location.kind == "postgres" else _as_is(location) as settings:
-                self.app = Episodes(env=settings, clock=clock, payer_dirs=dirs, retry=policy)
+            with _creating(location) if location.kind == "postgres" else _as_is(location) as env:
+                self.app = Episodes(env=env, clock=clock, payer_dirs=dirs, retry=policy)
         except OSError as exc:
             raise StoreUnavailable(f"database: cannot open {location.display} ({exc})") from exc
+        self.settings = Settings(self.app, location.kind)
+        # The clinic's time zone, a setting of the store: "today" for every command and query.
+        self.app.timezone = self.timezone = self.settings.timezone()
 
     def close(self) -> None:
         """Close the store's connections."""

@@ -105,7 +105,7 @@ def test_every_command_type_has_its_name_as_default() -> None:
 def test_every_command_is_decided_by_the_episode_method_of_its_name() -> None:
     from domain.episode.aggregate import Episode
 
-    assert list(COMMANDS)[0] == "open_episode" and callable(Episode.open)
+    assert next(iter(COMMANDS)) == "open_episode" and callable(Episode.open)
     for name in list(COMMANDS)[1:]:
         assert callable(getattr(Episode, name, None)), f"no Episode.{name} decides the command {name}"
 
