@@ -17,81 +17,38 @@ carries KX on each billable line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
+from uuid import UUID
 
 from domain.billing.claims import ClaimLine, VisitBill, price_visit
 from domain.billing.ledger import Note
 from domain.billing.modifiers import kx_reason, order_modifiers
+from domain.billing.rules import BillingRules, billing_rules
 from domain.billing.threshold import Accrual, Standing, ThresholdStatus, standings
 from domain.records import VisitFields
-from domain.rules.catalogue import (
-    CodeCatalogue,
-    FeeSchedule,
-    NcciTable,
-    PayerProfile,
-    TherapyThresholds,
-    code_catalogue,
-    load_fee_schedule,
-    ncci_table,
-    payer_profiles,
-    therapy_thresholds,
-)
 from domain.values import Diagnosis, Frozen, PayerRef, UnitRule
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
-    from domain.episode.aggregate import Episode
+    pass
 
 
-class BillingRules(Frozen):
-    """Every table a bill depends on: the payer profile, codes, NCCI pairs, thresholds, fees."""
+class BilledEpisode(Protocol):
+    """What billing reads of an episode (the `Episode` aggregate is one)."""
 
-    profile: PayerProfile
-    profile_found: bool = True
-    catalogue: CodeCatalogue
-    pairs: NcciTable
-    thresholds: TherapyThresholds
-    fees: FeeSchedule | None
-
-    def tables(self) -> dict[str, str]:
-        """Name the version and effective date of each table used."""
-        tables = {
-            "payer": f"{self.profile.payer_id} {self.profile.version} (effective {self.profile.effective})",
-            "codes": f"{self.catalogue.version} (effective {self.catalogue.effective})",
-            "ncci_pairs": f"{self.pairs.version} (effective {self.pairs.effective})",
-            "thresholds": f"{self.thresholds.version} (effective {self.thresholds.effective})",
-        }
-        if self.fees is not None:
-            label = " EXAMPLE" if self.fees.example else ""
-            tables["fees"] = f"{self.fees.version}{label} (effective {self.fees.effective})"
-        return tables
-
-
-def billing_rules(payer: PayerRef, payer_dirs: Sequence[Path] = ()) -> BillingRules:
-    """Load the tables for a payer: its profile (shipped or a clinic's) and the files it names."""
-    dirs = tuple(payer_dirs)
-    profile = payer_profiles(dirs).get(payer.payer_id)
-    found = profile is not None
-    if profile is None:
-        profile = PayerProfile(
-            payer_id=payer.payer_id,
-            name=payer.name or payer.payer_id,
-            version="none",
-            effective=date(1990, 1, 1),
-            unit_rule=payer.unit_rule or "cms",
-        )
-    fees = load_fee_schedule(profile.fee_schedule, dirs) if profile.fee_schedule else None
-    return BillingRules(
-        profile=profile,
-        profile_found=found,
-        catalogue=code_catalogue(),
-        pairs=ncci_table(),
-        thresholds=therapy_thresholds(),
-        fees=fees,
-    )
+    @property
+    def id(self) -> UUID: ...
+    @property
+    def patient_ref(self) -> str: ...
+    @property
+    def discipline(self) -> str: ...
+    @property
+    def payer(self) -> PayerRef: ...
+    @property
+    def diagnoses(self) -> tuple[Diagnosis, ...]: ...
+    @property
+    def visits(self) -> Mapping[date, VisitFields]: ...
 
 
 class EpisodeFacts(Frozen):
@@ -105,7 +62,7 @@ class EpisodeFacts(Frozen):
     visits: tuple[VisitFields, ...]
 
 
-def facts_of(episode: Episode) -> EpisodeFacts:
+def facts_of(episode: BilledEpisode) -> EpisodeFacts:
     """Read the facts a bill needs from an episode."""
     return EpisodeFacts(
         episode_id=str(episode.id),
@@ -241,7 +198,9 @@ def _with_standing(visit: VisitBill, standing: Standing, group: str) -> VisitBil
     )
 
 
-def bill_with_others(episode: Episode, others: Iterable[Episode], rules: BillingRules) -> EpisodeBill:
+def bill_with_others(
+    episode: BilledEpisode, others: Iterable[BilledEpisode], rules: BillingRules
+) -> EpisodeBill:
     """Bill an episode, counting the beneficiary's other episodes with the same payer toward KX."""
     facts = facts_of(episode)
     group = rules.thresholds.group_of(facts.discipline)
@@ -259,6 +218,7 @@ def bill_with_others(episode: Episode, others: Iterable[Episode], rules: Billing
 
 __all__ = [
     "Accrual",
+    "BilledEpisode",
     "BillingRules",
     "ClaimLine",
     "EpisodeBill",

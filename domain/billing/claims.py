@@ -29,7 +29,7 @@ from domain.records import VisitFields
 from domain.values import Frozen, ServiceLine, UnitRule
 
 if TYPE_CHECKING:
-    from domain.billing.bill import BillingRules
+    from domain.billing.rules import BillingRules
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")

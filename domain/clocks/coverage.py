@@ -11,10 +11,10 @@ readers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from domain.clocks.periods import (
     RULE_CERT_PERIOD,
@@ -32,10 +32,7 @@ from domain.clocks.periods import (
     progress_report_clock,
     treatment_days,
 )
-from domain.records import Plan
-
-if TYPE_CHECKING:
-    from domain.episode.aggregate import Episode
+from domain.records import Certification, Plan, ProgressReport, ReEvaluation
 
 # The gap codes a visit's coverage can have.
 NO_PLAN = "no_plan"
@@ -143,7 +140,22 @@ class Coverage:
     visits: list[VisitCoverage]  # in date order
 
 
-def judge(episode: Episode, medicare: bool, rules: ClockRules) -> Coverage:
+class CoveredEpisode(Protocol):
+    """What the clocks read of an episode (the `Episode` aggregate is one)."""
+
+    @property
+    def visits(self) -> Mapping[date, object]: ...
+    @property
+    def reevaluations(self) -> Sequence[ReEvaluation]: ...
+    @property
+    def progress_reports(self) -> Sequence[ProgressReport]: ...
+    @property
+    def plans(self) -> Sequence[Plan]: ...
+    @property
+    def certifications(self) -> Sequence[Certification]: ...
+
+
+def judge(episode: CoveredEpisode, medicare: bool, rules: ClockRules) -> Coverage:
     """Judge every visit of an episode: plan coverage for every payer, certification for Medicare's."""
     days = treatment_days(episode.visits, (r.evaluated_on for r in episode.reevaluations))
     first, last = (days[0], days[-1]) if days else (None, None)

@@ -20,58 +20,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, Column, Date, Index, Integer, MetaData, String, Table, Text
-
 from domain.findings import CheckContext, analyse
-from projections.views.schema import ExactDecimal, Moment, _json
+from projections.views.schema import CHECK_VISITS, FINDINGS
 
 if TYPE_CHECKING:
     from domain.episode.aggregate import Episode
-    from projections.views.registry import ViewContext
+    from projections.views.context import ViewContext
 
 Row = dict[str, Any]
-FINDINGS = "pv_findings"
-CHECK_VISITS = "pv_check_visits"
-
-
-def define_tables(md: MetaData) -> None:
-    """Declare the findings tables in the read models' metadata."""
-    Table(
-        FINDINGS,
-        md,
-        Column("episode_id", String(36), primary_key=True),
-        Column("seq", Integer, primary_key=True),
-        Column("rule_id", String(64), nullable=False),
-        Column("severity", String(8), nullable=False),
-        Column("date_of_service", Date),
-        Column("clinical_date", Date, nullable=False),
-        Column("subject", Text),
-        Column("message", Text, nullable=False),
-        Column("quote", Text),
-        Column("fix", Text, nullable=False),
-        Column("source", String(200), nullable=False),
-        Column("evidence", _json(), nullable=False),
-        Index("ix_pv_findings_rule", "rule_id"),
-    )
-    Table(
-        CHECK_VISITS,
-        md,
-        Column("episode_id", String(36), primary_key=True),
-        Column("date_of_service", Date, primary_key=True),
-        Column("event_version", Integer, nullable=False),
-        Column("recorded_at", Moment(), nullable=False),
-        Column("provider_id", String(64), nullable=False),
-        Column("patient_ref", String(64), nullable=False),
-        Column("payer_id", String(64), nullable=False),
-        Column("discipline", String(8), nullable=False),
-        Column("allowed_amount", ExactDecimal(), nullable=False),
-        Column("amounts_complete", Boolean, nullable=False),
-        Column("necessity", String(16), nullable=False),
-        Column("kx", _json(), nullable=False),
-        Column("note", _json(), nullable=False),
-        Index("ix_pv_check_visits_provider", "provider_id"),
-        Index("ix_pv_check_visits_patient", "patient_ref"),
-    )
 
 
 @lru_cache(maxsize=8)
@@ -125,4 +81,4 @@ def findings_rows(episode: Episode, context: CheckContext) -> dict[str, list[Row
     return {FINDINGS: findings, CHECK_VISITS: visits}
 
 
-__all__ = ["CHECK_VISITS", "FINDINGS", "check_context", "define_tables", "findings_rows"]
+__all__ = ["CHECK_VISITS", "FINDINGS", "check_context", "findings_rows"]

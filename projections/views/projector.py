@@ -28,7 +28,8 @@ from sqlalchemy import Connection, delete, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from domain.errors import StoreUnavailable
-from projections.views.registry import PROJECTIONS, Derived, Projection, ViewContext
+from projections.views.context import ViewContext
+from projections.views.registry import PROJECTIONS, Derived, Projection
 from projections.views.schema import SqliteInsert, Tables, build_tables, make_engine
 
 if TYPE_CHECKING:

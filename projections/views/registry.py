@@ -13,13 +13,12 @@ rebuilds that projection from the log.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from domain.clocks.periods import MEDICARE, ClockRules
+from projections.views.context import ViewContext
 from projections.views.continuity import Continuity, evaluate
 from projections.views.findings import check_context, findings_rows
 from projections.views.outcomes import outcome_rows
@@ -30,29 +29,6 @@ if TYPE_CHECKING:
     from domain.episode.aggregate import Episode
 
 Row = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class ViewContext:
-    """What the views need besides the episode: which payers follow Medicare's clocks."""
-
-    medicare_payers: frozenset[str] = frozenset({"medicare"})
-    rules: ClockRules = MEDICARE
-    payer_dirs: tuple[Path, ...] = ()
-
-    @classmethod
-    def from_payer_profiles(cls, payer_dirs: Sequence[Path] = ()) -> ViewContext:
-        """Read which payers follow Medicare's rules: `medicare`, and profiles that say so."""
-        from domain.rules.catalogue import payer_profiles
-
-        payers = {"medicare"}
-        for payer_id, profile in payer_profiles(tuple(payer_dirs)).items():
-            flag = profile.medicare_therapy_rules
-            if flag is True:
-                payers.add(payer_id)
-            elif flag is False:
-                payers.discard(payer_id)
-        return cls(medicare_payers=frozenset(payers), payer_dirs=tuple(payer_dirs))
 
 
 class Derived:

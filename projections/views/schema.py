@@ -27,6 +27,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Engine,
+    Index,
     Integer,
     MetaData,
     Numeric,
@@ -42,6 +43,8 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 from projections.store.root import Location
 
 TRACKING = "projection_tracking"
+FINDINGS = "pv_findings"
+CHECK_VISITS = "pv_check_visits"
 
 
 class Moment(TypeDecorator[datetime]):
@@ -237,10 +240,48 @@ def build_tables(schema: str | None) -> Tables:
         Column("open_gaps", Integer, nullable=False),
         Column("gap_warnings", Integer, nullable=False),
     )
-    from projections.views.findings import define_tables
-
-    define_tables(md)  # pv_findings, pv_check_visits (the findings read model)
+    define_findings_tables(md)  # pv_findings, pv_check_visits (the findings read model)
     return Tables(md, tracking, timeline, exercise, outcomes, continuity, continuity_clock, summary)
+
+
+def define_findings_tables(md: MetaData) -> None:
+    """Declare the findings tables in the read models' metadata."""
+    Table(
+        FINDINGS,
+        md,
+        Column("episode_id", String(36), primary_key=True),
+        Column("seq", Integer, primary_key=True),
+        Column("rule_id", String(64), nullable=False),
+        Column("severity", String(8), nullable=False),
+        Column("date_of_service", Date),
+        Column("clinical_date", Date, nullable=False),
+        Column("subject", Text),
+        Column("message", Text, nullable=False),
+        Column("quote", Text),
+        Column("fix", Text, nullable=False),
+        Column("source", String(200), nullable=False),
+        Column("evidence", _json(), nullable=False),
+        Index("ix_pv_findings_rule", "rule_id"),
+    )
+    Table(
+        CHECK_VISITS,
+        md,
+        Column("episode_id", String(36), primary_key=True),
+        Column("date_of_service", Date, primary_key=True),
+        Column("event_version", Integer, nullable=False),
+        Column("recorded_at", Moment(), nullable=False),
+        Column("provider_id", String(64), nullable=False),
+        Column("patient_ref", String(64), nullable=False),
+        Column("payer_id", String(64), nullable=False),
+        Column("discipline", String(8), nullable=False),
+        Column("allowed_amount", ExactDecimal(), nullable=False),
+        Column("amounts_complete", Boolean, nullable=False),
+        Column("necessity", String(16), nullable=False),
+        Column("kx", _json(), nullable=False),
+        Column("note", _json(), nullable=False),
+        Index("ix_pv_check_visits_provider", "provider_id"),
+        Index("ix_pv_check_visits_patient", "patient_ref"),
+    )
 
 
 def _json_serializer(value: Any) -> str:

@@ -12,10 +12,11 @@ import pytest
 from domain.episode import commands as c
 from domain.episode.aggregate import Episode
 from domain.episode.application import Episodes
+from projections.views.context import ViewContext
 from projections.views.continuity import evaluate
 from projections.views.outcomes import outcome_rows
 from projections.views.progression import progression_rows
-from projections.views.registry import PROJECTIONS, Derived, ViewContext
+from projections.views.registry import PROJECTIONS, Derived
 from projections.views.timeline import timeline_rows
 from tests import builders as b
 from tests.conftest import FixedClock

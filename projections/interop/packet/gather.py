@@ -17,10 +17,10 @@ from uuid import UUID
 from domain.clocks.periods import ReportClock, progress_report_clock, treatment_days
 from projections.interop.fhir.export import episode_bill, load_episode
 from projections.store.verify import ChainReport, snapshot_checker, verify_chains
+from projections.views.context import ViewContext
 from projections.views.continuity import Continuity, evaluate
 from projections.views.outcomes import outcome_rows
 from projections.views.progression import progression_rows
-from projections.views.registry import ViewContext
 
 if TYPE_CHECKING:
     from domain.billing.bill import EpisodeBill
