@@ -11,7 +11,7 @@ from domain.findings.cloning import NoteSignature, clone_findings, find_copies
 from domain.findings.context import CheckContext
 from domain.findings.engine import Analysis, analyse, check_episode, combine, with_other_episodes
 from domain.findings.model import SEVERITIES, Evidence, Finding, Severity, counts, sort_findings
-from domain.findings.rules import RULES, Rule, rule
+from domain.rules.checks import RULES, Rule, rule
 
 __all__ = [
     "RULES",

@@ -31,7 +31,7 @@ from domain.clocks.coverage import (
 from domain.clocks.periods import CertificationCheck, ClockRules, Gap
 from domain.findings.model import Evidence, Finding
 from domain.findings.note import VisitNote
-from domain.findings.rules import rule
+from domain.rules.checks import rule
 
 if TYPE_CHECKING:
     from domain.episode.aggregate import Episode

@@ -36,8 +36,8 @@ from typing import Any
 
 from domain.findings.model import Evidence, Finding, quote
 from domain.findings.note import VisitNote
-from domain.findings.rules import rule
 from domain.findings.text import words
+from domain.rules.checks import rule
 
 FIELDS: tuple[str, ...] = ("necessity", "narrative", "skilled_interventions", "patient_response")
 LABELS = {

@@ -24,7 +24,7 @@ from typing import Any
 from domain.billing.bill import BillingRules
 from domain.billing.threshold import Accrual, Standing, standings
 from domain.findings.model import Evidence, Finding
-from domain.findings.rules import rule
+from domain.rules.checks import rule
 
 RULE_IDS = ("modifier.kx_missing", "modifier.kx_without_necessity")
 

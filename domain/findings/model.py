@@ -1,7 +1,7 @@
 """What a documentation check finds: a finding, the evidence behind it, and how findings sort.
 
 A finding is a plain value: the rule that found it (a stable dotted id, see
-`domain.findings.rules`), how serious it is, the visit (or the episode) it is
+`domain.rules.checks`), how serious it is, the visit (or the episode) it is
 about, the events that prove it, a short quote of the offending text, the rule's
 source, what is wrong and how to fix it. Findings sort most severe first, then
 by date, rule id, subject and message, so any list of them has one order.
@@ -12,48 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
-Severity = Literal["error", "warning", "info"]
-SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+from domain.evidence import SEVERITIES, Evidence, Severity
+
 SEVERITY_RANK: dict[str, int] = {name: rank for rank, name in enumerate(SEVERITIES)}
 QUOTE_LENGTH = 160
-
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """One event that proves a finding: its version, what it recorded, and its clinical date.
-
-    `episode_id` is set when the event belongs to another episode (a note copied
-    from another patient's record by the same author).
-    """
-
-    version: int
-    what: str
-    on: date | None = None
-    episode_id: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """Return the evidence as JSON-ready values."""
-        found: dict[str, Any] = {
-            "version": self.version,
-            "what": self.what,
-            "date": self.on.isoformat() if self.on else None,
-        }
-        if self.episode_id is not None:
-            found["episode_id"] = self.episode_id
-        return found
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> Evidence:
-        """Read evidence back from its JSON values."""
-        on = values.get("date")
-        return cls(
-            version=int(values["version"]),
-            what=str(values["what"]),
-            on=date.fromisoformat(on) if on else None,
-            episode_id=values.get("episode_id"),
-        )
 
 
 @dataclass(frozen=True, slots=True)

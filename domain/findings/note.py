@@ -15,11 +15,12 @@ from functools import cached_property
 
 from domain.billing.bill import VisitBill
 from domain.billing.ledger import MinuteLedger
+from domain.evidence import Evidence, entry_evidence, with_more
 from domain.findings.lexicon import Words
-from domain.findings.model import Evidence, Finding, quote
-from domain.findings.rules import rule
+from domain.findings.model import Finding, quote
 from domain.findings.text import words
 from domain.records import Exercise, Visit
+from domain.rules.checks import rule
 from domain.values import PerformedExercise
 
 SEPARATOR = "|"  # never a word: phrases do not match across two texts
@@ -128,21 +129,11 @@ class VisitNote:
     @cached_property
     def entry_evidence(self) -> tuple[Evidence, ...]:
         """The events that make the note what it is now: its entry and its corrections."""
-        entry = "late entry" if any(a.kind == "late_entry" for a in self.visit.amendments) else "visit"
-        found = [Evidence(self.visit.event_version, entry, self.visit.date_of_service)]
-        found += [
-            Evidence(a.event_version, "correction", self.visit.date_of_service)
-            for a in self.visit.amendments
-            if a.kind == "correction"
-        ]
-        return tuple(found)
+        return entry_evidence(self.visit)
 
     def evidence(self, *more: Evidence) -> tuple[Evidence, ...]:
         """Return the note's entry and corrections, and any more events, each once, in order."""
-        if not more:
-            return self.entry_evidence
-        found = {*self.entry_evidence, *more}
-        return tuple(sorted(found, key=lambda e: (e.episode_id or "", e.version, e.what)))
+        return with_more(self.entry_evidence, *more)
 
     def finding(
         self,

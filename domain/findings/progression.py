@@ -21,11 +21,11 @@ from datetime import date
 
 from domain.findings.model import Evidence, Finding
 from domain.findings.note import VisitNote
-from domain.findings.rules import rule
 from domain.progression.dosage import Performed, plateaus
 from domain.progression.outcomes import change_from_baseline
 from domain.records import Exercise, Outcome
 from domain.rules.catalogue import instrument_catalogue
+from domain.rules.checks import rule
 
 FLAT = ("unchanged", "improved", "worsened", "worsened_past_mcid")
 

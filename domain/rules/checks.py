@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.findings.model import Severity
+from domain.evidence import Severity
 
 
 @dataclass(frozen=True, slots=True)
