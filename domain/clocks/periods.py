@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal
 
+from domain.evidence import Evidence
 from domain.records import Certification, Plan
 
 Severity = Literal["error", "warning"]
@@ -57,7 +58,13 @@ MEDICARE = ClockRules()
 
 @dataclass(frozen=True)
 class Gap:
-    """A break in medical-necessity continuity, with the rule behind it."""
+    """One verdict of the record against a rule of §6 (or §7.1's necessity statement).
+
+    Decided once (here and in `domain.clocks.coverage`) and rendered by every
+    reader: the continuity view shows `code`, `message` and `rule`; the
+    documentation checks word a finding of `rule_id` from the same verdict and its
+    facts (plan, certification, period day) and cite its `evidence`.
+    """
 
     code: str
     severity: Severity
@@ -68,6 +75,18 @@ class Gap:
     # The date the gap turns on, where there is one: the day a pending certification
     # is due by, or the last day of the certified period a visit falls after.
     until: date | None = None
+    # The documentation rule it breaks (domain.rules.checks) and the events that prove it.
+    rule_id: str = ""
+    evidence: tuple[Evidence, ...] = ()
+    # The visit it is about (None: the episode), and the certification, if one.
+    date_of_service: date | None = None
+    certification: int | None = None
+    # Facts a reader may word: the plan in force, the certified plan, the report period's day.
+    plan: Plan | None = None
+    certified_plan: int | None = None
+    period_day: int | None = None
+    # A period's summary of verdicts given per visit (a late progress report): not a finding itself.
+    summary: bool = False
 
     def as_dict(self) -> dict[str, object]:
         """Return the gap as JSON-ready values."""
@@ -155,6 +174,8 @@ class ReportClock:
                     message,
                     RULE_PROGRESS,
                     period.overdue_days,
+                    rule_id="clock.progress_report_overdue",
+                    summary=True,
                 )
             )
         return found
@@ -263,6 +284,7 @@ def check_certification(
     candidates = [d for d in (cert.signed_on, cert.verbal_order_on) if d is not None]
     ordered_on = min(candidates) if candidates else reference
     deadline = reference + timedelta(days=rules.certification_within_days)
+    proof = Evidence(cert.event_version, "certification", cert.signed_on)
     gaps: list[Gap] = []
     status: CertStatus = "timely"
     signature_due: date | None = None
@@ -282,6 +304,9 @@ def check_certification(
                     f"after {'the first treatment day' if cert.kind == 'initial' else 'its period start'} "
                     f"({reference}; limit {rules.certification_within_days}) with no reason for the delay",
                     RULE_CERT_TIMELY,
+                    rule_id="clock.certification_late",
+                    evidence=(proof,),
+                    certification=index,
                 )
             )
     if cert.verbal_order_on is not None and (cert.signed_on is None or cert.signed_on > cert.verbal_order_on):
@@ -300,6 +325,9 @@ def check_certification(
                     signature_due,
                     f"verbal order of {cert.verbal_order_on} needed a signature by {signature_due}; {when}",
                     RULE_VERBAL,
+                    rule_id="clock.verbal_order_unsigned",
+                    evidence=(proof,),
+                    certification=index,
                 )
             )
         elif cert.signed_on is None and status == "timely":

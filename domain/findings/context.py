@@ -19,7 +19,7 @@ from domain.billing.bill import BillingRules, VisitBill, billing_rules
 from domain.clocks.periods import MEDICARE, ClockRules
 from domain.findings.lexicon import Words
 from domain.progression.dosage import DEFAULT_PLATEAU_VISITS
-from domain.rules.catalogue import lexicon
+from domain.rules.catalogue import follows_medicare_clocks, lexicon
 from domain.values import PayerRef
 
 if TYPE_CHECKING:
@@ -53,7 +53,6 @@ class CheckContext:
     plateau_visits: int = DEFAULT_PLATEAU_VISITS
     clone_percent: int = CLONE_PERCENT
     clone_min_words: int = CLONE_MIN_WORDS
-    medicare_payers: frozenset[str] | None = None
     payer_dirs: tuple[Path, ...] = ()
     peer_notes: tuple[NoteSignature, ...] = ()
     prior_accruals: tuple[Accrual, ...] = ()
@@ -75,10 +74,7 @@ class CheckContext:
 
     def medicare_clocks(self, payer: PayerRef) -> bool:
         """Tell whether a payer follows Medicare's certification and progress-report clocks (§6)."""
-        if self.medicare_payers is not None:
-            return payer.payer_id in self.medicare_payers
-        flag = self.billing(payer).profile.medicare_therapy_rules
-        return flag if flag is not None else payer.payer_id == "medicare"
+        return follows_medicare_clocks(payer.payer_id, self.payer_dirs)
 
     def with_others(
         self, peer_notes: tuple[NoteSignature, ...] = (), prior_accruals: tuple[Accrual, ...] = ()

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from domain.billing.bill import BillingRules, VisitBill, accruals, facts_of
 from domain.billing.claims import price_visit
 from domain.billing.ledger import audit_minutes
+from domain.clocks.coverage import NECESSITY_MISSING, Coverage, judge
 from domain.findings import (
     clocks,
     coding,
@@ -96,7 +97,7 @@ def _priced(
     return found
 
 
-def _kx_visit(note: VisitNote, bill: VisitBill, necessity_problem: str) -> kx.KxVisit:
+def _kx_visit(note: VisitNote, bill: VisitBill, necessity_problem: necessity.Problem) -> kx.KxVisit:
     billable = [line for line in bill.lines if line.billable and line.units > 0]
     return kx.KxVisit(
         date_of_service=note.visit.date_of_service,
@@ -112,9 +113,18 @@ def _kx_visit(note: VisitNote, bill: VisitBill, necessity_problem: str) -> kx.Kx
     )
 
 
-def analyse(episode: Episode, context: CheckContext) -> Analysis:
-    """Run every check that needs only this episode; keep its notes and KX facts for the others."""
+def analyse(episode: Episode, context: CheckContext, coverage: Coverage | None = None) -> Analysis:
+    """Run every check that needs only this episode; keep its notes and KX facts for the others.
+
+    `coverage` is the clocks' judgement of the episode (`domain.clocks.coverage.judge`,
+    made here unless the caller already has it): its verdicts are worded as findings.
+    """
     episode_id = str(episode.id)
+    if coverage is None:
+        coverage = judge(episode, context.medicare_clocks(episode.payer), context.clock_rules)
+    missing = {
+        seen.day: gap for seen in coverage.visits for gap in seen.gaps if gap.code == NECESSITY_MISSING
+    }
     rules = context.billing(episode.payer)
     catalogue = rules.catalogue
     words = context.words
@@ -145,8 +155,9 @@ def analyse(episode: Episode, context: CheckContext) -> Analysis:
     found: list[Finding] = []
     kx_visits: list[kx.KxVisit] = []
     for day, note in notes.items():
+        stated = necessity.check(note, diagnoses, missing.get(day))
         visit_found = [
-            *necessity.check(note, diagnoses),
+            *stated.findings,
             *exercises.check(note),
             *timing.check(note, catalogue),
             *contact.check(note, catalogue),
@@ -154,10 +165,7 @@ def analyse(episode: Episode, context: CheckContext) -> Analysis:
             *coding.check(note, catalogue),
             *modifiers.check(note, episode.discipline, rules),
         ]
-        problem = next(
-            (f.rule_id.split(".")[1] for f in visit_found if f.rule_id.startswith("necessity.")), "ok"
-        )
-        kx_visits.append(_kx_visit(note, bills[day], problem))
+        kx_visits.append(_kx_visit(note, bills[day], stated.problem))
         found.extend(visit_found)
     outcome_text = "; ".join(s.text for s in progression.outcome_summaries(episode.outcomes))
     found.extend(
@@ -166,7 +174,7 @@ def analyse(episode: Episode, context: CheckContext) -> Analysis:
         )
     )
     found.extend(progression.check_outcomes(episode_id, episode.outcomes))
-    found.extend(clocks.check(episode, notes, context.medicare_clocks(episode.payer), context.clock_rules))
+    found.extend(clocks.check(episode_id, coverage, notes))
     signatures = tuple(
         note_signature(note, words.stopwords, context.clone_min_words) for note in notes.values()
     )

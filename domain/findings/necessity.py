@@ -1,7 +1,8 @@
 """rules.md §7.1: each visit states its medical necessity, tied to the diagnosis and a functional limitation.
 
-- `necessity.missing` (error): the note has no necessity statement (the same test
-  as the continuity view's `necessity_missing` gap).
+- `necessity.missing` (error): the note has no necessity statement. The verdict is
+  the clocks' (`domain.clocks.coverage`, the continuity view's `necessity_missing`
+  gap); it is worded here.
 - `necessity.vague` (warning): a statement that ties to no diagnosis of the
   episode (an ICD-10 code of its category, a word of a diagnosis description, or
   a condition word of the lexicon) or names no functional limitation (lexicon).
@@ -12,7 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
+from domain.clocks.periods import Gap
 from domain.findings.lexicon import Words
 from domain.findings.model import Finding
 from domain.findings.note import VisitNote
@@ -59,30 +62,36 @@ class DiagnosisWords:
         return lexicon.conditions.any(tokens)
 
 
-def check(note: VisitNote, diagnoses: DiagnosisWords) -> list[Finding]:
-    """Check one visit's necessity statement (rules.md §7.1)."""
-    statement = note.visit.necessity.strip()
-    if not statement:
+Problem = Literal["missing", "vague", "ok"]
+
+
+@dataclass(frozen=True)
+class Necessity:
+    """The verdict on a visit's necessity statement, and its findings."""
+
+    problem: Problem
+    findings: tuple[Finding, ...]
+
+
+def check(note: VisitNote, diagnoses: DiagnosisWords, missing: Gap | None) -> Necessity:
+    """Judge one visit's necessity statement (rules.md §7.1); `missing` is the clocks' verdict, if any."""
+    if missing is not None:
         fix = (
             "State why this visit needed a therapist, tied to the diagnosis and a functional limitation, "
             f"{EXAMPLE}. Amend the note; the correction is dated today and the original stays in the "
             f"history: {note.correction_command('necessity', '...', 'necessity statement omitted')}"
         )
-        return [
-            note.finding(
-                "necessity.missing",
-                "The note has no medical-necessity statement: nothing says why this visit needed skilled "
-                "therapy.",
-                fix,
-                subject="necessity",
-            )
-        ]
+        message = (
+            "The note has no medical-necessity statement: nothing says why this visit needed skilled therapy."
+        )
+        return Necessity("missing", (note.verdict(missing, message, fix, "necessity"),))
+    statement = note.visit.necessity.strip()
     tokens = note.necessity_words
     lexicon = note.words_of
     tied = diagnoses.tied(tokens, lexicon)
     functional = lexicon.functional.any(tokens)
     if tied and functional:
-        return []
+        return Necessity("ok", ())
     gaps = []
     if not functional:
         gaps.append("names no functional limitation (walking, stairs, sitting, lifting, dressing...)")
@@ -94,15 +103,14 @@ def check(note: VisitNote, diagnoses: DiagnosisWords) -> list[Finding]:
         "the original is kept): "
         + note.correction_command("necessity", "...", "necessity statement completed")
     )
-    return [
-        note.finding(
-            "necessity.vague",
-            f"The necessity statement {' and '.join(gaps)}.",
-            fix,
-            subject="necessity",
-            quoted=statement,
-        )
-    ]
+    vague = note.finding(
+        "necessity.vague",
+        f"The necessity statement {' and '.join(gaps)}.",
+        fix,
+        subject="necessity",
+        quoted=statement,
+    )
+    return Necessity("vague", (vague,))
 
 
-__all__ = ["DiagnosisWords", "check"]
+__all__ = ["DiagnosisWords", "Necessity", "Problem", "check"]

@@ -15,6 +15,7 @@ from functools import cached_property
 
 from domain.billing.bill import VisitBill
 from domain.billing.ledger import MinuteLedger
+from domain.clocks.periods import Gap
 from domain.evidence import Evidence, entry_evidence, with_more
 from domain.findings.lexicon import Words
 from domain.findings.model import Finding, quote
@@ -157,6 +158,22 @@ class VisitNote:
             fix=fix,
             source=info.source,
             evidence=self.evidence(*more),
+            subject=subject,
+            quote=quote(quoted) if quoted else None,
+        )
+
+    def verdict(self, gap: Gap, message: str, fix: str, subject: str, quoted: str | None = None) -> Finding:
+        """Return the finding of a verdict the clocks gave about this visit, worded for a reviewer."""
+        return Finding(
+            rule_id=gap.rule_id,
+            severity=gap.severity,
+            episode_id=self.episode_id,
+            date_of_service=self.visit.date_of_service,
+            on=self.visit.date_of_service,
+            message=message,
+            fix=fix,
+            source=rule(gap.rule_id).source,
+            evidence=gap.evidence,
             subject=subject,
             quote=quote(quoted) if quoted else None,
         )

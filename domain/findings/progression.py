@@ -21,7 +21,7 @@ from datetime import date
 
 from domain.findings.model import Evidence, Finding
 from domain.findings.note import VisitNote
-from domain.progression.dosage import Performed, plateaus
+from domain.progression.dosage import performances, plateaus
 from domain.progression.outcomes import change_from_baseline
 from domain.records import Exercise, Outcome
 from domain.rules.catalogue import instrument_catalogue
@@ -117,14 +117,10 @@ def check_plateaus(
         entry = catalogue.get(key)
         history = entry.history if entry is not None else ()
         dates = [change.effective_date for change in history]
-        marks: list[Performed] = []
-        for note, position in done:
-            day = note.visit.date_of_service
-            index = bisect_right(dates, day) - 1
-            in_force = history[index] if index >= 0 else None
-            reason = in_force.reason if in_force is not None and in_force.kind == "regressed" else None
-            dosage = note.exercises[position].done.dosage
-            marks.append(Performed(day, (dosage, index), reason))
+        marks = performances(
+            history,
+            [(note.visit.date_of_service, note.exercises[position].done.dosage) for note, position in done],
+        )
         by_day = {note.visit.date_of_service: (note, position) for note, position in done}
         for run in plateaus(marks, min_visits):
             if not run.flagged:

@@ -10,12 +10,15 @@ reason (the therapist held the dosage on purpose) and is reported, not flagged.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from domain.errors import InvalidInput
+from domain.records import ExerciseChange
 from domain.values import Dosage
 
 DEFAULT_PLATEAU_VISITS = 6
@@ -91,6 +94,29 @@ class Plateau:
     def flagged(self) -> bool:
         """Tell whether the plateau is unexplained (a finding) rather than explained by a reason."""
         return self.explained_by is None
+
+
+def dosage_key(dosage: Dosage) -> tuple[Any, ...]:
+    """Return a dosage's values as a plain tuple (much cheaper to compare and hash than the model)."""
+    return tuple(vars(dosage).values())
+
+
+def performances(history: Sequence[ExerciseChange], done: Sequence[tuple[date, Dosage]]) -> list[Performed]:
+    """Mark each visit an exercise was done at: its dosage under the prescription in force then.
+
+    `history` is the exercise's changes in order (empty for an exercise the notes
+    name without linking it); a visit's key changes with the dosage of the day or
+    with the prescription in force, and a prescription that came from a regression
+    carries its reason.
+    """
+    dates = [change.effective_date for change in history]
+    marks: list[Performed] = []
+    for day, dosage in done:
+        index = bisect_right(dates, day) - 1
+        in_force = history[index] if index >= 0 else None
+        reason = in_force.reason if in_force is not None and in_force.kind == "regressed" else None
+        marks.append(Performed(day, (dosage_key(dosage), index), reason))
+    return marks
 
 
 def plateaus(performed: Sequence[Performed], min_visits: int = DEFAULT_PLATEAU_VISITS) -> list[Plateau]:

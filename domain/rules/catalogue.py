@@ -143,6 +143,13 @@ class PayerProfile(_Data):
     # clocks (rules.md §6); None means only the payer `medicare` does.
     medicare_therapy_rules: bool | None = None
 
+    @property
+    def follows_medicare_clocks(self) -> bool:
+        """Tell whether the payer follows Medicare's certification and progress-report clocks (§6)."""
+        if self.medicare_therapy_rules is not None:
+            return self.medicare_therapy_rules
+        return self.payer_id == "medicare"
+
 
 class NcciEdit(_Data):
     """NCCI procedure-to-procedure edits: each column-1 code with each column-2 code (rules.md §5).
@@ -277,6 +284,12 @@ def payer_profiles(extra_dirs: tuple[Path, ...] = ()) -> dict[str, PayerProfile]
             profile = load_payer_profile(path)
             profiles[profile.payer_id] = profile
     return profiles
+
+
+def follows_medicare_clocks(payer_id: str, extra_dirs: tuple[Path, ...] = ()) -> bool:
+    """Tell whether a payer follows Medicare's clocks (§6): its profile says so; without one, it does not."""
+    profile = payer_profiles(extra_dirs).get(payer_id)
+    return profile is not None and profile.follows_medicare_clocks
 
 
 def _check_codes(name: str, field: str, codes: Iterable[str]) -> None:

@@ -7,29 +7,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domain.clocks.periods import MEDICARE, ClockRules
+from domain.rules.catalogue import follows_medicare_clocks
 
 
 @dataclass(frozen=True)
 class ViewContext:
-    """What the views need besides the episode: which payers follow Medicare's clocks."""
+    """What the views need besides the episode: the clinic's payer profiles and the clock rules."""
 
-    medicare_payers: frozenset[str] = frozenset({"medicare"})
     rules: ClockRules = MEDICARE
     payer_dirs: tuple[Path, ...] = ()
 
     @classmethod
     def from_payer_profiles(cls, payer_dirs: Sequence[Path] = ()) -> ViewContext:
-        """Read which payers follow Medicare's rules: `medicare`, and profiles that say so."""
-        from domain.rules.catalogue import payer_profiles
+        """Return the context of the shipped payer profiles and a clinic's (in `payer_dirs`)."""
+        return cls(payer_dirs=tuple(payer_dirs))
 
-        payers = {"medicare"}
-        for payer_id, profile in payer_profiles(tuple(payer_dirs)).items():
-            flag = profile.medicare_therapy_rules
-            if flag is True:
-                payers.add(payer_id)
-            elif flag is False:
-                payers.discard(payer_id)
-        return cls(medicare_payers=frozenset(payers), payer_dirs=tuple(payer_dirs))
+    def medicare_clocks(self, payer_id: str) -> bool:
+        """Tell whether a payer follows Medicare's certification and progress-report clocks (§6)."""
+        return follows_medicare_clocks(payer_id, self.payer_dirs)
 
 
 __all__ = ["ViewContext"]

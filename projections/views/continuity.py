@@ -1,36 +1,31 @@
 """The medical-necessity continuity view: is every visit covered, and what do the clocks say.
 
 Pure: an episode in, `pv_continuity` rows (one per visit) and one
-`pv_continuity_clock` row out. For each visit: the plan of care in force and
-whether the visit is within its duration, whether a certification valid on that
-date covers it, whether it states its medical necessity, and where it stands in
-its progress-report period. For the episode: the clocks (treatment days left
-until the next progress report, the last certified day, recertification needed)
-and the gaps, each with the rule behind it (rules.md §6, domain/clocks.py).
-
-The certification and progress-report rules are Medicare's (BPM15); they are
-applied to episodes whose payer follows them (`medicare_rules`). Plan coverage
-and the necessity statement are checked for every payer.
+`pv_continuity_clock` row out. It renders the one judgement of the episode,
+`domain.clocks.coverage.judge` (rules.md §6, §7.1): for each visit, the plan of
+care in force and whether the visit is within its duration, the valid
+certification, the necessity statement and where it stands in its
+progress-report period, with its verdicts; for the episode, the clocks
+(treatment days left until the next progress report, the last certified day,
+recertification needed) and every gap, each with the rule behind it. Nothing is
+decided here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from domain.clocks.coverage import PLAN_GAPS, judge
-from domain.clocks.periods import (
-    MEDICARE,
-    RULE_NECESSITY,
-    RULE_PROGRESS,
-    RULE_RECERT,
-    CertificationCheck,
-    ClockRules,
-    Gap,
-    certification_due_by,
+from domain.clocks.coverage import (
+    NECESSITY_MISSING,
+    PLAN_GAPS,
+    PROGRESS_REPORT_OVERDUE,
+    Coverage,
+    VisitCoverage,
+    judge,
 )
-from domain.records import Plan, Visit
+from domain.clocks.periods import MEDICARE, CertificationCheck, ClockRules, Gap
 
 if TYPE_CHECKING:
     from domain.episode.aggregate import Episode
@@ -63,150 +58,90 @@ def _grouped(per_visit: list[Gap]) -> list[Gap]:
     for gap in per_visit:
         groups.setdefault(gap.code, []).append(gap)
     out: list[Gap] = []
-    for code, gaps in groups.items():
+    for gaps in groups.values():
         first = gaps[0]
         if len(gaps) == 1:
-            out.append(
-                Gap(
-                    code, first.severity, first.on, first.message, first.rule, (first.on,) if first.on else ()
-                )
-            )
+            out.append(replace(first, dates=(first.on,) if first.on else ()))
             continue
         dates = tuple(g.on for g in gaps if g.on is not None)
         message = f"{len(gaps)} visits ({dates[0]} to {dates[-1]}): {first.message}"
-        out.append(Gap(code, first.severity, first.on, message, first.rule, dates))
+        out.append(replace(first, message=message, dates=dates))
     return out
 
 
-def _visit_row(
-    episode_id: str,
-    visit: Visit,
-    treatment_day: int,
-    period_day: int,
-    report: tuple[bool, bool],
-    plan: Plan | None,
-    cert: CertificationCheck | None,
-    gaps: list[Gap],
-) -> Row:
+def _visit_row(episode_id: str, seen: VisitCoverage, event_version: int) -> Row:
+    plan, cert, report, gaps = seen.plan, seen.certification, seen.report, seen.gaps
     return {
         "episode_id": episode_id,
-        "date_of_service": visit.date_of_service,
-        "treatment_day": treatment_day,
-        "period_day": period_day,
+        "date_of_service": seen.day,
+        "treatment_day": report.treatment_day,
+        "period_day": report.period_day,
         "plan_version": plan.plan_version if plan is not None else None,
         "plan_covered": not any(g.code in PLAN_GAPS for g in gaps),
         "certification": cert.index if cert is not None else None,
         "certified": cert is not None,
-        "necessity": bool(visit.necessity.strip()),
-        "report_due": report[0],
-        "report_present": report[1],
+        "necessity": not any(g.code == NECESSITY_MISSING for g in gaps),
+        "report_due": report.report_due,
+        "report_present": report.report_present,
         "gaps": [{k: v for k, v in g.as_dict().items() if k != "dates"} for g in gaps],
-        "event_version": visit.event_version,
+        "event_version": event_version,
     }
 
 
-def evaluate(episode: Episode, medicare_rules: bool, rules: ClockRules = MEDICARE) -> Continuity:
-    """Judge every visit of an episode and its clocks against rules.md §6."""
+def evaluate(
+    episode: Episode, medicare_rules: bool, rules: ClockRules = MEDICARE, coverage: Coverage | None = None
+) -> Continuity:
+    """Render the judgement of an episode (made here unless given) as its continuity rows and gaps."""
+    judged = coverage if coverage is not None else judge(episode, medicare_rules, rules)
     episode_id = str(episode.id)
-    coverage = judge(episode, medicare_rules, rules)
     rows: list[Row] = []
     visit_gaps: list[Gap] = []
-    for seen in coverage.visits:
-        day, plan, cert, report = seen.day, seen.plan, seen.certification, seen.report
-        visit = episode.visits[day]
-        gaps = [g for g in (seen.plan_gap, seen.certification_gap) if g is not None]
-        if seen.not_recertified and plan is not None and cert is not None:
-            gaps.append(
-                Gap(
-                    "plan_not_recertified",
-                    "warning",
-                    day,
-                    f"plan v{plan.plan_version} ({plan.established_on}) is in force but only "
-                    f"v{cert.certified_plan} is certified; recertify if the change is significant",
-                    RULE_RECERT,
-                )
-            )
-        if not visit.necessity.strip():
-            gaps.append(
-                Gap("necessity_missing", "error", day, "no medical-necessity statement", RULE_NECESSITY)
-            )
-        visit_gaps.extend(gaps)  # an overdue report is listed once per period, not per visit
-        report_flags = (report.report_due, report.report_present)
-        if medicare_rules and report.report_due and not report.report_present:
-            gaps.append(
-                Gap(
-                    "progress_report_overdue",
-                    "error",
-                    day,
-                    f"treatment day {report.period_day} of the period without a progress report "
-                    f"(due by day {rules.progress_report_every})",
-                    RULE_PROGRESS,
-                )
-            )
-        rows.append(
-            _visit_row(
-                episode_id, visit, report.treatment_day, report.period_day, report_flags, plan, cert, gaps
-            )
-        )
-    episode_gaps = _grouped(visit_gaps)
-    reports = coverage.reports
-    if medicare_rules:
-        episode_gaps = [g for c in coverage.checks for g in c.gaps] + reports.gaps() + episode_gaps
+    for seen in judged.visits:
+        # an overdue report is listed once per late period (an episode gap), not once per visit
+        visit_gaps.extend(g for g in seen.gaps if g.code != PROGRESS_REPORT_OVERDUE)
+        rows.append(_visit_row(episode_id, seen, episode.visits[seen.day].event_version))
+    episode_gaps = [*judged.episode_gaps, *_grouped(visit_gaps)]
     episode_gaps.sort(key=lambda g: (g.on or date.min, g.code))
-    clock = _clock_row(episode, medicare_rules, coverage.days, coverage.checks, reports.due_in, rules)
+    clock = _clock_row(episode, judged)
     clock["gaps"] = [g.as_dict() for g in episode_gaps]
     clock["errors"] = sum(1 for g in episode_gaps if g.severity == "error")
     clock["warnings"] = sum(1 for g in episode_gaps if g.severity == "warning")
     return Continuity(rows, clock, episode_gaps)
 
 
-def _clock_row(
-    episode: Episode,
-    medicare_rules: bool,
-    days: list[date],
-    checks: list[CertificationCheck],
-    report_due_in: int,
-    rules: ClockRules,
-) -> Row:
+def _certification(c: CertificationCheck) -> Row:
+    return {
+        "index": c.index,
+        "kind": c.kind,
+        "certified_plan": c.certified_plan,
+        "ordered_on": c.ordered_on.isoformat(),
+        "reference_day": c.reference_day.isoformat(),
+        "status": c.status,
+        "valid": c.valid,
+        "start": c.start.isoformat(),
+        "end": c.end.isoformat(),
+        "signature_due": c.signature_due.isoformat() if c.signature_due else None,
+    }
+
+
+def _clock_row(episode: Episode, judged: Coverage) -> Row:
+    days = judged.days
     first, last = (days[0], days[-1]) if days else (None, None)
-    valid = [c for c in checks if c.valid]
-    through = max((c.end for c in valid), default=None)
-    reasons: list[str] = []
-    if medicare_rules and last is not None and through is not None and last > through:
-        reasons.append(f"treatment on {last} runs past the certified period ending {through}")
-    if medicare_rules and valid and episode.plans:
-        latest = max(episode.plans, key=lambda p: p.plan_version)
-        if latest.plan_version > max(c.certified_plan for c in valid):
-            reasons.append(f"plan v{latest.plan_version} ({latest.established_on}) is not certified")
     active = episode.status != "discharged"
     return {
         "episode_id": str(episode.id),
-        "medicare_rules": medicare_rules,
+        "medicare_rules": judged.medicare,
         "status": episode.status,
         "first_treatment_day": first,
         "last_treatment_day": last,
         "treatment_days": len(days),
-        "report_due_in": report_due_in if medicare_rules and active else None,
+        "report_due_in": judged.reports.due_in if judged.medicare and active else None,
         "last_report": max((r.report_date for r in episode.progress_reports), default=None),
-        "certification_due_by": certification_due_by(first, rules) if first and medicare_rules else None,
-        "certified_through": through,
-        "recertification_needed": bool(reasons) and active,
-        "recertification_reasons": reasons,
-        "certifications": [
-            {
-                "index": c.index,
-                "kind": c.kind,
-                "certified_plan": c.certified_plan,
-                "ordered_on": c.ordered_on.isoformat(),
-                "reference_day": c.reference_day.isoformat(),
-                "status": c.status,
-                "valid": c.valid,
-                "start": c.start.isoformat(),
-                "end": c.end.isoformat(),
-                "signature_due": c.signature_due.isoformat() if c.signature_due else None,
-            }
-            for c in checks
-        ],
+        "certification_due_by": judged.certification_due_by,
+        "certified_through": judged.certified_through,
+        "recertification_needed": bool(judged.recertification_reasons) and active,
+        "recertification_reasons": list(judged.recertification_reasons),
+        "certifications": [_certification(c) for c in judged.checks],
     }
 
 

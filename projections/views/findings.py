@@ -24,6 +24,7 @@ from domain.findings import CheckContext, analyse
 from projections.views.schema import CHECK_VISITS, FINDINGS
 
 if TYPE_CHECKING:
+    from domain.clocks.coverage import Coverage
     from domain.episode.aggregate import Episode
     from projections.views.context import ViewContext
 
@@ -33,14 +34,14 @@ Row = dict[str, Any]
 @lru_cache(maxsize=8)
 def check_context(view: ViewContext) -> CheckContext:
     """Return the checks' context for the views' context (same payers on Medicare's clocks, same rules)."""
-    return CheckContext.default(
-        payer_dirs=view.payer_dirs, medicare_payers=view.medicare_payers, clock_rules=view.rules
-    )
+    return CheckContext.default(payer_dirs=view.payer_dirs, clock_rules=view.rules)
 
 
-def findings_rows(episode: Episode, context: CheckContext) -> dict[str, list[Row]]:
-    """Return the episode's `pv_findings` and `pv_check_visits` rows."""
-    analysis = analyse(episode, context)
+def findings_rows(
+    episode: Episode, context: CheckContext, coverage: Coverage | None = None
+) -> dict[str, list[Row]]:
+    """Return the episode's `pv_findings` and `pv_check_visits` rows (given the clocks' `coverage`)."""
+    analysis = analyse(episode, context, coverage)
     episode_id = analysis.episode_id
     findings = [
         {

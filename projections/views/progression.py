@@ -11,12 +11,18 @@ the default number of visits) are stored for SQL users.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from domain.progression.dosage import DEFAULT_PLATEAU_VISITS, Performed, plateaus, workload
+from domain.progression.dosage import (
+    DEFAULT_PLATEAU_VISITS,
+    Performed,
+    dosage_key,
+    performances,
+    plateaus,
+    workload,
+)
 from domain.records import Exercise, ExerciseChange
 from domain.values import Dosage, PerformedExercise
 
@@ -26,11 +32,6 @@ if TYPE_CHECKING:
 Row = dict[str, Any]
 _RENDERED: dict[tuple[Any, ...], tuple[dict[str, Any], str, str | None]] = {}
 _RENDERED_MAX = 4096
-
-
-def dosage_key(dosage: Dosage) -> tuple[Any, ...]:
-    """Return a dosage's values as a plain tuple (much cheaper to compare and hash than the model)."""
-    return tuple(vars(dosage).values())
 
 
 def rendered(dosage: Dosage) -> tuple[dict[str, Any], str, str | None]:
@@ -82,20 +83,15 @@ def _points(
     history: Sequence[ExerciseChange], performed: Sequence[tuple[date, PerformedExercise, int]]
 ) -> tuple[list[dict[str, Any]], list[Performed]]:
     points: list[dict[str, Any]] = []
-    marks: list[Performed] = []
-    dates = [change.effective_date for change in history]
+    marks = performances(history, [(day, done.dosage) for day, done, _ in performed])
     run = 0
     previous: object = None
-    for day, done, version in performed:
-        index = bisect_right(dates, day) - 1
-        in_force = history[index] if index >= 0 else None
-        reason = in_force.reason if in_force is not None and in_force.kind == "regressed" else None
-        key = (dosage_key(done.dosage), index)
+    for mark, (_, done, version) in zip(marks, performed, strict=True):
+        day, key, reason = mark.day, mark.key, mark.regression_reason
         changed = previous is not None and key != previous
         if previous is None or changed:
             run += 1
         previous = key
-        marks.append(Performed(day, key, reason))
         values, text, load = rendered(done.dosage)
         point: dict[str, Any] = {
             "date": day.isoformat(),

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from domain.clocks.periods import as_of
 from domain.errors import EpisodeNotFound, StoreUnavailable
-from domain.progression.dosage import DEFAULT_PLATEAU_VISITS
+from domain.progression.dosage import DEFAULT_PLATEAU_VISITS, Performed, plateaus
 from domain.rules.catalogue import instrument_catalogue
 from projections.views.projector import Progress, Projector
 
@@ -34,27 +34,26 @@ def _plain(row: Row[Any], skip: tuple[str, ...] = ("episode_id",)) -> dict[str, 
 
 
 def plateaus_of(points: list[dict[str, Any]], min_visits: int) -> list[dict[str, Any]]:
-    """Find the runs of at least `min_visits` points with the same run number (stored by the view)."""
-    found: list[dict[str, Any]] = []
-    start = 0
-    for index in range(1, len(points) + 1):
-        if index < len(points) and points[index]["run"] == points[start]["run"]:
-            continue
-        length = index - start
-        if length >= min_visits:
-            reason = points[start].get("regression_reason")
-            found.append(
-                {
-                    "start": points[start]["date"],
-                    "end": points[index - 1]["date"],
-                    "visits": length,
-                    "dosage_text": points[start]["dosage_text"],
-                    "explained_by": reason,
-                    "flagged": reason is None,
-                }
-            )
-        start = index
-    return found
+    """Find the plateaus of an exercise's stored points: runs of `min_visits` or more (§7.7).
+
+    The view stored each point's run number (it changes with the dosage or the
+    prescription in force); the runs are found by the domain's own rule.
+    """
+    marks = [
+        Performed(date.fromisoformat(p["date"]), p["run"], p.get("regression_reason")) for p in points
+    ]
+    first_of = {p["date"]: p for p in points}
+    return [
+        {
+            "start": run.start.isoformat(),
+            "end": run.end.isoformat(),
+            "visits": run.visits,
+            "dosage_text": first_of[run.start.isoformat()]["dosage_text"],
+            "explained_by": run.explained_by,
+            "flagged": run.flagged,
+        }
+        for run in plateaus(marks, min_visits)
+    ]
 
 
 class Reader:

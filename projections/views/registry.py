@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from domain.clocks.coverage import Coverage, judge
 from projections.views.context import ViewContext
 from projections.views.continuity import Continuity, evaluate
 from projections.views.findings import check_context, findings_rows
@@ -38,15 +39,16 @@ class Derived:
         self.episode = episode
         self.context = context
 
-    @property
-    def medicare_rules(self) -> bool:
-        """Tell whether the episode's payer follows Medicare's certification and report clocks."""
-        return self.episode.payer.payer_id in self.context.medicare_payers
+    @cached_property
+    def coverage(self) -> Coverage:
+        """The one judgement of the episode's clocks (for the continuity, summary and findings views)."""
+        medicare = self.context.medicare_clocks(self.episode.payer.payer_id)
+        return judge(self.episode, medicare, self.context.rules)
 
     @cached_property
     def continuity(self) -> Continuity:
         """The episode's continuity (shared by the continuity and summary views)."""
-        return evaluate(self.episode, self.medicare_rules, self.context.rules)
+        return evaluate(self.episode, self.coverage.medicare, self.context.rules, self.coverage)
 
 
 def _timeline(d: Derived) -> dict[str, list[Row]]:
@@ -66,7 +68,7 @@ def _continuity(d: Derived) -> dict[str, list[Row]]:
 
 
 def _findings(d: Derived) -> dict[str, list[Row]]:
-    return findings_rows(d.episode, check_context(d.context))
+    return findings_rows(d.episode, check_context(d.context), d.coverage)
 
 
 def _summary(d: Derived) -> dict[str, list[Row]]:

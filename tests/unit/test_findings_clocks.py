@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from domain.clocks.coverage import judge
+from domain.clocks.periods import MEDICARE
 from domain.demo import ReplayClock, synthetic_clinic
 from domain.episode import commands as c
 from domain.episode.aggregate import Episode
@@ -151,41 +153,23 @@ def test_a_commercial_payer_is_held_to_the_plan_but_not_to_medicares_clocks(app:
     assert clock_rules(uncovered) == ["clock.no_plan"]
 
 
-# --- the same verdicts as the continuity view -----------------------------------------------------------
-
-VISIT_GAPS = {
-    "no_plan": "clock.no_plan",
-    "past_plan_duration": "clock.past_plan_duration",
-    "plan_not_recertified": "clock.plan_not_recertified",
-    "certification_pending": "clock.certification_pending",
-    "no_certification": "clock.visit_outside_certification",
-    "not_validly_certified": "clock.visit_outside_certification",
-    "outside_certified_period": "outside",
-    "progress_report_overdue": "clock.progress_report_overdue",
-    "necessity_missing": "necessity.missing",
-}
-EPISODE_GAPS = {
-    "certification_late": "clock.certification_late",
-    "verbal_order_unsigned": "clock.verbal_order_unsigned",
-}
+# --- one judgement, two readers: the continuity view and the findings render the same verdicts ----------
 
 
 def verdicts(episode: Episode) -> tuple[set[tuple[str, Any]], set[tuple[str, Any]]]:
-    """The continuity view's gaps and the checks' findings, as (rule, date) pairs."""
+    """What the continuity view and the checks each show, as (rule id, date) pairs, beside the judgement."""
     medicare = episode.payer.payer_id == "medicare"
-    continuity = evaluate(episode, medicare)
-    gaps = {(VISIT_GAPS[g["code"]], row["date_of_service"]) for row in continuity.visits for g in row["gaps"]}
-    gaps |= {(EPISODE_GAPS[g.code], g.on) for g in continuity.gaps if g.code in EPISODE_GAPS}
-    found: set[tuple[str, Any]] = set()
-    for f in check_episode(episode, CheckContext.default()):
-        if f.rule_id.startswith("clock.") or f.rule_id == "necessity.missing":
-            name = "outside" if f.rule_id == "clock.certification_expired" else f.rule_id
-            if name == "clock.visit_outside_certification" and f.message.startswith(
-                "The visit is outside every"
-            ):
-                name = "outside"
-            found.add((name, f.date_of_service if f.date_of_service else f.on))
-    return gaps, found
+    judged = judge(episode, medicare, MEDICARE)
+    continuity = evaluate(episode, medicare, coverage=judged)
+    rendered = {(g["code"], row["date_of_service"]) for row in continuity.visits for g in row["gaps"]}
+    assert rendered == {(g.code, seen.day) for seen in judged.visits for g in seen.gaps}
+    expected = {(g.rule_id, g.date_of_service or g.on) for g in judged.verdicts()}
+    found = {
+        (f.rule_id, f.date_of_service or f.on)
+        for f in check_episode(episode, CheckContext.default())
+        if f.rule_id.startswith("clock.") or f.rule_id == "necessity.missing"
+    }
+    return expected, found
 
 
 def test_the_checks_and_the_continuity_view_agree_on_crafted_episodes(app: Episodes) -> None:

@@ -303,5 +303,19 @@ def test_payer_profiles_can_opt_into_the_medicare_clocks(tmp_path: Any) -> None:
         'payer_id = "medicare-advantage"\nname = "MA plan"\nversion = "1"\neffective = "2026-01-01"\n'
         'unit_rule = "cms"\nmedicare_therapy_rules = true\n'
     )
+    (tmp_path / "medicare.toml").write_text(
+        'payer_id = "medicare"\nname = "Medicare opted out"\nversion = "1"\neffective = "2026-01-01"\n'
+        'unit_rule = "cms"\nmedicare_therapy_rules = false\n'
+    )
     context = ViewContext.from_payer_profiles([tmp_path])
-    assert context.medicare_payers == frozenset({"medicare", "medicare-advantage"})
+    assert context.medicare_clocks("medicare-advantage")
+    assert not context.medicare_clocks("medicare")  # a clinic's profile overrides the shipped one
+    assert ViewContext().medicare_clocks("medicare")
+    assert not ViewContext().medicare_clocks("commercial-ama")
+    assert not ViewContext().medicare_clocks("no-such-payer")
+    from domain.findings import CheckContext
+    from domain.values import PayerRef
+
+    checks = CheckContext.default(payer_dirs=(tmp_path,))
+    assert checks.medicare_clocks(PayerRef(payer_id="medicare-advantage"))
+    assert not checks.medicare_clocks(PayerRef(payer_id="medicare"))

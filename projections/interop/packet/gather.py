@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from domain.clocks.periods import ReportClock, progress_report_clock, treatment_days
+from domain.clocks.coverage import judge
+from domain.clocks.periods import ReportClock
 from projections.interop.fhir.export import episode_bill, load_episode
 from projections.store.verify import ChainReport, snapshot_checker, verify_chains
 from projections.views.context import ViewContext
@@ -78,8 +79,7 @@ def gather(
     app = store.app
     episode = load_episode(app, episode_id, as_of)
     context = ViewContext.from_payer_profiles(app.payer_dirs)
-    medicare = episode.payer.payer_id in context.medicare_payers
-    days = treatment_days(episode.visits, (r.evaluated_on for r in episode.reevaluations))
+    coverage = judge(episode, context.medicare_clocks(episode.payer.payer_id), context.rules)
     findings, scope = _findings(store, episode, as_of)
     recorder: Any = app.recorder  # the chained recorder of projections/chain.py
     chain = verify_chains(recorder, [episode_id], None, snapshot_checker(app))
@@ -91,9 +91,9 @@ def gather(
         bill=episode_bill(app, episode, as_of),
         findings=findings,
         findings_scope=scope,
-        medicare_rules=medicare,
-        continuity=evaluate(episode, medicare, context.rules),
-        reports=progress_report_clock(days, (r.report_date for r in episode.progress_reports), context.rules),
+        medicare_rules=coverage.medicare,
+        continuity=evaluate(episode, coverage.medicare, context.rules, coverage),
+        reports=coverage.reports,
         outcomes=outcome_rows(episode)["pv_outcomes"],
         exercises=progression_rows(episode)["pv_exercise"],
         chain=chain,
