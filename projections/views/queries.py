@@ -39,9 +39,7 @@ def plateaus_of(points: list[dict[str, Any]], min_visits: int) -> list[dict[str,
     The view stored each point's run number (it changes with the dosage or the
     prescription in force); the runs are found by the domain's own rule.
     """
-    marks = [
-        Performed(date.fromisoformat(p["date"]), p["run"], p.get("regression_reason")) for p in points
-    ]
+    marks = [Performed(date.fromisoformat(p["date"]), p["run"], p.get("regression_reason")) for p in points]
     first_of = {p["date"]: p for p in points}
     return [
         {
