@@ -8,7 +8,8 @@ and billing reports the ledger's notes. It refuses
 - a line whose start/end block disagrees with its minutes by more than a minute;
 - two lines whose start/end blocks overlap, unless one is a supervised modality
   (97010-97028, G0283), which may overlap other services (NCCI ch. XI): two timed
-  codes, a timed code and an evaluation, or group (97150) and one-on-one time;
+  codes, a timed code and an evaluation, or group therapy (the catalogue's `group`
+  kind) and one-on-one time;
 - two different evaluation or re-evaluation codes on one date (rules.md §1).
 
 Without start/end times the ledger cannot see an overlap; where it matters (group
@@ -39,11 +40,27 @@ class Note(Frozen):
     code: str | None = None
 
 
-class Refusal(Frozen):
-    """A reason to refuse a visit: the field and the problem (one line, as InvalidInput)."""
+RefusalKind = Literal[
+    "codes.unknown",
+    "codes.one_evaluation_per_date",
+    "minutes.block_disagrees",
+    "minutes.timed_exceeds_total",
+    "minutes.overlap",
+    "minutes.group_overlap",
+]
 
+
+class Refusal(Frozen):
+    """A reason to refuse a visit: which rule, the field and the problem (one line, as InvalidInput).
+
+    `code` is the service the refusal is about, where there is one (the group
+    therapy code of a group overlap).
+    """
+
+    rule_id: RefusalKind
     field: str
     problem: str
+    code: str | None = None
 
 
 class MinuteLedger(Frozen):
@@ -108,6 +125,7 @@ def audit_minutes(
         if info is None:
             refusals.append(
                 Refusal(
+                    rule_id="codes.unknown",
                     field=f"service_lines.{index}.code",
                     problem=unknown_code_message(line.code, catalogue.codes),
                 )
@@ -126,6 +144,7 @@ def audit_minutes(
             if abs(length - line.minutes * 60) > SECONDS_OF_SLACK:
                 refusals.append(
                     Refusal(
+                        rule_id="minutes.block_disagrees",
                         field=f"service_lines.{index}.minutes",
                         problem=f"{line.minutes} minutes, but {block_text(line)} is "
                         f"{round(length / 60)} minutes (they must agree within a minute)",
@@ -135,6 +154,7 @@ def audit_minutes(
         refusals.insert(
             0,
             Refusal(
+                rule_id="minutes.timed_exceeds_total",
                 field="total_treatment_minutes",
                 problem=f"{total_treatment_minutes} is less than the {timed} timed minutes "
                 "of the service lines (rules.md §4)",
@@ -144,6 +164,7 @@ def audit_minutes(
         first, *others = sorted(evaluations, key=evaluations.__getitem__)
         refusals.append(
             Refusal(
+                rule_id="codes.one_evaluation_per_date",
                 field=f"service_lines.{evaluations[others[0]]}.code",
                 problem=f"{others[0]} and {first} on one date: only one evaluation or re-evaluation "
                 "per date (rules.md §1)",
@@ -184,17 +205,22 @@ def _overlaps(lines: Sequence[ServiceLine], catalogue: CodeCatalogue) -> list[Re
             info = catalogue.get(earlier.code)
             if info is None or info.may_overlap or not blocks_overlap(earlier, later):
                 continue
-            kinds = {info.kind, later_info.kind}
+            group = next(
+                (x.code for x, k in ((earlier, info), (later, later_info)) if k.kind == "group"), None
+            )
+            mixed = group is not None and info.kind != later_info.kind
             why = (
-                "group therapy (97150) and one-on-one time in the same period are not both billable"
-                if "group" in kinds and len(kinds) > 1
+                f"group therapy ({group}) and one-on-one time in the same period are not both billable"
+                if mixed
                 else "the same minutes cannot be counted twice"
             )
             refusals.append(
                 Refusal(
+                    rule_id="minutes.group_overlap" if mixed else "minutes.overlap",
                     field=f"service_lines.{j}.start",
                     problem=f"{later.code} {block_text(later)} overlaps {earlier.code} {block_text(earlier)} "
                     f"(service_lines.{i}): {why} (rules.md §4)",
+                    code=group if mixed else None,
                 )
             )
             break
@@ -212,16 +238,18 @@ def _group_notes(
     if all(has_block(line) for line in (*group, *one_on_one)):
         return []  # blocks are known; an overlap would have been refused
     codes = ", ".join(sorted({line.code for line in one_on_one}))
+    group_codes = ", ".join(sorted({line.code for line in group}))
     return [
         Note(
             rule_id="minutes.group_and_one_on_one",
             severity="warning",
-            message=f"group therapy 97150 and one-on-one {codes} on the same date without start/end times: "
+            message=f"group therapy {group_codes} and one-on-one {codes} on the same date without start/end "
+            "times: "
             "the record does not show they were in separate periods; group and one-on-one minutes of the "
             "same period are not both billable",
             source="rules.md §1, §4",
             date_of_service=date_of_service,
-            code="97150",
+            code=group_codes,
         )
     ]
 

@@ -3,9 +3,9 @@
 - `one_on_one.not_shown` (error): a timed code with minutes, and the note says the
   patient exercised on their own, under supervision only, or in a group (lexicon
   `supervision_only`): those minutes are not one-on-one time. When the visit also
-  bills group therapy (97150), words about the group describe that service and
-  are not held against the timed codes.
-- `one_on_one.group_overlap` (warning): group therapy (97150) and a one-on-one code
+  bills group therapy (a code of the catalogue's `group` kind), words about the
+  group describe that service and are not held against the timed codes.
+- `one_on_one.group_overlap` (warning): group therapy and a one-on-one code
   on the same date without start/end times showing separate periods (the minute
   ledger's remark, rules.md §1, §4).
 - `one_on_one.unstated` (info): a timed code with minutes and nothing in the note
@@ -35,7 +35,7 @@ def check(note: VisitNote, catalogue: CodeCatalogue) -> list[Finding]:
                     "billed once, as group or as one-on-one. Correct the note with the times from the "
                     f"schedule: careledger visit correct {note.short_id} {note.day} "
                     "--set 'service_lines=[...]' --reason 'times of group and one-on-one services'",
-                    subject="97150",
+                    subject=remark.code,
                 )
             )
     if not timed:
@@ -43,7 +43,8 @@ def check(note: VisitNote, catalogue: CodeCatalogue) -> list[Finding]:
     lexicon = note.words_of
     text = (*joined((note.visit.necessity, note.visit.patient_response)), "|", *note.free_words)
     supervision = lexicon.supervision_only.find(text)
-    if "97150" in note.codes:  # the group session is billed as such: its own words are not held against 97110
+    group = [code for code in note.codes if catalogue.codes[code].kind == "group"]
+    if group:  # the group session is billed as such: its own words are not held against the timed codes
         supervision = [phrase for phrase in supervision if "group" not in phrase.split()]
     codes = ", ".join(timed)
     if supervision:
@@ -55,7 +56,8 @@ def check(note: VisitNote, catalogue: CodeCatalogue) -> list[Finding]:
                 "time the patient spent on their own, under supervision only or in a group is not a "
                 "timed one-on-one service.",
                 "Bill only the minutes of direct one-on-one contact under the timed codes; minutes the "
-                "patient exercised on their own are not billable as such, and a group session is 97150. "
+                "patient exercised on their own are not billable as such, and a group session is "
+                f"{' or '.join(catalogue.of_kind('group'))}. "
                 "If the therapist was in fact with the patient throughout, say so with what they did: "
                 + note.addendum_command(
                     "Direct one-on-one contact throughout: ...", "clarify direct contact"

@@ -11,8 +11,8 @@
   more than its share (CMS: the leftover unit goes to the largest remainder).
 - `minutes.double_counted` (error): two blocks of time overlap (start/end), or
   the services' own minutes add up to more than the total treatment time, so some
-  minutes are counted under two codes (rules.md §4). Group time (97150) that
-  overlaps one-on-one time is `one_on_one.not_shown` (rules.md §7.4).
+  minutes are counted under two codes (rules.md §4). Group time (the catalogue's
+  `group` kind) that overlaps one-on-one time is `one_on_one.not_shown` (§7.4).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def check(note: VisitNote, catalogue: CodeCatalogue) -> list[Finding]:
             )
         )
     for refusal in note.ledger.refusals:
-        if refusal.field == "total_treatment_minutes":
+        if refusal.rule_id == "minutes.timed_exceeds_total":
             found.append(
                 note.finding(
                     "time.timed_exceeds_total",
@@ -69,18 +69,18 @@ def check(note: VisitNote, catalogue: CodeCatalogue) -> list[Finding]:
                     subject="total_treatment_minutes",
                 )
             )
-        elif refusal.field.endswith(".start") and "97150" in refusal.problem:
+        elif refusal.rule_id == "minutes.group_overlap":
             found.append(
                 note.finding(
                     "one_on_one.not_shown",
                     f"Group and one-on-one time overlap: {refusal.problem}.",
-                    "Minutes of one period are billed once: as group therapy (97150) or as one-on-one time. "
-                    "Correct the times from the schedule (careledger visit correct ... --set "
-                    "'service_lines=[...]' --reason '...').",
-                    subject="97150",
+                    f"Minutes of one period are billed once: as group therapy ({refusal.code}) or as "
+                    "one-on-one time. Correct the times from the schedule (careledger visit correct ... "
+                    "--set 'service_lines=[...]' --reason '...').",
+                    subject=refusal.code,
                 )
             )
-        elif refusal.field.endswith(".start"):
+        elif refusal.rule_id == "minutes.overlap":
             found.append(
                 note.finding(
                     "minutes.double_counted",

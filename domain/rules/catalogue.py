@@ -68,6 +68,10 @@ class CodeCatalogue(_Data):
         """Return the code's entry, or None if the catalogue does not have it."""
         return self.codes.get(code)
 
+    def of_kind(self, kind: CodeKind) -> tuple[str, ...]:
+        """Return the codes of one kind (e.g. `group`), sorted."""
+        return tuple(sorted(code for code, info in self.codes.items() if info.kind == kind))
+
 
 class Instrument(_Data):
     """A standard outcome instrument: its range, direction and clinically important change."""
