@@ -19,7 +19,7 @@ from domain.billing.bill import BillingRules, VisitBill, billing_rules
 from domain.clocks.periods import MEDICARE, ClockRules
 from domain.findings.lexicon import Words
 from domain.progression.dosage import DEFAULT_PLATEAU_VISITS
-from domain.rules.catalogue import follows_medicare_clocks, lexicon
+from domain.rules.catalogue import follows_medicare_clocks, lexicon, rules_dir
 from domain.values import PayerRef
 
 if TYPE_CHECKING:
@@ -32,14 +32,20 @@ CLONE_PERCENT = 80
 CLONE_MIN_WORDS = 5
 
 
-@lru_cache(maxsize=1)
 def shipped_words() -> Words:
-    """Return the shipped lexicon, compiled."""
+    """Return the lexicon in force (the clinic's rules folder's, else shipped), compiled."""
+    return _words(rules_dir())
+
+
+@lru_cache(maxsize=4)
+def _words(_folder: Path | None) -> Words:
     return Words(lexicon())
 
 
 @lru_cache(maxsize=64)
-def _billing(payer_id: str, name: str | None, unit_rule: str | None, dirs: tuple[Path, ...]) -> BillingRules:
+def _billing(
+    payer_id: str, name: str | None, unit_rule: str | None, dirs: tuple[Path, ...], _folder: Path | None
+) -> BillingRules:
     payer = PayerRef.model_validate({"payer_id": payer_id, "name": name, "unit_rule": unit_rule})
     return billing_rules(payer, dirs)
 
@@ -66,11 +72,11 @@ class CheckContext:
 
     def billing(self, payer: PayerRef) -> BillingRules:
         """Return the billing rules of a payer (its profile, codes, pairs, thresholds, fees)."""
-        return _billing(payer.payer_id, payer.name, payer.unit_rule, self.payer_dirs)
+        return _billing(payer.payer_id, payer.name, payer.unit_rule, self.payer_dirs, rules_dir())
 
     def billing_for(self, payer_id: str) -> BillingRules:
         """Return the billing rules of a payer known only by its id (its profile, or units only)."""
-        return _billing(payer_id, None, None, self.payer_dirs)
+        return _billing(payer_id, None, None, self.payer_dirs, rules_dir())
 
     def medicare_clocks(self, payer: PayerRef) -> bool:
         """Tell whether a payer follows Medicare's certification and progress-report clocks (§6)."""

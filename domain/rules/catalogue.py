@@ -1,11 +1,22 @@
-"""Reference data shipped as TOML: the code catalogue, instruments and payer profiles.
+"""Reference data shipped as TOML: the code catalogue, instruments, payer profiles and the other tables.
 
 Each file carries a version and an effective date so that a result can say which
 table it came from. Loading is lazy and cached: nothing is read until asked for.
+
+A clinic overrides any table with a file of the same name in its rules folder,
+named by the environment variable CARELEDGER_RULES_DIR (`codes.toml`,
+`lexicon.toml`, `instruments.toml`, `ncci_pairs.toml`, `thresholds.toml`, payer
+profiles in `payers/`, and the fee schedules the profiles name); payer profiles
+and fee schedules are also read from the folders given as `extra_dirs`
+(CARELEDGER_PAYERS_DIR). Every process reading the same folder decides with the
+same tables; `rules_fingerprint` names what a result was computed from, so a read
+model built from other tables is rebuilt.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import tomllib
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -226,37 +237,79 @@ class FeeSchedule(_Data):
         return self.years.get(year, {}).get(code)
 
 
-def _read_toml(name: str) -> dict[str, Any]:
-    text = resources.files("domain").joinpath("data", name).read_text(encoding="utf-8")
-    return tomllib.loads(text)
+RULES_DIR_ENV = "CARELEDGER_RULES_DIR"
+
+
+def rules_dir() -> Path | None:
+    """Return the clinic's rules folder (CARELEDGER_RULES_DIR), if one is set; it must exist."""
+    text = os.environ.get(RULES_DIR_ENV, "").strip()
+    if not text:
+        return None
+    folder = Path(text)
+    if not folder.is_dir():
+        raise InvalidInput(RULES_DIR_ENV, f"{folder} is not a directory")
+    return folder
+
+
+def _source(name: str, folder: Path | None) -> tuple[str, str]:
+    """Return a table's text and where it came from: the clinic's rules folder first, else shipped."""
+    if folder is not None and (folder / name).is_file():
+        path = folder / name
+        try:
+            return str(path), path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InvalidInput(str(path), f"cannot read ({exc.strerror})") from exc
+    return name, resources.files("domain").joinpath("data", name).read_text(encoding="utf-8")
 
 
 def _keyed(table: Mapping[str, Any], key: str) -> dict[str, Any]:
     return {k: {key: k, **v} for k, v in table.items()}
 
 
-@lru_cache(maxsize=1)
+def _table(model: type[_M], name: str, folder: Path | None, keyed: tuple[str, str] | None = None) -> _M:
+    """Read, parse and validate one table (from the clinic's folder or shipped)."""
+    label, text = _source(name, folder)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(label, f"not valid TOML: {exc}") from exc
+    if keyed is not None and isinstance(raw.get(keyed[0]), dict):
+        raw[keyed[0]] = _keyed(raw[keyed[0]], keyed[1])
+    return _validated_raw(model, label, raw)
+
+
+@lru_cache(maxsize=4)
+def _code_catalogue(folder: Path | None) -> CodeCatalogue:
+    return _table(CodeCatalogue, "codes.toml", folder, ("codes", "code"))
+
+
 def code_catalogue() -> CodeCatalogue:
-    """Load the shipped code catalogue (rules.md §1)."""
-    raw = _read_toml("codes.toml")
-    raw["codes"] = _keyed(raw["codes"], "code")
-    return CodeCatalogue.model_validate(raw)
+    """Load the code catalogue (rules.md §1): the clinic's, if its rules folder has one, else shipped."""
+    return _code_catalogue(rules_dir())
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=4)
+def _instrument_catalogue(folder: Path | None) -> InstrumentCatalogue:
+    return _table(InstrumentCatalogue, "instruments.toml", folder, ("instruments", "instrument_id"))
+
+
 def instrument_catalogue() -> InstrumentCatalogue:
-    """Load the shipped outcome instrument catalogue (rules.md §8)."""
-    raw = _read_toml("instruments.toml")
-    raw["instruments"] = _keyed(raw["instruments"], "instrument_id")
-    return InstrumentCatalogue.model_validate(raw)
+    """Load the outcome instrument catalogue (rules.md §8): the clinic's, else shipped."""
+    return _instrument_catalogue(rules_dir())
 
 
 def _validated(model: type[_M], name: str, text: str) -> _M:
     """Parse and validate a TOML document; any problem names the file and the field."""
     try:
-        return model.model_validate(tomllib.loads(text))
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(name, f"not valid TOML: {exc}") from exc
+    return _validated_raw(model, name, raw)
+
+
+def _validated_raw(model: type[_M], name: str, raw: dict[str, Any]) -> _M:
+    try:
+        return model.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
@@ -272,9 +325,14 @@ def load_payer_profile(path: Path) -> PayerProfile:
     return _validated(PayerProfile, str(path), text)
 
 
-@lru_cache(maxsize=8)
 def payer_profiles(extra_dirs: tuple[Path, ...] = ()) -> dict[str, PayerProfile]:
-    """Load the shipped payer profiles and any clinic files (`*.toml`) in `extra_dirs`."""
+    """Load the shipped payer profiles, the rules folder's (`payers/*.toml`), then those in `extra_dirs`."""
+    folder = rules_dir()
+    return _payer_profiles((*((folder / "payers",) if folder else ()), *extra_dirs), folder)
+
+
+@lru_cache(maxsize=8)
+def _payer_profiles(extra_dirs: tuple[Path, ...], _folder: Path | None) -> dict[str, PayerProfile]:
     profiles: dict[str, PayerProfile] = {}
     shipped = resources.files("domain").joinpath("data", "payers")
     for entry in sorted(shipped.iterdir(), key=lambda e: e.name):
@@ -283,6 +341,8 @@ def payer_profiles(extra_dirs: tuple[Path, ...] = ()) -> dict[str, PayerProfile]
             profiles[profile.payer_id] = profile
     for directory in extra_dirs:
         if not directory.is_dir():
+            if _folder is not None and directory == _folder / "payers":
+                continue  # a rules folder need not override any payer
             raise InvalidInput(str(directory), "payer profile directory does not exist")
         for path in sorted(directory.glob("*.toml")):
             profile = load_payer_profile(path)
@@ -303,28 +363,38 @@ def _check_codes(name: str, field: str, codes: Iterable[str]) -> None:
             raise InvalidInput(f"{name}: {field}", unknown_code_message(code, known))
 
 
-@lru_cache(maxsize=1)
-def ncci_table() -> NcciTable:
-    """Load the shipped NCCI pair table (rules.md §5)."""
+@lru_cache(maxsize=4)
+def _ncci_table(folder: Path | None) -> NcciTable:
     name = "ncci_pairs.toml"
-    table = _validated(NcciTable, name, resources.files("domain").joinpath("data", name).read_text("utf-8"))
+    table = _table(NcciTable, name, folder)
     for index, edit in enumerate(table.edits):
         _check_codes(name, f"edits.{index}", (*edit.column1, *edit.column2))
     return table
 
 
-@lru_cache(maxsize=1)
+def ncci_table() -> NcciTable:
+    """Load the NCCI pair table (rules.md §5): the clinic's, else shipped."""
+    return _ncci_table(rules_dir())
+
+
+@lru_cache(maxsize=4)
+def _therapy_thresholds(folder: Path | None) -> TherapyThresholds:
+    return _table(TherapyThresholds, "thresholds.toml", folder)
+
+
 def therapy_thresholds() -> TherapyThresholds:
-    """Load the shipped annual therapy thresholds (rules.md §5, KX)."""
-    name = "thresholds.toml"
-    return _validated(
-        TherapyThresholds, name, resources.files("domain").joinpath("data", name).read_text("utf-8")
-    )
+    """Load the annual therapy thresholds (rules.md §5, KX): the clinic's, else shipped."""
+    return _therapy_thresholds(rules_dir())
+
+
+def load_fee_schedule(name: str, search_dirs: tuple[Path, ...] = ()) -> FeeSchedule:
+    """Load the fee schedule `name`: from the first clinic directory that has it (the rules folder last)."""
+    folder = rules_dir()
+    return _load_fee_schedule(name, (*search_dirs, *((folder,) if folder else ())))
 
 
 @lru_cache(maxsize=16)
-def load_fee_schedule(name: str, search_dirs: tuple[Path, ...] = ()) -> FeeSchedule:
-    """Load the fee schedule `name`: from the first clinic directory that has it, else shipped."""
+def _load_fee_schedule(name: str, search_dirs: tuple[Path, ...]) -> FeeSchedule:
     if ".." in name.split("/"):
         raise InvalidInput("fee_schedule", f"'{name}' must stay inside the payer profile directory")
     for directory in search_dirs:
@@ -378,11 +448,15 @@ class Lexicon(_Data):
     codes: dict[str, CodeWords]
 
 
-@lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
-    """Load the shipped documentation lexicon (domain/data/lexicon.toml, rules.md §7)."""
+    """Load the documentation lexicon (lexicon.toml, rules.md §7): the clinic's, else shipped."""
+    return _lexicon(rules_dir())
+
+
+@lru_cache(maxsize=4)
+def _lexicon(folder: Path | None) -> Lexicon:
     name = "lexicon.toml"
-    raw = _validated(_LexiconFile, name, resources.files("domain").joinpath("data", name).read_text("utf-8"))
+    raw = _table(_LexiconFile, name, folder)
     _check_codes(name, "codes", raw.codes)
     return Lexicon(
         version=raw.version,
@@ -454,3 +528,37 @@ def unknown_code_message(code: str, known: Iterable[str]) -> str:
     near = [k for k in known if k[:3] == code[:3]][:5]
     hint = f" (known codes starting {code[:3]}: {', '.join(near)})" if near else ""
     return f"'{code}' is not in the code catalogue{hint}"
+
+
+RuleTable = Literal["codes", "lexicon", "instruments", "ncci", "thresholds", "payers"]
+RULE_TABLES: tuple[RuleTable, ...] = ("codes", "lexicon", "instruments", "ncci", "thresholds", "payers")
+
+
+def rules_fingerprint(tables: Iterable[RuleTable], extra_dirs: tuple[Path, ...] = ()) -> str:
+    """Return a digest of the named tables as they would be read now (clinic overrides included).
+
+    `payers` covers every payer profile and the fee schedules they name. Two
+    processes with the same tables get the same digest; change a word of the
+    lexicon or a threshold, and the digest of what reads it changes.
+    """
+    loaders: dict[str, Any] = {
+        "codes": code_catalogue,
+        "lexicon": lexicon,
+        "instruments": instrument_catalogue,
+        "ncci": ncci_table,
+        "thresholds": therapy_thresholds,
+    }
+    digest = hashlib.sha256()
+    for name in sorted(set(tables)):
+        digest.update(name.encode() + b"\x00")
+        if name == "payers":
+            profiles = payer_profiles(extra_dirs)
+            for payer_id in sorted(profiles):
+                profile = profiles[payer_id]
+                digest.update(profile.model_dump_json().encode())
+                if profile.fee_schedule:
+                    fees = load_fee_schedule(profile.fee_schedule, extra_dirs)
+                    digest.update(fees.model_dump_json().encode())
+        else:
+            digest.update(loaders[name]().model_dump_json().encode())
+    return digest.hexdigest()[:32]

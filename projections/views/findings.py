@@ -18,9 +18,11 @@ what `domain.findings.check_episode` gives with every other episode in the conte
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from domain.findings import CheckContext, analyse
+from domain.rules.catalogue import rules_dir
 from projections.views.schema import CHECK_VISITS, FINDINGS
 
 if TYPE_CHECKING:
@@ -31,9 +33,13 @@ if TYPE_CHECKING:
 Row = dict[str, Any]
 
 
-@lru_cache(maxsize=8)
 def check_context(view: ViewContext) -> CheckContext:
-    """Return the checks' context for the views' context (same payers on Medicare's clocks, same rules)."""
+    """Return the checks' context for the views' context (same payer profiles, same rule tables)."""
+    return _check_context(view, rules_dir())
+
+
+@lru_cache(maxsize=8)
+def _check_context(view: ViewContext, _folder: Path | None) -> CheckContext:
     return CheckContext.default(payer_dirs=view.payer_dirs, clock_rules=view.rules)
 
 

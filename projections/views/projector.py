@@ -20,6 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
@@ -28,6 +29,7 @@ from sqlalchemy import Connection, delete, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from domain.errors import StoreUnavailable
+from domain.rules.catalogue import rules_fingerprint
 from projections.views.context import ViewContext
 from projections.views.registry import PROJECTIONS, Derived, Projection
 from projections.views.schema import SqliteInsert, Tables, build_tables, make_engine
@@ -52,6 +54,7 @@ class ProjectionStatus:
     version: int
     position: int
     log_position: int
+    inputs: str = ""
 
     @property
     def lag(self) -> int:
@@ -63,6 +66,7 @@ class ProjectionStatus:
         return {
             "name": self.name,
             "version": self.version,
+            "inputs": self.inputs,
             "position": self.position,
             "log_position": self.log_position,
             "lag": self.lag,
@@ -137,27 +141,54 @@ class Projector:
     # --- setup ---------------------------------------------------------------------------
 
     def ensure_tables(self) -> None:
-        """Create the tables and tracking rows on first use; rebuild a projection whose version changed."""
+        """Create the tables and tracking rows on first use; rebuild a projection that is stale.
+
+        A projection is stale when its code version or the fingerprint of the rule
+        tables it reads (`Projection.inputs`, e.g. a clinic's new lexicon or
+        thresholds) differs from the ones its rows were built with: it is emptied
+        here, and the catch-up that follows rebuilds it from the log, so no query
+        serves rows built from other rules.
+        """
         if self._ready:
             return
+        tracking = self.tables.tracking
         with self._transaction() as conn:
             if self.location.kind == "postgres":
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242004)")
-            self.tables.tracking.create(conn, checkfirst=True)
+            tracking.create(conn, checkfirst=True)
+            self._add_inputs_column(conn)
             stored = {
-                row.name: row.version
-                for row in conn.execute(select(self.tables.tracking.c.name, self.tables.tracking.c.version))
+                row.name: (row.version, row.inputs)
+                for row in conn.execute(select(tracking.c.name, tracking.c.version, tracking.c.inputs))
             }
             for proj in self.projections:
                 if proj.name not in stored:
                     # Position 0 means nothing applied: start from empty tables, whatever is there.
                     conn.execute(
-                        self.tables.tracking.insert().values(name=proj.name, position=0, version=proj.version)
+                        tracking.insert().values(
+                            name=proj.name, position=0, version=proj.version, inputs=self.inputs[proj.name]
+                        )
                     )
                     self._reset(conn, proj)
-                elif stored[proj.name] != proj.version or self._outdated(conn, proj):
+                elif stored[proj.name] != (proj.version, self.inputs[proj.name]) or self._outdated(
+                    conn, proj
+                ):
                     self._reset(conn, proj)
         self._ready = True
+
+    @cached_property
+    def inputs(self) -> dict[str, str]:
+        """The fingerprint of the rule tables each projection reads, as they are read now."""
+        dirs = self.context.payer_dirs
+        return {proj.name: rules_fingerprint(proj.inputs, dirs) for proj in self.projections}
+
+    def _add_inputs_column(self, conn: Connection) -> None:
+        """Add the `inputs` column to a tracking table made before it existed (its projections rebuild)."""
+        table = self.tables.tracking
+        columns = {column["name"] for column in inspect(conn).get_columns(table.name, schema=table.schema)}
+        if "inputs" not in columns:
+            name = f'"{table.schema}".{table.name}' if table.schema else table.name
+            conn.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN inputs VARCHAR(64)")
 
     def _outdated(self, conn: Connection, proj: Projection) -> bool:
         """Tell whether a projection's stored tables lack a column its code declares."""
@@ -180,7 +211,7 @@ class Projector:
         conn.execute(
             update(self.tables.tracking)
             .where(self.tables.tracking.c.name == proj.name)
-            .values(position=0, version=proj.version)
+            .values(position=0, version=proj.version, inputs=self.inputs[proj.name])
         )
 
     @contextmanager
@@ -208,7 +239,9 @@ class Projector:
         with self.engine.connect().execution_options(careledger_read_only=True) as conn:
             rows = {r.name: r for r in conn.execute(select(self.tables.tracking))}
         return [
-            ProjectionStatus(p.name, p.version, rows[p.name].position if p.name in rows else 0, head)
+            ProjectionStatus(
+                p.name, p.version, rows[p.name].position if p.name in rows else 0, head, self.inputs[p.name]
+            )
             for p in self.projections
         ]
 

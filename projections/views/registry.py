@@ -6,9 +6,11 @@ event: it reads the episode's state, whose records carry their provenance
 (event_version, recorded_at, recorded_by). Whatever the aggregate learns to
 apply later (corrections, addenda) reaches every view without changing it.
 
-A projection's `version` is part of its stored tracking row: change the rows a
-view produces (or its tables) and bump the version, and the next catch-up
-rebuilds that projection from the log.
+A projection's `version` and a fingerprint of the rule tables it reads (`inputs`)
+are part of its stored tracking row: change the rows a view produces (or its
+tables) and bump the version, or change a table it reads (a clinic's lexicon,
+thresholds, payer profiles...), and the next catch-up rebuilds that projection
+from the log.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from domain.clocks.coverage import Coverage, judge
+from domain.rules.catalogue import RULE_TABLES, RuleTable
 from projections.views.context import ViewContext
 from projections.views.continuity import Continuity, evaluate
 from projections.views.findings import check_context, findings_rows
@@ -102,6 +105,8 @@ class Projection:
     tables: tuple[str, ...]
     rows: Callable[[Derived], dict[str, list[Row]]] = field(repr=False)
     description: str = ""
+    # The rule tables its rows depend on: a change to any of them rebuilds it (projector).
+    inputs: tuple[RuleTable, ...] = ()
 
 
 PROJECTIONS: tuple[Projection, ...] = (
@@ -113,21 +118,27 @@ PROJECTIONS: tuple[Projection, ...] = (
         _progression,
         "exercise dosage at each visit, changes, plateaus",
     ),
-    Projection("outcomes", 1, ("pv_outcomes",), _outcomes, "scores, change from baseline, MCID"),
+    Projection(
+        "outcomes", 1, ("pv_outcomes",), _outcomes, "scores, change from baseline, MCID", ("instruments",)
+    ),
     Projection(
         "continuity",
         2,
         ("pv_continuity", "pv_continuity_clock"),
         _continuity,
         "plan, certification, necessity and progress-report coverage of each visit",
+        ("payers",),
     ),
-    Projection("summary", 1, ("pv_episode_summary",), _summary, "one line per episode, for episode list"),
+    Projection(
+        "summary", 1, ("pv_episode_summary",), _summary, "one line per episode, for episode list", ("payers",)
+    ),
     Projection(
         "findings",
         2,
         ("pv_findings", "pv_check_visits"),
         _findings,
         "documentation findings of each visit and episode (rules.md §6, §7), for careledger check",
+        RULE_TABLES,
     ),
 )
 

@@ -2,8 +2,9 @@
 
 Every table is prefixed `pv_` and keyed by episode first, so the rows of one
 episode can be replaced in one statement. `projection_tracking` holds, for each
-projection, the notification id of the last event it has applied and the
-version of its view code (a different version rebuilds it). Dates are SQL dates;
+projection, the notification id of the last event it has applied, the version
+of its view code and a fingerprint of the rule tables it read (`inputs`); a
+different version or fingerprint rebuilds it. Dates are SQL dates;
 recorded times are `timestamptz` on PostgreSQL and ISO 8601 text on SQLite;
 scores and workloads are `numeric` on PostgreSQL and exact decimal text on
 SQLite; JSON is `jsonb` on PostgreSQL.
@@ -130,6 +131,7 @@ def build_tables(schema: str | None) -> Tables:
         Column("name", String(64), primary_key=True),
         Column("position", BigInteger, nullable=False),
         Column("version", Integer, nullable=False),
+        Column("inputs", String(64)),
     )
 
     def provenance() -> tuple[Column[Any], ...]:
