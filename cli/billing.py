@@ -6,7 +6,6 @@ imports only the unit rules and the code catalogue.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -20,36 +19,12 @@ if TYPE_CHECKING:
     from domain.billing.ledger import Note
     from domain.billing.units import UnitResult
 
-CODE = re.compile(r"^[0-9A-Z]{5}$")
-
 
 class Rule(StrEnum):
     """The unit rules a payer can apply."""
 
     cms = "cms"
     ama = "ama"
-
-
-def parse_line(text: str) -> tuple[str, int]:
-    """Parse CODE=MINUTES (97110=33) into a code and whole minutes."""
-    from domain.errors import InvalidInput
-    from domain.rules.catalogue import code_catalogue, unknown_code_message
-
-    code, sep, minutes = text.partition("=")
-    code = code.strip().upper()
-    if not sep:
-        raise InvalidInput(text, "give CODE=MINUTES, e.g. 97110=33")
-    if not CODE.match(code):
-        raise InvalidInput(text, f"'{code}' is not a CPT/HCPCS code (5 letters or digits, e.g. 97110)")
-    catalogue = code_catalogue()
-    if catalogue.get(code) is None:
-        raise InvalidInput(text, unknown_code_message(code, catalogue.codes))
-    if not minutes.strip().isdigit():
-        raise InvalidInput(text, f"minutes '{minutes}' are not a whole number")
-    value = int(minutes)
-    if value > 1440:
-        raise InvalidInput(text, f"{value} minutes is more than a day")
-    return code, value
 
 
 def units(
@@ -67,7 +42,7 @@ def units(
     as_json: JsonOption = False,
 ) -> None:
     """Compute the units of one date's service lines and explain each one (rules.md §2-§3)."""
-    from domain.billing.units import compute_units
+    from domain.billing.units import compute_units, parse_line
 
     result = compute_units([parse_line(text) for text in lines], rule.value)
     if as_json:

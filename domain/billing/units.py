@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
+from pydantic import ValidationError
+
 from domain.errors import InvalidInput
 from domain.rules.catalogue import CodeCatalogue, CodeKind, code_catalogue, unknown_code_message
 from domain.values import Frozen, ServiceLine, UnitRule
@@ -93,6 +95,33 @@ class UnitResult(Frozen):
             ],
             "explanation": list(self.explanation),
         }
+
+
+def parse_line(text: str, catalogue: CodeCatalogue | None = None) -> ServiceLine:
+    """Read one service line written as CODE=MINUTES (97110=33), validated as a note's line is.
+
+    The code and the minutes are checked by `ServiceLine` itself (a 5-character
+    code, whole minutes of one day) and the code against the catalogue; a problem
+    is one line naming the text given.
+    """
+    code, sep, minutes = text.partition("=")
+    if not sep:
+        raise InvalidInput(text, "give CODE=MINUTES, e.g. 97110=33")
+    if not minutes.strip().isdigit():
+        raise InvalidInput(text, f"minutes '{minutes}' are not a whole number")
+    try:
+        line = ServiceLine.model_validate({"code": code, "minutes": int(minutes)})
+    except ValidationError as exc:
+        field = str(exc.errors()[0]["loc"][0])
+        if field == "code":
+            problem = f"'{code.strip()}' is not a CPT/HCPCS code (5 letters or digits, e.g. 97110)"
+        else:
+            problem = f"{int(minutes)} minutes is more than a day"
+        raise InvalidInput(text, problem) from None
+    catalogue = catalogue or code_catalogue()
+    if catalogue.get(line.code) is None:
+        raise InvalidInput(text, unknown_code_message(line.code, catalogue.codes))
+    return line
 
 
 def _pairs(lines: Iterable[LineInput], catalogue: CodeCatalogue) -> dict[str, tuple[int, int]]:
@@ -290,4 +319,4 @@ def _ama(
     return units, extra
 
 
-__all__ = ["CodeUnits", "LineInput", "UnitResult", "chart_row", "chart_units", "compute_units"]
+__all__ = ["CodeUnits", "LineInput", "UnitResult", "chart_row", "chart_units", "compute_units", "parse_line"]

@@ -149,12 +149,17 @@ class Episodes(Application[UUID]):
 
     # --- commands ------------------------------------------------------------------------
 
-    def handle(self, command: c.Command) -> CommandResult:
-        """Apply one command atomically; retry (with jittered backoff) if another writer got there first."""
+    def handle(self, command: c.Command, *, recorded_at: datetime | None = None) -> CommandResult:
+        """Apply one command atomically; retry (with jittered backoff) if another writer got there first.
+
+        `recorded_at` replays a fact recorded elsewhere at that time (a FHIR bundle's
+        provenance): it becomes the event's recorded time instead of now, and must
+        come after the episode's last recorded time.
+        """
         attempts = self.retry.attempts
         for attempt in range(1, attempts + 1):
             pending: dict[UUID, Episode] = {}
-            result = self._decide(command, pending)
+            result = self._decide(command, pending, recorded_at=recorded_at)
             try:
                 self._save(pending.values())
             except IntegrityError:
@@ -317,6 +322,7 @@ class Episodes(Application[UUID]):
         command: c.Command,
         touched: dict[UUID, Episode],
         cache: _EpisodeCache | None = None,
+        recorded_at: datetime | None = None,
     ) -> CommandResult:
         """Run a command against its episode (loading it once per batch); store nothing."""
         digest = command.digest()
@@ -327,7 +333,8 @@ class Episodes(Application[UUID]):
         if isinstance(command, c.OpenEpisode):
             if episode is not None:
                 return self._replayed(command, digest, episode, "episode_id")
-            episode = Episode.open(episode_id, self._with_unit_rule(command), self._meta(command, digest))
+            meta = self._meta(command, digest, None, recorded_at)
+            episode = Episode.open(episode_id, self._with_unit_rule(command), meta)
             touched[episode_id] = episode
             return self._result(command, episode)
         if episode is None:
@@ -336,7 +343,7 @@ class Episodes(Application[UUID]):
             return self._replayed(command, digest, episode, "command_id")
         before = episode.version
         # Each command is decided by the Episode method of its name (domain.episode.commands).
-        getattr(episode, command.command)(command, self._meta(command, digest, episode))
+        getattr(episode, command.command)(command, self._meta(command, digest, episode, recorded_at))
         if episode.version != before:
             touched[episode_id] = episode
         return self._result(command, episode)
@@ -367,8 +374,25 @@ class Episodes(Application[UUID]):
             event=type(event).__name__ if event is not None else None,
         )
 
-    def _meta(self, command: c.Command, digest: str, episode: Episode | None = None) -> CommandMeta:
-        now = self.clock()
+    def _meta(
+        self,
+        command: c.Command,
+        digest: str,
+        episode: Episode | None = None,
+        recorded_at: datetime | None = None,
+    ) -> CommandMeta:
+        if recorded_at is not None:
+            if recorded_at.tzinfo is None:
+                raise InvalidInput(
+                    "recorded_at", "give a time with its offset (e.g. 2026-03-02T17:30:00+00:00)"
+                )
+            if episode is not None and recorded_at <= episode.modified_on:
+                raise InvalidInput(
+                    "recorded_at",
+                    f"{recorded_at.isoformat()} is not after the episode's last recorded time "
+                    f"{episode.modified_on.isoformat()}",
+                )
+        now = recorded_at or self.clock()
         if episode is not None and now <= episode.modified_on:
             # Keep recorded times strictly increasing within an episode, even if the
             # clock steps back, so "as of T" never splits an episode's order.

@@ -295,3 +295,22 @@ def test_recorded_times_keep_increasing_when_the_clock_steps_back(
     app.handle(b.visit(episode_id))
     first, second = app.history(episode_id)
     assert second.timestamp > first.timestamp
+
+
+def test_a_replayed_fact_keeps_the_recorded_time_given_and_never_goes_back_in_time(
+    app: Episodes, clock: FixedClock
+) -> None:
+    from datetime import UTC, datetime
+
+    earlier = datetime(2026, 9, 1, 17, 30, tzinfo=UTC)
+    opened = app.handle(b.open_episode(), recorded_at=earlier)
+    episode = app.get_episode(opened.episode_id)
+    assert episode.created_on == earlier and app.clock is clock  # the application's clock is untouched
+    visit = b.visit(opened.episode_id, date_of_service="2026-09-01")
+    with pytest.raises(InvalidInput, match=r"^recorded_at: .* is not after the episode's last recorded time"):
+        app.handle(visit, recorded_at=earlier)
+    with pytest.raises(InvalidInput, match=r"^recorded_at: give a time with its offset"):
+        app.handle(visit, recorded_at=datetime(2026, 9, 2, 9, 0))
+    later = datetime(2026, 9, 1, 18, 0, tzinfo=UTC)
+    assert app.handle(visit, recorded_at=later).version == 2
+    assert app.get_episode(opened.episode_id).modified_on == later

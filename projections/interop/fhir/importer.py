@@ -2,18 +2,17 @@
 
 The commands are first run against an empty in-memory store, so a bundle that
 does not make a valid episode is refused with the resource and the problem, and
-nothing is written. Then each is applied to the store with the clock set to the
-time it was first recorded, so the imported episode keeps when (and by whom)
-each fact was written (rules.md §9: a note keeps both its dates), and its
+nothing is written. Then each is applied to the store as recorded at the
+time it was first recorded (`Episodes.handle(..., recorded_at=...)`), so the
+imported episode keeps when (and by whom) each fact was written (rules.md §9: a
+note keeps both its dates), and its
 versions and ids are those of the exported one. Command ids are derived from the
 episode and the version, so importing the same bundle again changes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -48,14 +47,9 @@ class ImportResult:
         }
 
 
-def _fixed(moment: datetime) -> Callable[[], datetime]:
-    return lambda: moment
-
-
 def _check(item: Recorded, app: Episodes) -> None:
-    app.clock = _fixed(item.at)
     try:
-        app.handle(parse_command(item.document))
+        app.handle(parse_command(item.document), recorded_at=item.at)
     except CareledgerError as error:
         raise InvalidInput(item.source, f"{item.document['command']}: {error}") from None
 
@@ -83,20 +77,17 @@ def import_bundle(app: Episodes, text: bytes, name: str = "bundle") -> ImportRes
     from domain.episode.application import Episodes
 
     episode_id, items = read_bundle(parse(text, name))
-    trial = Episodes(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, payer_dirs=app.payer_dirs)
+    trial = Episodes(
+        env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, payer_dirs=app.payer_dirs, timezone=app.timezone
+    )
     try:
         for item in items:
             _check(item, trial)
     finally:
         trial.close()
     _check_existing(app, episode_id, items)
-    clock = app.clock
     applied = 0
-    try:
-        for item in items:
-            app.clock = _fixed(item.at)
-            result = app.handle(parse_command(item.document))
-            applied += int(result.applied)
-    finally:
-        app.clock = clock
+    for item in items:
+        result = app.handle(parse_command(item.document), recorded_at=item.at)
+        applied += int(result.applied)
     return ImportResult(episode_id, len(items), applied, len(items) - applied, app.last_version(episode_id))
