@@ -498,16 +498,7 @@ class Episode(EpisodeInvariants, BaseAggregate[UUID]):
 
     def discontinue_exercise(self, fields: ExerciseStopFields, meta: CommandMeta) -> None:
         """Take an exercise out of the programme, with the reason."""
-        self.check_clinical_date("effective_date", fields.effective_date, meta.today)
-        self.check_exercise_active("exercise_id", fields.exercise_id, fields.effective_date)
-        current = self.exercises[fields.exercise_id]
-        if not current.active:
-            raise InvalidInput("exercise_id", f"'{fields.exercise_id}' is already discontinued")
-        last = current.history[-1].effective_date
-        if fields.effective_date < last:
-            raise InvalidInput(
-                "effective_date", f"{fields.effective_date} is before the last change on {last}"
-            )
+        self.check_changeable(fields.exercise_id, fields.effective_date, meta.today)
         self._trigger(self.ExerciseDiscontinued, fields, ExerciseStopFields, meta)
 
     def record_outcome(self, fields: OutcomeFields, meta: CommandMeta) -> None:

@@ -12,7 +12,7 @@ from datetime import date
 from domain.billing.ledger import audit_minutes
 from domain.episode.state import EpisodeAttributes
 from domain.errors import InvalidInput
-from domain.records import ExerciseChangeFields, Visit, VisitFields
+from domain.records import Exercise, ExerciseChangeFields, Visit, VisitFields
 from domain.rules.catalogue import code_catalogue, unknown_code_message
 from domain.values import ASSISTANTS, CREDENTIALS_BY_DISCIPLINE
 
@@ -102,18 +102,21 @@ class EpisodeInvariants(EpisodeAttributes):
         if stopped.kind == "discontinued" and on >= stopped.effective_date:
             raise InvalidInput(field, f"'{exercise_id}' was discontinued on {stopped.effective_date}")
 
+    def check_changeable(self, exercise_id: str, effective_date: date, today: date) -> Exercise:
+        """Return the exercise a change names: in the programme then, and not before its last change."""
+        self.check_clinical_date("effective_date", effective_date, today)
+        self.check_exercise_active("exercise_id", exercise_id, effective_date)
+        current = self.exercises[exercise_id]
+        if not current.active:
+            raise InvalidInput("exercise_id", f"'{exercise_id}' is already discontinued")
+        last = current.history[-1].effective_date
+        if effective_date < last:
+            raise InvalidInput("effective_date", f"{effective_date} is before the last change on {last}")
+        return current
+
     def check_change(self, fields: ExerciseChangeFields, today: date) -> None:
         """Refuse a progression or regression of an inactive exercise, or one that changes nothing."""
-        self.check_clinical_date("effective_date", fields.effective_date, today)
-        self.check_exercise_active("exercise_id", fields.exercise_id, fields.effective_date)
-        current = self.exercises[fields.exercise_id]
-        if not current.active:
-            raise InvalidInput("exercise_id", f"'{fields.exercise_id}' is discontinued")
-        last = current.history[-1].effective_date
-        if fields.effective_date < last:
-            raise InvalidInput(
-                "effective_date", f"{fields.effective_date} is before the last change on {last}"
-            )
+        current = self.check_changeable(fields.exercise_id, fields.effective_date, today)
         if (
             fields.dosage == current.dosage
             and fields.name in (None, current.name)
