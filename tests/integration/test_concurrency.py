@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import multiprocessing
 import signal
+import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -144,43 +145,68 @@ def test_a_writer_that_keeps_losing_gets_a_conflict_and_stores_nothing(db_url: s
     assert stored == serial
 
 
+def _hammer(db_url: str, episode_id: UUID, stop: threading.Event, written: list[int]) -> None:
+    """Keep appending addenda to the episode's first visit until told to stop (another writer, busy)."""
+    with Store(parse_location(db_url), clock=lambda: datetime.now(UTC)) as store:
+        while not stop.is_set():
+            command = parse_command(
+                {
+                    "command": "add_addendum",
+                    "command_id": str(uuid4()),
+                    "recorded_by": "hammer",
+                    "episode_id": str(episode_id),
+                    "date_of_service": str(START),
+                    "text": "Addendum while another writer records a visit.",
+                    "reason": "concurrency test",
+                }
+            )
+            written.append(store.app.handle(command).version)
+
+
 def test_the_cli_reports_a_conflict_it_could_not_resolve_in_one_line_with_exit_4(
     db_url: str, tmp_path: Path
 ) -> None:
-    # Two `visit record` processes at once with CARELEDGER_WRITE_ATTEMPTS=1, repeated until one collides.
+    # `visit record` with CARELEDGER_WRITE_ATTEMPTS=1 while another writer changes the same episode
+    # without pause: the command's one attempt collides (in practice on the first round).
     episode_id = _open(db_url)
-    outcomes: list[tuple[int, str]] = []
-    for round_ in range(40):
-        processes = []
-        for n in range(2):
-            day = START + timedelta(days=2 * round_ + n)
+    with Store(parse_location(db_url), clock=lambda: NOW) as store:
+        store.app.handle(b.visit(episode_id, date_of_service=str(START)))
+    outcomes: list[tuple[int, str, str]] = []
+    stop = threading.Event()
+    written: list[int] = []
+    hammer = threading.Thread(target=_hammer, args=(db_url, episode_id, stop, written), daemon=True)
+    hammer.start()
+    try:
+        for round_ in range(1, 11):
+            day = START + timedelta(days=round_)
             document = {
                 k: v
-                for k, v in _visit_document(episode_id, day, n).items()
+                for k, v in _visit_document(episode_id, day, 0).items()
                 if k not in ("command", "episode_id")
             }
-            path = tmp_path / f"visit-{round_}-{n}.json"
+            path = tmp_path / f"visit-{round_}.json"
             path.write_text(json.dumps(document))
-            processes.append(
-                careledger_process(
-                    "visit", "record", str(episode_id), str(path), "--db", db_url,
-                    env={"CARELEDGER_WRITE_ATTEMPTS": "1"},
-                )
+            process = careledger_process(
+                "visit", "record", str(episode_id), str(path), "--db", db_url,
+                env={"CARELEDGER_WRITE_ATTEMPTS": "1"},
             )  # fmt: skip
-        for process in processes:
             _, err = process.communicate(timeout=120)
-            outcomes.append((process.returncode, err.decode()))
-        if any(code == 4 for code, _ in outcomes):
-            break
-    for code, err in outcomes:
+            outcomes.append((process.returncode, err.decode(), str(day)))
+            if process.returncode == 4:
+                break
+    finally:
+        stop.set()
+        hammer.join(timeout=60)
+    assert written, "the other writer wrote nothing"
+    for code, err, _ in outcomes:
         assert code in (0, 4), err
         assert "Traceback" not in err
         if code == 4:
             assert err.count("\n") == 1 and err.startswith("error: episode_id: ") and "try again" in err
-    assert any(code == 4 for code, _ in outcomes), "no collision in 40 rounds of two writers"
-    landed = sum(1 for code, _ in outcomes if code == 0)
+    assert any(code == 4 for code, _, _ in outcomes), f"no collision in {len(outcomes)} rounds"
     with Store(parse_location(db_url)) as store:
-        assert store.app.last_version(episode_id) == 1 + landed
+        visits = store.app.get_episode(episode_id).visits
+    assert {str(d) for d in visits} == {str(START), *(day for code, _, day in outcomes if code == 0)}
 
 
 @pytest.mark.slow

@@ -1,7 +1,9 @@
 """A state machine drives the application beside a plain model of the episode's rules.
 
-After every step: the episode reloaded from the SQLite store equals the model,
-a rejected command stored nothing, and the version is 1 + accepted commands.
+Every command of the registry is a rule of the machine (a test holds them to
+it). After every step: the episode reloaded from the SQLite store equals the
+model, a rejected command stored nothing, and the version is 1 + accepted
+commands.
 """
 
 from __future__ import annotations
@@ -9,13 +11,14 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+from hypothesis import event
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from domain.episode.commands import Command, parse_command
 from domain.errors import CareledgerError
@@ -28,6 +31,7 @@ from tests.property.strategies import (
     clinical_dates,
     exercise_ids,
     instruments,
+    minutes,
     service_lines,
 )
 
@@ -50,6 +54,13 @@ class Model:
     outcomes: list[tuple[str, str]] = field(default_factory=list)
     discharged: date | None = None
     holds: list[list[date | None]] = field(default_factory=list)
+    plans: int = 0
+    certifications: int = 0
+    reports: int = 0
+    reevaluations: int = 0
+    addenda: dict[date, int] = field(default_factory=dict)
+    late: set[date] = field(default_factory=set)
+    voided: list[date] = field(default_factory=list)
 
     def in_range(self, day: date) -> bool:
         if day < EPISODE_START or day > TODAY:
@@ -61,6 +72,16 @@ class Model:
 
     def in_hold(self, day: date) -> bool:
         return any(start <= day and (end is None or day < end) for start, end in self.holds)  # type: ignore[operator]
+
+
+# Lines a note may well have: known timed codes with their minutes (service_lines also draws bad ones).
+good_lines = st.lists(
+    st.fixed_dictionaries(
+        {"code": st.sampled_from(("97110", "97112", "97140", "97530")), "minutes": minutes}
+    ),
+    min_size=1,
+    max_size=3,
+)
 
 
 class EpisodeMachine(RuleBasedStateMachine):
@@ -98,6 +119,7 @@ class EpisodeMachine(RuleBasedStateMachine):
     def apply(self, document: dict[str, Any], expected: bool) -> bool:
         """Send a command; check it was accepted exactly when the model expects it."""
         document = {"command_id": str(uuid4()), "recorded_by": "machine", **document}
+        event(f"{document['command']} {'accepted' if expected else 'refused'}")
         if document["command"] != "open_episode":
             document["episode_id"] = str(self.episode_id)
         before = self.store.app.recorder.max_notification_id()
@@ -115,8 +137,19 @@ class EpisodeMachine(RuleBasedStateMachine):
 
     # --- rules ---------------------------------------------------------------------------------
 
-    @rule(dos=any_dates(), lines=service_lines, extra=st.integers(0, 20))
-    def record_visit(self, dos: date, lines: list[dict[str, Any]], extra: int) -> None:
+    @initialize(first=st.integers(0, 20), visits=st.integers(0, 3))
+    def a_plan_and_some_visits(self, first: int, visits: int) -> None:
+        """Start most machines mid-episode: a plan and a few visits that amendments can name."""
+        self.establish_plan(EPISODE_START + timedelta(days=first), "PT", 6)
+        for n in range(visits):
+            self.record_visit(
+                EPISODE_START + timedelta(days=first + 2 * n), [{"code": "97110", "minutes": 30}], 15
+            )
+
+    def _note(
+        self, command: str, dos: date, lines: list[dict[str, Any]], extra: int
+    ) -> tuple[dict[str, Any], bool, tuple[int, int]]:
+        """A visit note's document, whether the model accepts it as a new visit, and its minutes."""
         catalogue = code_catalogue()
         known = all(catalogue.get(line["code"]) is not None for line in lines)
         non_negative = all(line["minutes"] >= 0 for line in lines)
@@ -131,15 +164,149 @@ class EpisodeMachine(RuleBasedStateMachine):
             and timed <= total
         )
         document = {
-            "command": "record_visit",
+            "command": command,
             "date_of_service": str(dos),
             "provider_id": "pt-1",
             "credential": "PT",
             "service_lines": lines,
             "total_treatment_minutes": total,
         }
+        return document, ok, (timed, total)
+
+    @rule(dos=any_dates(), lines=st.one_of(service_lines, good_lines), extra=st.integers(0, 30))
+    def record_visit(self, dos: date, lines: list[dict[str, Any]], extra: int) -> None:
+        document, ok, minutes = self._note("record_visit", dos, lines, extra)
         if self.apply(document, ok):
-            self.model.visits[dos] = (timed, total)
+            self.model.visits[dos] = minutes
+            self.model.version += 1
+
+    @rule(dos=any_dates(), lines=st.one_of(service_lines, good_lines), extra=st.integers(0, 30))
+    def record_late_entry(self, dos: date, lines: list[dict[str, Any]], extra: int) -> None:
+        document, ok, minutes = self._note("record_late_entry", dos, lines, extra)
+        document["reason"] = "dictated the day after"
+        if self.apply(document, ok and dos < TODAY):
+            self.model.visits[dos] = minutes
+            self.model.late.add(dos)
+            self.model.version += 1
+
+    def _visit_on(self, index: int, missing: date) -> date:
+        """One of the current visits' dates, or (index beyond them) a date with no visit."""
+        days = sorted(self.model.visits)
+        return days[index] if index < len(days) else missing
+
+    @rule(index=st.integers(0, 6), total=st.integers(0, 200), missing=clinical_dates())
+    def correct_visit(self, index: int, total: int, missing: date) -> None:
+        dos = self._visit_on(index, missing)
+        current = self.model.visits.get(dos)
+        ok = current is not None and total >= current[0] and total != current[1]
+        document = {
+            "command": "correct_visit",
+            "date_of_service": str(dos),
+            "changes": {"total_treatment_minutes": total},
+            "reason": "timer log",
+        }
+        if self.apply(document, ok):
+            assert current is not None
+            self.model.visits[dos] = (current[0], total)
+            self.model.version += 1
+
+    @rule(index=st.integers(0, 6), missing=clinical_dates())
+    def add_addendum(self, index: int, missing: date) -> None:
+        dos = self._visit_on(index, missing)
+        document = {
+            "command": "add_addendum",
+            "date_of_service": str(dos),
+            "text": "Patient reported less pain the next morning.",
+            "reason": "phone follow-up",
+        }
+        if self.apply(document, dos in self.model.visits):
+            self.model.addenda[dos] = self.model.addenda.get(dos, 0) + 1
+            self.model.version += 1
+
+    @rule(index=st.integers(0, 6), missing=clinical_dates())
+    def void_visit(self, index: int, missing: date) -> None:
+        dos = self._visit_on(index, missing)
+        document = {"command": "void_visit", "date_of_service": str(dos), "reason": "entered in error"}
+        if self.apply(document, dos in self.model.visits):
+            del self.model.visits[dos]
+            self.model.addenda.pop(dos, None)
+            self.model.late.discard(dos)
+            self.model.voided.append(dos)
+            self.model.version += 1
+
+    @rule(day=any_dates(), credential=st.sampled_from(["PT", "PTA"]), weeks=st.sampled_from([None, 6]))
+    def establish_plan(self, day: date, credential: str, weeks: int | None) -> None:
+        ok = self.model.in_range(day) and credential == "PT" and weeks is not None
+        document = {
+            "command": "establish_plan",
+            "established_on": str(day),
+            "therapist_id": "pt-1",
+            "credential": credential,
+            "goals": [{"goal_id": "G1", "term": "long", "text": "Climb 12 stairs"}],
+            "frequency_per_week": 2,
+            "duration_weeks": weeks,
+        }
+        if self.apply(document, ok):
+            self.model.plans += 1
+            self.model.version += 1
+
+    @rule(signed=any_dates(), start=any_dates(), days=st.integers(-5, 90), plan=st.integers(1, 3))
+    def certify_plan(self, signed: date, start: date, days: int, plan: int) -> None:
+        end = start + timedelta(days=days)
+        ok = (
+            0 < plan <= self.model.plans
+            and EPISODE_START <= signed <= TODAY
+            and end >= start
+            and self.model.in_range(start)
+        )
+        document = {
+            "command": "certify_plan",
+            "certifier": {"provider_id": "dr-1"},
+            "signed_on": str(signed),
+            "period_start": str(start),
+            "period_end": str(end),
+            "plan_version": plan,
+        }
+        if self.apply(document, ok):
+            self.model.certifications += 1
+            self.model.version += 1
+
+    @rule(day=any_dates(), back=st.integers(-2, 20), credential=st.sampled_from(["PT", "PTA"]))
+    def record_progress_report(self, day: date, back: int, credential: str) -> None:
+        start = day - timedelta(days=max(back, 0) + 5)
+        end = day - timedelta(days=back)
+        ok = (
+            self.model.in_range(day)
+            and credential == "PT"
+            and end <= day
+            and start >= EPISODE_START
+            and self.model.plans > 0
+        )
+        document = {
+            "command": "record_progress_report",
+            "report_date": str(day),
+            "period_start": str(start),
+            "period_end": str(end),
+            "author_id": "pt-1",
+            "credential": credential,
+            "goal_assessments": [{"goal_id": "G1", "status": "progressing"}],
+        }
+        if self.apply(document, ok):
+            self.model.reports += 1
+            self.model.version += 1
+
+    @rule(day=any_dates(), credential=st.sampled_from(["PT", "PTA"]))
+    def record_reevaluation(self, day: date, credential: str) -> None:
+        ok = self.model.in_range(day) and credential == "PT"
+        document = {
+            "command": "record_reevaluation",
+            "evaluated_on": str(day),
+            "provider_id": "pt-1",
+            "credential": credential,
+            "findings": "Flexion 110 degrees; stairs reciprocal with a rail.",
+        }
+        if self.apply(document, ok):
+            self.model.reevaluations += 1
             self.model.version += 1
 
     @rule(exercise_id=exercise_ids, day=clinical_dates(), sets=st.integers(1, 4))
@@ -159,6 +326,13 @@ class EpisodeMachine(RuleBasedStateMachine):
 
     @rule(exercise_id=exercise_ids, day=clinical_dates(), sets=st.integers(1, 4))
     def progress_exercise(self, exercise_id: str, day: date, sets: int) -> None:
+        self._change_exercise("progress_exercise", exercise_id, day, sets)
+
+    @rule(exercise_id=exercise_ids, day=clinical_dates(), sets=st.integers(1, 4))
+    def regress_exercise(self, exercise_id: str, day: date, sets: int) -> None:
+        self._change_exercise("regress_exercise", exercise_id, day, sets)
+
+    def _change_exercise(self, command: str, exercise_id: str, day: date, sets: int) -> None:
         current = self.model.exercises.get(exercise_id)
         ok = (
             current is not None
@@ -169,7 +343,7 @@ class EpisodeMachine(RuleBasedStateMachine):
             and sets != current.sets
         )
         document = {
-            "command": "progress_exercise",
+            "command": command,
             "exercise_id": exercise_id,
             "dosage": {"sets": sets},
             "effective_date": str(day),
@@ -216,8 +390,10 @@ class EpisodeMachine(RuleBasedStateMachine):
             self.model.outcomes.append((instrument, str(score)))
             self.model.version += 1
 
-    @rule(day=clinical_dates())
-    def hold(self, day: date) -> None:
+    @rule(day=clinical_dates(), now=st.integers(0, 3))
+    def hold_episode(self, day: date, now: int) -> None:
+        if now:  # holds are rare too
+            return
         ok = (
             self.model.discharged is None
             and not self.model.on_hold()
@@ -229,7 +405,7 @@ class EpisodeMachine(RuleBasedStateMachine):
             self.model.version += 1
 
     @rule(day=clinical_dates())
-    def resume(self, day: date) -> None:
+    def resume_episode(self, day: date) -> None:
         start = self.model.holds[-1][0] if self.model.holds else None
         ok = (
             self.model.discharged is None
@@ -242,8 +418,10 @@ class EpisodeMachine(RuleBasedStateMachine):
             self.model.holds[-1][1] = day
             self.model.version += 1
 
-    @rule(day=clinical_dates())
-    def discharge(self, day: date) -> None:
+    @rule(day=clinical_dates(), now=st.integers(0, 5))
+    def discharge_episode(self, day: date, now: int) -> None:
+        if now:  # discharge is rare: most of a machine's life is the episode's treatment
+            return
         ok = (
             self.model.discharged is None
             and self.model.in_range(day)
@@ -292,9 +470,33 @@ class EpisodeMachine(RuleBasedStateMachine):
         assert [(o.instrument, str(o.score)) for o in episode.outcomes] == model.outcomes
         assert (episode.discharge.discharge_date if episode.discharge else None) == model.discharged
         assert [[h.start, h.end] for h in episode.holds] == model.holds
+        assert (len(episode.plans), len(episode.certifications)) == (model.plans, model.certifications)
+        assert (len(episode.progress_reports), len(episode.reevaluations)) == (
+            model.reports,
+            model.reevaluations,
+        )
+        assert {
+            d: sum(1 for a in v.amendments if a.kind == "addendum")
+            for d, v in episode.visits.items()
+            if d in model.addenda
+        } == model.addenda
+        assert {
+            d for d, v in episode.visits.items() if any(a.kind == "late_entry" for a in v.amendments)
+        } == model.late
+        assert [v.date_of_service for v in episode.voided_visits] == model.voided
         assert episode.status == (
             "discharged" if model.discharged else "on_hold" if model.on_hold() else "active"
         )
 
 
 TestEpisodeMachine = EpisodeMachine.TestCase
+
+
+def test_the_machine_sends_every_command_of_the_registry() -> None:
+    from domain.episode.commands import COMMANDS
+
+    rules = {
+        name for name, value in vars(EpisodeMachine).items() if hasattr(value, "hypothesis_stateful_rule")
+    }
+    sent = rules | {"open_episode"}  # the machine opens its episode when it starts
+    assert set(COMMANDS) <= sent, f"no rule sends {sorted(set(COMMANDS) - sent)}"
