@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DB ?= demo.db
 
-.PHONY: demo test lint format bench clean docs
+.PHONY: demo test check lint format bench clean docs compile
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "careledger needs Python 3.11 or newer")'
@@ -27,8 +27,22 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint
-	$(BIN)/pytest
+# Tests keep their SQLite stores on tmpfs where the machine has one (the same files, without
+# waiting for the disk), and the project's bytecode is compiled once first, so the CLI processes
+# the tests start do not compile it again each time (PYTHONDONTWRITEBYTECODE may be set).
+TEST_TMP := $(shell test -d /dev/shm -a -w /dev/shm && echo /dev/shm)
+PYTEST := $(if $(TEST_TMP),TMPDIR=$(TEST_TMP) )$(BIN)/pytest
+
+compile: $(STAMP)
+	@$(BIN)/python -m compileall -q domain projections cli tests benchmarks
+
+# Everything, on SQLite and (with CARELEDGER_TEST_POSTGRES) PostgreSQL: the CI gate.
+test: lint compile
+	$(PYTEST)
+
+# The edit loop: lint, then every test that is not slow, on SQLite only (under two minutes).
+check: lint compile
+	$(PYTEST) -q -x -m "not slow and not postgres"
 
 docs: $(STAMP)
 	$(BIN)/python -m tests.eventdoc

@@ -23,6 +23,10 @@ settings.register_profile(
 settings.register_profile("dev", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI") == "true" else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
+# Property tests whose every example builds real SQLite stores and rebuilds their read models
+# (about a second each): fewer examples than the profile's, and marked slow (make check skips them).
+HEAVY = settings(max_examples=20 if os.environ.get("CI") == "true" else 6)
+
 PG_URL = os.environ.get("CARELEDGER_TEST_POSTGRES")
 IN_CI = os.environ.get("CI") == "true"
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)

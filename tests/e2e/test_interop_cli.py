@@ -32,6 +32,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+@pytest.mark.slow
 def test_export_import_export_gives_the_same_bundle_through_the_cli(demo_db: Path, tmp_path: Path) -> None:
     exported = careledger("export", "fhir", KNEE[:8], "--db", str(demo_db))
     assert exported.returncode == 0, exported.stderr
@@ -46,6 +47,7 @@ def test_export_import_export_gives_the_same_bundle_through_the_cli(demo_db: Pat
     assert (tmp_path / "again.json").read_bytes() == exported.stdout
 
 
+@pytest.mark.slow
 def test_import_recognises_a_bundle_by_its_content_and_still_reads_json_lines(
     demo_db: Path, tmp_path: Path
 ) -> None:
@@ -79,6 +81,7 @@ def test_export_claims_writes_csv_and_json_and_refuses_a_bad_date(demo_db: Path)
     assert bad.returncode == 1 and b"since: 'April' is not a date" in bad.stderr
 
 
+@pytest.mark.slow
 def test_packet_writes_into_a_directory_or_a_named_file(demo_db: Path, tmp_path: Path) -> None:
     done = careledger("packet", KNEE, "--db", str(demo_db), "--out", str(tmp_path / "packets"))
     assert done.returncode == 0, done.stderr
@@ -97,6 +100,7 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@pytest.mark.slow
 def test_the_knee_packet_renders_in_headless_chromium_with_its_charts(demo_db: Path, tmp_path: Path) -> None:
     browser = _chromium()
     if browser is None:

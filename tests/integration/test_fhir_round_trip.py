@@ -69,6 +69,7 @@ def _events(store: Store, episode_id: object) -> list[tuple[object, ...]]:
     ]
 
 
+@pytest.mark.slow
 def test_every_demo_episode_and_the_full_scenario_survive_the_round_trip_byte_for_byte(
     demo: Store, empty: Store
 ) -> None:

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from eventsourcing.application import project_aggregate
 from hypothesis import given
 from hypothesis import strategies as st
@@ -27,7 +28,7 @@ from domain.errors import InvalidInput
 from domain.records import EpisodeState
 from projections.store.root import Store, parse_location
 from tests import builders as b
-from tests.conftest import NOW, FixedClock
+from tests.conftest import HEAVY, NOW, FixedClock
 
 START = date(2026, 6, 1)
 
@@ -63,6 +64,8 @@ def command_for(op: tuple[str, int, int], episode: Episode, episode_id: Any) -> 
     return b.command(c.VoidVisit, episode_id, **target)
 
 
+@pytest.mark.slow
+@HEAVY
 @given(
     prefix=st.integers(0, 55), ops=operations, gaps=st.lists(st.integers(1, 7200), min_size=100, max_size=100)
 )

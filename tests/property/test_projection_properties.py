@@ -27,6 +27,7 @@ from domain.demo import ReplayClock
 from projections.store.root import Store, parse_location
 from projections.views.projector import Projector
 from projections.views.registry import PROJECTIONS, Derived, Projection
+from tests.conftest import HEAVY
 from tests.readmodels import apply, dump, interleaved
 
 stores = st.fixed_dictionaries(
@@ -61,6 +62,8 @@ def rebuilt(store: Store, until: int | None = None) -> dict:  # type: ignore[typ
         fresh.close()
 
 
+@pytest.mark.slow
+@HEAVY
 @given(shape=stores, data=st.data())
 def test_built_in_random_batches_the_read_models_equal_a_rebuild(
     shape: dict[str, int], data: st.DataObject
@@ -89,6 +92,8 @@ def test_built_in_random_batches_the_read_models_equal_a_rebuild(
         assert incremental == rebuilt(store)
 
 
+@pytest.mark.slow
+@HEAVY
 @given(shape=stores, data=st.data())
 def test_delivering_tracked_notifications_again_changes_nothing(
     shape: dict[str, int], data: st.DataObject
@@ -141,6 +146,8 @@ def copy_of(store: Store, directory: Path) -> Store:
     return Store(parse_location(str(target)))
 
 
+@pytest.mark.slow
+@HEAVY
 @given(shape=stores, data=st.data())
 def test_a_crash_in_a_view_leaves_rows_and_tracking_consistent(
     shape: dict[str, int], data: st.DataObject
