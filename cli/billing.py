@@ -84,7 +84,7 @@ def bill(
         except ValueError:
             raise InvalidInput("visit", f"'{visit}' is not a date (YYYY-MM-DD)") from None
     with open_db(db) as store:
-        found = store.app.get_episode(resolve_episode(store, episode))
+        found = store.episode(resolve_episode(store, episode), action="bill")
         # The beneficiary's other episodes count toward KX (rules.md §5). A billing
         # projection will replace this scan.
         others = [

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.common import DbOption, JsonOption, emit_json, log_access, open_db, resolve_episode
+from cli.common import DbOption, JsonOption, emit_json, open_db, resolve_episode
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -92,8 +92,6 @@ def _reader(db: str | None, episode: str | None) -> Iterator[tuple[Any, Any]]:
 
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode) if episode is not None else None
-        if episode_id is None:
-            log_access(store, None)
         reader = FindingsReader(store)
         try:
             with progress_bar("catching up the findings") as advance:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli import audit, billing, episode, exercise, outcome, plan, report, settings, visit
+from cli import audit, billing, episode, exercise, outcome, plan, report, settings, tokens, visit
 from cli.check import check
 from cli.common import new_app
 from cli.demo import demo
@@ -42,6 +42,7 @@ app.command("demo")(demo)
 app.add_typer(settings.app, name="settings")
 app.add_typer(export_app, name="export")
 app.command("packet")(packet)
+app.add_typer(tokens.app, name="token")
 
 
 def run() -> None:
