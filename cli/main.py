@@ -11,6 +11,7 @@ from cli.importer import import_file
 from cli.packet import packet
 from cli.projections import app as projections_app
 from cli.schema import schema
+from cli.serve import serve
 from cli.views import continuity, outcomes, progression, timeline
 
 app = new_app(
@@ -43,6 +44,7 @@ app.add_typer(settings.app, name="settings")
 app.add_typer(export_app, name="export")
 app.command("packet")(packet)
 app.add_typer(tokens.app, name="token")
+app.command("serve")(serve)
 
 
 def run() -> None:

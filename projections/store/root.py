@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -197,6 +198,10 @@ def _env_number(name: str, default: int, *, minimum: int) -> int:
     return int(text)
 
 
+# Who reads in the current thread or task, when a server reads for many callers (Store.acting).
+_ACTING: ContextVar[Actor | None] = ContextVar("careledger_actor", default=None)
+
+
 class Store:
     """An open careledger store: the application service, the location, and the reads that are logged.
 
@@ -244,8 +249,17 @@ class Store:
     # --- reads of the record: each appends to the access log first ----------------------------
 
     def log_read(self, action: str, episode_id: UUID | None, actor: Actor | None = None) -> None:
-        """Append a read of an episode (None: of every episode) by `actor` (default: `self.actor`)."""
-        self.access.record(actor or self.actor, action, episode_id)
+        """Append a read of an episode (None: of every episode) by `actor` (default: who is acting)."""
+        self.access.record(actor or _ACTING.get() or self.actor, action, episode_id)
+
+    @contextmanager
+    def acting(self, actor: Actor) -> Iterator[None]:
+        """Log the reads made inside the block (in this thread or task) as `actor`'s."""
+        token = _ACTING.set(actor)
+        try:
+            yield
+        finally:
+            _ACTING.reset(token)
 
     def episode(self, episode_id: UUID, version: int | None = None, *, action: str = "show") -> Episode:
         """Return an episode (at a version, if given), logging the read."""

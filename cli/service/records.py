@@ -1,0 +1,252 @@
+"""Billing, audit and exports over HTTP: bill, units, claims, audit as-of and changes, verify, the access
+log, FHIR, the packet, and the command JSON Schemas. Each read of a record is logged in the store."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from cli.service.auth import Caller, authenticate, require, service_of
+from cli.service.problems import COMMON, EPISODE
+from cli.service.reads import json_response
+from domain.episode.roles import Capability
+from domain.errors import InvalidInput
+
+router = APIRouter()
+READ = require(Capability.READ)
+BILLING = require(Capability.BILLING)
+AUDIT = require(Capability.AUDIT)
+ACCESS_LOG = require(Capability.ACCESS_LOG)
+
+
+def _moment(text: str, field: str, request: Request) -> datetime:
+    from domain.episode.audit import moment
+
+    return moment(text, field, service_of(request).store.timezone)
+
+
+@router.get("/episodes/{episode_id}/bill", responses=EPISODE, tags=["billing"], summary="Claim lines")
+def bill(
+    request: Request,
+    episode_id: UUID,
+    visit: date | None = Query(None, description="Only the visit on this date of service"),
+    caller: Caller = Depends(BILLING),
+) -> Response:
+    """The claim lines of the episode's visits: units, modifiers, reasons and the KX threshold."""
+    from domain.billing.bill import bill_with_others, billing_rules
+
+    store = service_of(request).store
+    with store.acting(caller.actor):
+        found = store.episode(episode_id, action="bill")
+    others = [
+        other
+        for other_id in store.app.episode_ids()
+        if other_id != found.id
+        and (other := store.app.get_episode(other_id)).patient_ref == found.patient_ref
+    ]
+    result = bill_with_others(found, others, billing_rules(found.payer, store.app.payer_dirs))
+    if visit is not None:
+        chosen = tuple(v for v in result.visits if v.date_of_service == visit)
+        if not chosen:
+            raise InvalidInput("visit", f"no visit on {visit} in this episode")
+        result = result.model_copy(update={"visits": chosen})
+    return json_response(result.model_dump(mode="json"), found.version)
+
+
+@router.get("/units", responses=COMMON, tags=["billing"], summary="Units of one date's service lines")
+def units(
+    line: list[str] = Query(..., min_length=1, max_length=50, description="CODE=MINUTES, e.g. 97110=33"),
+    rule: Literal["cms", "ama"] = Query("cms"),
+    _: Caller = Depends(READ),
+) -> Response:
+    """The units of one date's service lines under the CMS 8-minute or AMA rule, each explained."""
+    from domain.billing.units import compute_units, parse_line
+
+    problems = []
+    lines = []
+    for number, text in enumerate(line):
+        try:
+            lines.append(parse_line(text))
+        except InvalidInput as error:
+            problems.append((f"line.{number}", str(error)))
+    if problems:
+        raise InvalidInput(problems[0][0], problems[0][1], tuple(problems))
+    return json_response(compute_units(lines, rule).as_json())
+
+
+@router.get("/claims", responses=COMMON, tags=["billing"], summary="Claim lines of every episode")
+def claims(
+    request: Request,
+    since: date | None = Query(None),
+    format: Literal["csv", "json"] = Query("csv"),
+    caller: Caller = Depends(BILLING),
+) -> Response:
+    """One row per claim line of every episode (CSV with a header row, or JSON)."""
+    from projections.interop.claims import as_csv, store_claim_rows
+
+    store = service_of(request).store
+    with store.acting(caller.actor):
+        store.log_read("export claims", None)
+    rows = store_claim_rows(store.app, since)
+    if format == "json":
+        return json_response(rows)
+    return Response(as_csv(rows), media_type="text/csv")
+
+
+@router.get("/episodes/{episode_id}/audit/as-of", responses=EPISODE, tags=["audit"], summary="Record as of")
+def audit_as_of(
+    request: Request,
+    episode_id: UUID,
+    at: str = Query(..., max_length=40, description="YYYY-MM-DD (end of day) or an ISO date-time"),
+    caller: Caller = Depends(AUDIT),
+) -> Response:
+    """The episode as it stood at a recorded time, with its units, modifiers and findings then."""
+    from cli.check import as_of_checks
+
+    store = service_of(request).store
+    moment = _moment(at, "at", request)
+    with store.acting(caller.actor):
+        found = store.as_of(episode_id, moment)
+    answer = {
+        "as_of": moment.isoformat(),
+        "version": found.version,
+        "current_version": store.app.last_version(episode_id),
+        "recorded_at": found.modified_on.isoformat(),
+        "episode": found.as_dict(),
+        "checks": as_of_checks(found, store.app.payer_dirs),
+    }
+    return json_response(answer)
+
+
+@router.get(
+    "/episodes/{episode_id}/audit/changes", responses=EPISODE, tags=["audit"], summary="Changes since"
+)
+def audit_changes(
+    request: Request,
+    episode_id: UUID,
+    since: str = Query(..., max_length=40, description="Start (excluded): a date or ISO date-time"),
+    until: str | None = Query(None, max_length=40, description="End (included) [default: now]"),
+    caller: Caller = Depends(AUDIT),
+) -> Response:
+    """Each amendment (author, reason, before and after) and other event recorded after `since`."""
+    store = service_of(request).store
+    start = _moment(since, "since", request)
+    end = _moment(until, "until", request) if until is not None else None
+    with store.acting(caller.actor):
+        report = store.changes(episode_id, start, end)
+    return json_response(report.as_dict())
+
+
+@router.get("/verify", responses=COMMON, tags=["audit"], summary="Verify the hash chain")
+def verify(
+    request: Request,
+    episode: UUID | None = Query(None, description="Only this episode"),
+    caller: Caller = Depends(AUDIT),
+) -> Response:
+    """Walk the hash chain of the stored events and report each broken link (or that it is intact)."""
+    from domain.errors import EpisodeNotFound
+    from projections.store.verify import snapshot_checker, verify_chains
+
+    store = service_of(request).store
+    with store.acting(caller.actor):
+        store.log_read("verify", episode)
+    recorder: Any = store.app.recorder
+    report = verify_chains(recorder, [episode] if episode else None, None, snapshot_checker(store.app))
+    if episode is not None and report.events == 0 and not report.breaks:
+        raise EpisodeNotFound(episode)
+    return json_response(report.as_dict())
+
+
+@router.get("/audit/access", responses=COMMON, tags=["audit"], summary="The access log")
+def access_log(
+    request: Request,
+    episode: UUID | None = Query(None),
+    since: datetime | None = Query(None, description="An ISO date-time with its offset"),
+    user: str | None = Query(None, max_length=64),
+    limit: int = Query(1000, ge=1, le=10_000),
+    _: Caller = Depends(ACCESS_LOG),
+) -> Response:
+    """Who read which record, when, in which role and from where (oldest first)."""
+    if since is not None and since.tzinfo is None:
+        raise InvalidInput("since", "give a time with its offset (e.g. 2026-03-02T17:30:00Z)")
+    entries = service_of(request).store.access.entries(episode, since, user, limit)
+    return json_response(entries)
+
+
+@router.get(
+    "/episodes/{episode_id}/fhir",
+    responses={**EPISODE, 200: {"content": {"application/fhir+json": {}}, "description": "A FHIR R4 Bundle"}},
+    tags=["exports"],
+    summary="FHIR R4 Bundle",
+)
+def export_fhir(
+    request: Request,
+    episode_id: UUID,
+    as_of: str | None = Query(None, max_length=40),
+    caller: Caller = Depends(READ),
+) -> Response:
+    """The episode as a validated FHIR R4 Bundle (EpisodeOfCare, Encounter, Procedure, Observation, ...)."""
+    from projections.interop.fhir.export import export_episode
+
+    store = service_of(request).store
+    at = _moment(as_of, "as_of", request) if as_of is not None else None
+    store.app.last_version(episode_id)  # 404 before anything is logged or built
+    with store.acting(caller.actor):
+        store.log_read("export fhir", episode_id)
+    return Response(export_episode(store.app, episode_id, at), media_type="application/fhir+json")
+
+
+@router.get(
+    "/episodes/{episode_id}/packet",
+    responses={**EPISODE, 200: {"content": {"text/html": {}}, "description": "The audit packet"}},
+    tags=["exports"],
+    summary="Audit packet (HTML)",
+)
+def packet(
+    request: Request,
+    episode_id: UUID,
+    as_of: str | None = Query(None, max_length=40),
+    caller: Caller = Depends(READ),
+) -> Response:
+    """The payer's audit packet of the episode: one self-contained HTML page with charts."""
+    from projections.interop.packet import build_packet
+
+    service = service_of(request)
+    at = _moment(as_of, "as_of", request) if as_of is not None else None
+    service.store.app.last_version(episode_id)
+    service.catch_up()
+    with service.store.acting(caller.actor):
+        service.store.log_read("packet", episode_id)
+        html = build_packet(service.store, episode_id, at)
+    return Response(html, media_type="text/html")
+
+
+@router.get("/schemas", responses=COMMON, tags=["commands"], summary="The command types")
+def schemas(_: Caller = Depends(authenticate)) -> Response:
+    """Every command type with its one-line description."""
+    from domain.episode.commands import COMMANDS
+
+    return json_response(
+        [
+            {"command": n, "description": (c.__doc__ or "").strip().splitlines()[0]}
+            for n, c in COMMANDS.items()
+        ]
+    )
+
+
+@router.get(
+    "/schemas/{command}", responses={**COMMON, 404: EPISODE[404]}, tags=["commands"], summary="Schema"
+)
+def command_schema(command: str, _: Caller = Depends(authenticate)) -> Response:
+    """The JSON Schema of one command document."""
+    from domain.episode.commands import COMMANDS
+
+    if command not in COMMANDS:
+        from cli.service.problems import problem
+
+        return problem(404, "No such command", f"expected one of {', '.join(COMMANDS)}")
+    return json_response(COMMANDS[command].model_json_schema())
