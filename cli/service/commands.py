@@ -26,10 +26,20 @@ router = APIRouter(tags=["commands"])
 WRITE = require(Capability.WRITE)
 RESPONSES: dict[int | str, dict[str, Any]] = {
     **COMMON,
+    400: _problem_doc("The body is not JSON"),
     404: _problem_doc("No such episode"),
     409: _problem_doc("The command id was used for another command, or other writers won every retry"),
     412: _problem_doc("If-Match names another version than the episode's"),
     413: _problem_doc("Request body too large"),
+}
+# Where a client goes next with the episode a command touched (OpenAPI links; schemathesis follows them).
+LINKS = {
+    name: {"operationId": operation, "parameters": {"episode_id": "$response.body#/episode_id"}}
+    for name, operation in (
+        ("ShowEpisode", "show_episode_episodes__episode_id__get"),
+        ("EpisodeHistory", "history_episodes__episode_id__history_get"),
+        ("EpisodeTimeline", "timeline_episodes__episode_id__timeline_get"),
+    )
 }
 COMMAND_EXAMPLE = {
     "command": "record_visit",
@@ -82,6 +92,7 @@ def _episode_of(command: Command) -> UUID | None:
     status_code=201,
     responses={
         200: {"description": "A replay: the first result, with Idempotent-Replayed: true"},
+        201: {"description": "Applied", "links": LINKS},
         **RESPONSES,
     },
     summary="Apply one command",
@@ -132,7 +143,10 @@ def post_command(
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "text/plain": {"schema": {"type": "string"}},
+            },
         }
     },
 )

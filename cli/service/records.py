@@ -78,7 +78,18 @@ def units(
     return json_response(compute_units(lines, rule).as_json())
 
 
-@router.get("/claims", responses=COMMON, tags=["billing"], summary="Claim lines of every episode")
+@router.get(
+    "/claims",
+    responses={
+        **COMMON,
+        200: {
+            "description": "One row per claim line",
+            "content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {}},
+        },
+    },
+    tags=["billing"],
+    summary="Claim lines of every episode",
+)
 def claims(
     request: Request,
     since: date | None = Query(None),
@@ -141,7 +152,7 @@ def audit_changes(
     return json_response(report.as_dict())
 
 
-@router.get("/verify", responses=COMMON, tags=["audit"], summary="Verify the hash chain")
+@router.get("/verify", responses=EPISODE, tags=["audit"], summary="Verify the hash chain")
 def verify(
     request: Request,
     episode: UUID | None = Query(None, description="Only this episode"),
