@@ -1,4 +1,4 @@
-"""The `service` case: N concurrent HTTP clients against `careledger serve`, next to in-process `Episodes.handle`.
+"""The `service` case: concurrent HTTP clients against `careledger serve`, next to `Episodes.handle`.
 
 Each client has its own episode (so the figures measure the service, not clients
 racing for one episode), records R visits through POST /commands, then reads its
