@@ -10,6 +10,20 @@ import typer
 from cli.common import DbOption
 
 
+def _holds_demo(location: str) -> bool:
+    """Tell whether a store exists and holds the demo clinic (then --demo serves it as it is)."""
+    from domain.demo import demo_episode_ids
+    from domain.errors import EpisodeNotFound, StoreUnavailable
+    from projections.store.root import open_store
+
+    try:
+        with open_store(location, create=False) as store:
+            store.app.last_version(demo_episode_ids()["knee"])
+    except (EpisodeNotFound, StoreUnavailable):
+        return False
+    return True
+
+
 def serve(
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
@@ -24,7 +38,10 @@ def serve(
     ] = 1_000_000,
     timeout: Annotated[float, typer.Option(min=0.1, help="Seconds a request may take (503 past it).")] = 30.0,
     demo: Annotated[
-        bool, typer.Option("--demo", help="Build the demo clinic in --db first and print an admin token.")
+        bool,
+        typer.Option(
+            "--demo", help="Build the demo clinic in a new --db (or serve it there); print an admin token."
+        ),
     ] = False,
 ) -> None:
     """Serve the HTTP API: commands, reads, checks, bills, audit, exports and the event feed."""
@@ -38,7 +55,8 @@ def serve(
         from cli.demo import demo as build_demo
         from projections.store.root import open_store
 
-        build_demo(db=location, replace=True, quiet=True)
+        if not _holds_demo(location):
+            build_demo(db=location, replace=False, quiet=True)
         with open_store(location) as store:
             name = "demo-admin"
             known = {t.name for t in store.tokens.list() if t.revoked_at is None}

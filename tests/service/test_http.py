@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import threading
 import time
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -13,7 +15,7 @@ import pytest
 
 from domain.demo import demo_episode_ids
 from domain.episode.roles import Role
-from tests.service.conftest import KNEE, SHOULDER, Server
+from tests.service.conftest import KNEE, SHOULDER, Server, build_demo, start_server
 from tests.tamper import RawStore
 
 # Every route, and the capability it needs (None: any valid token).
@@ -347,3 +349,25 @@ def test_ready_once_caught_up_and_the_logs_name_routes_not_patients(server: Serv
     assert any(e["route"] == "/episodes/{episode_id}/timeline" and e["status"] == 200 for e in lines)
     text = server.log.read_text()
     assert KNEE not in text and "PT-1001" not in text and "Shoulder flexion" not in text
+
+
+def test_shutdown_lets_the_requests_in_flight_finish(tmp_path: Path) -> None:
+    db = str(tmp_path / "careledger.db")
+    build_demo(db)
+    running = start_server(db, tmp_path)
+    got: dict[str, Any] = {}
+    client = running.client(Role.SERVICE)
+
+    def wait() -> None:
+        got["answer"] = client.get("/events", params={"after": 10**6, "wait": 2})
+
+    follower = threading.Thread(target=wait)
+    follower.start()
+    time.sleep(0.5)
+    running.process.terminate()  # SIGTERM, as an orchestrator stops a container
+    follower.join()
+    assert got["answer"].status_code == 200 and got["answer"].json() == {"events": [], "next_after": 10**6}
+    # uvicorn re-raises the signal once it has shut down cleanly, as a process killed by it would exit.
+    assert running.process.wait(timeout=30) in (0, -signal.SIGTERM)
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{running.url}/healthz", timeout=1)
