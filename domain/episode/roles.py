@@ -48,7 +48,7 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
 }
 
 # Commands a licensed therapist must write (an assistant may not): the plan of care, its
-# certification, progress reports, re-evaluations and discharge (rules.md: supervision).
+# certification, progress reports (docs/rules.md#progress-reports), re-evaluations and discharge.
 THERAPIST_ONLY = frozenset(
     {"establish_plan", "certify_plan", "record_progress_report", "record_reevaluation", "discharge_episode"}
 )

@@ -1,17 +1,18 @@
-"""rules.md §7.3 (time) and §7.9 (minutes counted twice), from the units engine and the minute ledger.
+"""docs/rules.md#time (time) and §7.9 (minutes counted twice), from the units engine and the minute ledger.
 
 - `time.missing` (error): no total treatment minutes, or a timed code with no minutes.
 - `time.timed_exceeds_total` (error): timed minutes above the total treatment
-  minutes. The ledger refuses such a note today (rules.md §4); a note stored
+  minutes. The ledger refuses such a note today (docs/rules.md#time-integrity); a note stored
   before that check, or imported around it, is still caught here.
 - `time.units_exceed_minutes` (error): the units the note bills (`units` on its
   service lines) are more than the minutes support under the payer's rule
-  (rules.md §2-§3, `domain.billing.units`), for the day or for an untimed code.
+  (docs/rules.md#eight-minute-rule, docs/rules.md#ama-midpoint-rule, `domain.billing.units`), for the day or
+  for an untimed code.
 - `time.units_misallocated` (warning): the day's units are right but a code has
   more than its share (CMS: the leftover unit goes to the largest remainder).
 - `minutes.double_counted` (error): two blocks of time overlap (start/end), or
   the services' own minutes add up to more than the total treatment time, so some
-  minutes are counted under two codes (rules.md §4). Group time (the catalogue's
+  minutes are counted under two codes (docs/rules.md#time-integrity). Group time (the catalogue's
   `group` kind) that overlaps one-on-one time is `one_on_one.not_shown` (§7.4).
 """
 
@@ -38,7 +39,9 @@ def _calculator(note: VisitNote, catalogue: CodeCatalogue) -> str:
 
 
 def check(note: VisitNote, catalogue: CodeCatalogue) -> list[Finding]:
-    """Check one visit's minutes and the units its note bills (rules.md §7.3, §7.9)."""
+    """Check one visit's minutes and the units its note bills (docs/rules.md#time,
+    docs/rules.md#double-counting).
+    """
     found: list[Finding] = []
     visit = note.visit
     zero = sorted({x.code for x in visit.service_lines if catalogue.codes[x.code].timed and x.minutes == 0})
@@ -92,6 +95,7 @@ def check(note: VisitNote, catalogue: CodeCatalogue) -> list[Finding]:
                 )
             )
     found.extend(_units_found(note, catalogue))
+    found.extend(_bill_remarks(note))
     for remark in note.ledger.notes:
         if remark.rule_id == "minutes.total_below_services":
             ledger = note.ledger
@@ -121,8 +125,41 @@ def check(note: VisitNote, catalogue: CodeCatalogue) -> list[Finding]:
     return found
 
 
+BILL_REMARKS: dict[str, tuple[str, str]] = {
+    # the bill's remark -> (the finding, how to fix it)
+    "units.above_mue": (
+        "time.units_above_mue",
+        "Bill no more units than the edit allows unless the record shows why more were medically "
+        "necessary (the payer may then review it); check the minutes against the treatment log.",
+    ),
+    "codes.add_on_without_primary": (
+        "coding.add_on_without_primary",
+        "Bill the add-on code only with its primary code on the same date: record the primary service "
+        "if it was furnished (a correction), or bill the service under the primary code.",
+    ),
+    "assistant.evaluation": (
+        "coding.assistant_evaluation",
+        "An evaluation is the therapist's: correct the note's provider or its assistant_minutes (a "
+        "correction dated today); an assistant's part of the visit is billed under a treatment code.",
+    ),
+}
+
+
+def _bill_remarks(note: VisitNote) -> list[Finding]:
+    """Word the bill's remarks that are denials or review risks as findings (MUE, add-on, assistant)."""
+    found: list[Finding] = []
+    for remark in note.bill.notes:
+        if remark.rule_id in BILL_REMARKS:
+            rule_id, fix = BILL_REMARKS[remark.rule_id]
+            text = remark.message[0].upper() + remark.message[1:]
+            found.append(note.finding(rule_id, text + ".", fix, subject=remark.code or "service_lines"))
+    return found
+
+
 def _units_found(note: VisitNote, catalogue: CodeCatalogue) -> list[Finding]:
-    """Compare the units the note bills with the units its minutes support (rules.md §2-§3)."""
+    """Compare the units the note bills with the units its minutes support (docs/rules.md#eight-minute-rule,
+    docs/rules.md#ama-midpoint-rule).
+    """
     lines = list(note.bill.lines)
     claimed = [line for line in lines if line.recorded_units is not None]
     if not claimed:
