@@ -119,8 +119,8 @@ def bill(
     episode: EpisodeArg, visit: VisitOption = None, db: DbOption = None, as_json: JsonOption = False
 ) -> None:
     """Show the claim lines of an episode's visits: units, modifiers, reasons and the KX threshold."""
-    from domain.billing.bill import bill_with_others, billing_rules
     from domain.errors import InvalidInput
+    from projections.interop.fhir.export import episode_bill
 
     on: date | None = None
     if visit is not None:
@@ -130,15 +130,8 @@ def bill(
             raise InvalidInput("visit", f"'{visit}' is not a date (YYYY-MM-DD)") from None
     with open_db(db) as store:
         found = store.episode(resolve_episode(store, episode), action="bill")
-        # The beneficiary's other episodes count toward KX (docs/rules.md#modifiers). A billing
-        # projection will replace this scan.
-        others = [
-            other
-            for other_id in store.app.episode_ids()
-            if other_id != found.id
-            and (other := store.app.get_episode(other_id)).patient_ref == found.patient_ref
-        ]
-        result = bill_with_others(found, others, billing_rules(found.payer, store.app.payer_dirs))
+        # The beneficiary's other episodes count toward KX (docs/rules.md#modifiers).
+        result = episode_bill(store.app, found)
     if on is not None:
         chosen = tuple(v for v in result.visits if v.date_of_service == on)
         if not chosen:

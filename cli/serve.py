@@ -68,6 +68,11 @@ def serve(
         typer.echo(f'  curl -H "Authorization: Bearer {token}" {base}/episodes')
     config = ServiceConfig(db=location, follow=follow, max_body=max_body, timeout=timeout)
     os.environ.update(config.to_env())
+    typer.echo(
+        f"careledger serving {config.db} on http://{host}:{port} ({workers} worker{'s' if workers != 1 else ''}); "
+        "OpenAPI at /openapi.json; one JSON line per request on stderr",
+        err=True,
+    )
     uvicorn.run(
         "cli.service.app:app_from_env",
         factory=True,

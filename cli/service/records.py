@@ -37,24 +37,18 @@ def bill(
     caller: Caller = Depends(BILLING),
 ) -> Response:
     """The claim lines of the episode's visits: units, modifiers, reasons and the KX threshold."""
-    from domain.billing.bill import bill_with_others, billing_rules
+    from projections.interop.fhir.export import episode_bill
 
     store = service_of(request).store
     with store.acting(caller.actor):
         found = store.episode(episode_id, action="bill")
-    others = [
-        other
-        for other_id in store.app.episode_ids()
-        if other_id != found.id
-        and (other := store.app.get_episode(other_id)).patient_ref == found.patient_ref
-    ]
-    result = bill_with_others(found, others, billing_rules(found.payer, store.app.payer_dirs))
+    result = episode_bill(store.app, found)
     if visit is not None:
         chosen = tuple(v for v in result.visits if v.date_of_service == visit)
         if not chosen:
             raise InvalidInput("visit", f"no visit on {visit} in this episode")
         result = result.model_copy(update={"visits": chosen})
-    return json_response(result.model_dump(mode="json"), found.version)
+    return json_response({**result.model_dump(mode="json"), "ready": result.ready}, found.version)
 
 
 @router.get("/units", responses=COMMON, tags=["billing"], summary="Units of one date's service lines")
