@@ -48,7 +48,7 @@ def serve(
     import uvicorn
 
     from cli.service.config import ServiceConfig
-    from projections.store.root import resolve_db
+    from projections.store.root import parse_location, resolve_db
 
     location = resolve_db(db)
     if demo:
@@ -68,8 +68,10 @@ def serve(
         typer.echo(f'  curl -H "Authorization: Bearer {token}" {base}/episodes')
     config = ServiceConfig(db=location, follow=follow, max_body=max_body, timeout=timeout)
     os.environ.update(config.to_env())
+    shown = parse_location(location).display  # no password
+    plural = "s" if workers != 1 else ""
     typer.echo(
-        f"careledger serving {config.db} on http://{host}:{port} ({workers} worker{'s' if workers != 1 else ''}); "
+        f"careledger serving {shown} on http://{host}:{port} ({workers} worker{plural}); "
         "OpenAPI at /openapi.json; one JSON line per request on stderr",
         err=True,
     )
