@@ -48,6 +48,7 @@ def serve(
     import uvicorn
 
     from cli.service.config import ServiceConfig
+    from cli.service.logs import LOG_CONFIG
     from projections.store.root import parse_location, resolve_db
 
     location = resolve_db(db)
@@ -82,7 +83,7 @@ def serve(
         port=port,
         workers=workers,
         access_log=False,
-        log_config=None,
+        log_config=LOG_CONFIG,
         timeout_graceful_shutdown=30,
         server_header=False,
     )

@@ -16,7 +16,6 @@ from cli.service.config import ServiceConfig
 from cli.service.middleware import JsonLog, Limits
 from cli.service.problems import install, problem
 from cli.service.state import Service
-from domain.errors import CareledgerError
 
 DESCRIPTION = (
     "careledger over HTTP: send commands as JSON, read episodes, their views, checks, bills and audit "
@@ -64,8 +63,9 @@ def create_app(config: ServiceConfig) -> FastAPI:
         """Ready when the store answers and the read models are within `ready_lag` events of the log."""
         service: Service = request.app.state.service
         try:
+            service.store.settings.read()  # one query, not retried: fails fast when the store is gone
             lag = service.lag()
-        except CareledgerError:
+        except Exception:  # any failure to read the store means not ready
             return problem(
                 503, "Store unavailable", "the store cannot be reached", retry_after=config.retry_after
             )

@@ -121,6 +121,11 @@ def install(app: FastAPI, retry_after: int) -> None:
         return response
 
     async def unexpected(_: Request, exc: Exception) -> Response:
+        from eventsourcing.persistence import PersistenceError
+        from sqlalchemy.exc import DBAPIError
+
+        if isinstance(exc, PersistenceError | DBAPIError):  # a store error the library did not word
+            return from_error(StoreUnavailable(type(exc).__name__), retry_after)
         log.error("unexpected error", extra={"error": type(exc).__name__})
         return problem(500, "Internal error", "the server could not answer; nothing about it is shown here")
 
