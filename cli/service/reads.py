@@ -88,13 +88,14 @@ def show_episode(
 ) -> Response:
     """The episode: plan, certifications, visits, exercises, outcomes (at a version, if given)."""
     store = service_of(request).store
-    current, not_modified = unchanged(request, episode_id, if_none_match if version is None else None)
-    if not_modified is not None:
-        return not_modified
-    if version is not None and version > current:
-        from domain.errors import InvalidInput
+    if if_none_match is not None or version is not None:  # else the episode's own version is the ETag
+        current, not_modified = unchanged(request, episode_id, if_none_match if version is None else None)
+        if not_modified is not None:
+            return not_modified
+        if version is not None and version > current:
+            from domain.errors import InvalidInput
 
-        raise InvalidInput("version", f"the episode has {current} versions")
+            raise InvalidInput("version", f"the episode has {current} versions")
     with store.acting(caller.actor):
         found = store.episode(episode_id, version=version)
     return json_response(found.as_dict(), found.version)
