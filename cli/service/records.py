@@ -53,23 +53,39 @@ def bill(
 
 @router.get("/units", responses=COMMON, tags=["billing"], summary="Units of one date's service lines")
 def units(
-    line: list[str] = Query(..., min_length=1, max_length=50, description="CODE=MINUTES, e.g. 97110=33"),
-    rule: Literal["cms", "ama"] = Query("cms"),
+    request: Request,
+    line: list[str] = Query(
+        ...,
+        min_length=1,
+        max_length=50,
+        description="CODE=MINUTES or CODE=MINUTES/ASSISTANT, e.g. 97110=38/3",
+    ),
+    rule: Literal["cms", "ama"] | None = Query(None, description="Default: the payer's rule"),
+    payer: str = Query("medicare", max_length=80, description="The payer profile whose modifier rules apply"),
+    on: date | None = Query(
+        None, description="The date of service: the rules in force that day [default: today]"
+    ),
+    discipline: Literal["PT", "OT", "SLP"] = Query("PT"),
     _: Caller = Depends(READ),
 ) -> Response:
-    """The units of one date's service lines under the CMS 8-minute or AMA rule, each explained."""
-    from domain.billing.units import compute_units, parse_line
+    """One date's service lines priced under a payer's rules: units (CMS or AMA), CQ / CO unit by unit."""
+    from domain.billing.bill import calculate
 
-    problems = []
-    lines = []
-    for number, text in enumerate(line):
-        try:
-            lines.append(parse_line(text))
-        except InvalidInput as error:
-            problems.append((f"line.{number}", str(error)))
-    if problems:
-        raise InvalidInput(problems[0][0], problems[0][1], tuple(problems))
-    return json_response(compute_units(lines, rule).as_json())
+    store = service_of(request).store
+    day = on or datetime.now(store.timezone).date()
+    try:
+        result = calculate(line, day, payer, discipline, rule, store.app.payer_dirs)
+    except InvalidInput as error:
+        problems = []
+        for number, text in enumerate(line):  # name every line that is wrong, not only the first
+            try:
+                calculate([text], day, payer, discipline, rule, store.app.payer_dirs)
+            except InvalidInput as wrong:
+                problems.append((f"line.{number}", str(wrong)))
+        if len(problems) < 2:
+            raise
+        raise InvalidInput(problems[0][0], problems[0][1], tuple(problems)) from error
+    return json_response(result.as_json())
 
 
 @router.get(

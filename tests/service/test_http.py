@@ -372,3 +372,19 @@ def test_shutdown_lets_the_requests_in_flight_finish(tmp_path: Path) -> None:
     assert running.process.wait(timeout=30) in (0, -signal.SIGTERM)
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{running.url}/healthz", timeout=1)
+
+
+def test_units_answer_as_the_cli_does_and_name_every_bad_line(server: Server) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    args = ["97110=38/3", "97140=7"]
+    cli = CliRunner().invoke(app, ["units", *args, "--on", "2026-03-02", "--payer", "medicare", "--json"])
+    assert cli.exit_code == 0, cli.output
+    client = server.client(Role.THERAPIST)
+    answer = client.get("/units", params={"line": args, "on": "2026-03-02", "payer": "medicare"})
+    assert answer.status_code == 200 and answer.json() == json.loads(cli.stdout)
+    wrong = client.get("/units", params={"line": ["97110=-3", "97140=7", "XXXXX=8"]})
+    assert wrong.status_code == 422
+    assert [e["field"] for e in wrong.json()["errors"]] == ["line.0", "line.2"]
