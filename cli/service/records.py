@@ -88,6 +88,22 @@ def units(
     return json_response(result.as_json())
 
 
+@router.get("/rules", responses=COMMON, tags=["billing"], summary="Rule tables in force on a date")
+def rules(
+    request: Request,
+    on: date | None = Query(None, description="The date of service [default: today]"),
+    payer: list[str] | None = Query(None, max_length=20, description="Only these payers' profiles and fees"),
+    _: Caller = Depends(READ),
+) -> Response:
+    """The rule tables in force on a date: codes, NCCI pairs, MUE, thresholds, payer profiles and fees."""
+    from domain.billing.rules import tables_in_force
+
+    store = service_of(request).store
+    day = on or datetime.now(store.timezone).date()
+    found = tables_in_force(day, payer or (), store.app.payer_dirs)
+    return json_response({"on": day.isoformat(), "tables": [t.model_dump(mode="json") for t in found]})
+
+
 @router.get(
     "/claims",
     responses={

@@ -34,6 +34,7 @@ ROUTES: list[tuple[str, str, str | None]] = [
     ("GET", f"/episodes/{KNEE}/fhir", READ),
     ("GET", f"/episodes/{KNEE}/packet", READ),
     ("GET", "/units?line=97110=33", READ),
+    ("GET", "/rules?on=2026-03-02", READ),
     ("GET", f"/episodes/{KNEE}/bill", BILLING),
     ("GET", "/claims", BILLING),
     ("GET", f"/episodes/{KNEE}/audit/as-of?at=2026-04-01", AUDIT),
@@ -388,3 +389,5 @@ def test_units_answer_as_the_cli_does_and_name_every_bad_line(server: Server) ->
     wrong = client.get("/units", params={"line": ["97110=-3", "97140=7", "XXXXX=8"]})
     assert wrong.status_code == 422
     assert [e["field"] for e in wrong.json()["errors"]] == ["line.0", "line.2"]
+    tables = CliRunner().invoke(app, ["rules", "--on", "2026-03-02", "--json"])
+    assert client.get("/rules", params={"on": "2026-03-02"}).json() == json.loads(tables.stdout)
