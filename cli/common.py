@@ -111,8 +111,20 @@ def require_user(user: str | None) -> str:
     return user.strip()
 
 
-def resolve_episode(store: Store, text: str) -> UUID:
-    """Accept a full episode id or a unique prefix of one."""
+def resolve_episode(store: Store, text: str, *, verified: bool = True) -> UUID:
+    """Accept a full episode id or a unique prefix of one; refuse an episode that fails verification.
+
+    Every command that shows or changes an episode comes through here, so none
+    answers from (or writes onto) a record whose hash chain or anchored heads do
+    not verify (exit 3). `verify` itself passes `verified=False`: it reports.
+    """
+    episode_id = _resolve(store, text)
+    if verified:
+        store.require_intact([episode_id])
+    return episode_id
+
+
+def _resolve(store: Store, text: str) -> UUID:
     from domain.errors import EpisodeNotFound, InvalidInput
 
     cleaned = text.strip().lower()

@@ -14,14 +14,15 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID
 
 from eventsourcing.persistence import PersistenceError
 
 from domain.episode.application import MAX_ATTEMPTS, Episodes, RetryPolicy
-from domain.errors import InvalidInput, StoreUnavailable
+from domain.errors import InvalidInput, StoreUnavailable, Tampered
+from projections.store.anchor import AnchorLog, Anchors, anchor_dir, default_anchor, read_anchor
 from projections.store.settings import Settings
 
 DEFAULT_DB = "careledger.db"
@@ -221,13 +222,48 @@ class Store:
                 self.app = Episodes(env=env, clock=clock, payer_dirs=dirs, retry=policy)
         except OSError as exc:
             raise StoreUnavailable(f"database: cannot open {location.display} ({exc})") from exc
+        self.anchor_log: AnchorLog | None = None
+        directory = anchor_dir()
+        heads = getattr(self.app.recorder, "heads", None)
+        if directory is not None and heads is not None:
+            # Every committed write (any caller of this store's application) appends its heads.
+            self.anchor_log = AnchorLog(directory, location.display, location.path)
+            heads.on_commit = self.anchor_log.append
+        self._anchors: Anchors | None = None
         self.settings = Settings(self.app, location.kind)
         # The clinic's time zone, a setting of the store: "today" for every command and query.
         self.app.timezone = self.timezone = self.settings.timezone()
 
     def close(self) -> None:
-        """Close the store's connections."""
+        """Close the store's connections and the anchor log."""
         self.app.close()
+        if self.anchor_log is not None:
+            self.anchor_log.close()
+
+    def anchors(self) -> Anchors:
+        """Return the heads anchored for this store under CARELEDGER_ANCHOR_DIR (empty without a log)."""
+        if self._anchors is None:
+            log = default_anchor(self.location.display, self.location.path)
+            self._anchors = read_anchor(log) if log is not None else {}
+        return self._anchors
+
+    def require_intact(self, episode_ids: Sequence[UUID] | None = None) -> None:
+        """Refuse (Tampered) when an episode's chain or anchored heads fail verification; None: all."""
+        from projections.store.verify import verify_chains
+
+        recorder: Any = self.app.recorder
+        if not hasattr(recorder, "read_chains"):
+            raise InvalidInput("db", "this store was opened without its hash chain")
+        anchors = self.anchors()
+        if episode_ids is not None:
+            anchors = {k: v for k, v in anchors.items() if k in set(episode_ids)}
+        try:
+            report = verify_chains(recorder, episode_ids, anchors)
+        except PersistenceError as exc:
+            raise StoreUnavailable(f"database: {exc}") from exc
+        if report.breaks:
+            first = report.breaks[0]
+            raise Tampered(first.episode_id, first.version, first.kind, first.detail)
 
     def episode_ids_with_prefix(self, prefix: str, limit: int = 2) -> list[UUID]:
         """Return up to `limit` episode ids whose hex digits start with `prefix` (lowercase hex).
