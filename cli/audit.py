@@ -206,6 +206,14 @@ def verify(
         elif anchors is not None:
             anchors = {k: v for k, v in anchors.items() if k == ids[0]}
         report = verify_chains(recorder, ids, anchors, snapshot_checker(store.app))
+        if ids is None:  # the read models too: each episode's rows against their seals
+            from dataclasses import replace
+
+            from projections.views.seal import read_model_breaks
+
+            broken = {b.episode_id for b in report.breaks}
+            extra = [b for b in read_model_breaks(store) if b.episode_id not in broken]
+            report = replace(report, breaks=report.breaks + tuple(extra))
         display = store.location.display
         chain_table = recorder.chain_table_present()
     if ids is not None and report.events == 0 and not report.breaks:

@@ -93,6 +93,7 @@ def bill(
             if other_id != found.id
             and (other := store.app.get_episode(other_id)).patient_ref == found.patient_ref
         ]
+        store.require_intact([other.id for other in others])  # they count toward KX: verified too
         result = bill_with_others(found, others, billing_rules(found.payer, store.app.payer_dirs))
     if on is not None:
         chosen = tuple(v for v in result.visits if v.date_of_service == on)

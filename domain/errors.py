@@ -85,3 +85,4 @@ class Tampered(CareledgerError):
         self.episode_id = episode_id
         self.version = version
         self.kind = kind
+        self.detail = detail

@@ -297,6 +297,34 @@ class Store:
         except PersistenceError as exc:
             raise StoreUnavailable(f"database: {exc}") from exc
 
+    def episode_versions(self, episode_ids: Sequence[UUID] | None = None) -> dict[str, int]:
+        """Return the last stored version of some episodes (all when None), keyed by their id text."""
+        recorder = self.app.recorder
+        table = recorder.events_table_name  # type: ignore[attr-defined]
+        keys = list(episode_ids) if episode_ids is not None else None
+        try:
+            if self.location.kind == "sqlite":
+                where = f"WHERE originator_id IN ({','.join('?' * len(keys))}) " if keys is not None else ""
+                with recorder.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
+                    c.execute(
+                        f"SELECT originator_id, MAX(originator_version) FROM {table} "  # noqa: S608
+                        f"{where}GROUP BY originator_id",
+                        [k.hex for k in keys] if keys is not None else [],
+                    )
+                    return {str(UUID(str(row[0]))): int(row[1]) for row in c.fetchall()}
+            from psycopg.sql import SQL, Identifier
+
+            where = "WHERE originator_id = ANY(%s) " if keys is not None else ""
+            statement = SQL(
+                "SELECT originator_id, MAX(originator_version) AS v FROM {schema}.{table} {where}"
+                "GROUP BY originator_id"
+            ).format(where=SQL(where), schema=Identifier(recorder.datastore.schema), table=Identifier(table))  # type: ignore[attr-defined]
+            with recorder.datastore.transaction(commit=False) as curs:  # type: ignore[attr-defined]
+                curs.execute(statement, (keys,) if keys is not None else ())
+                return {str(UUID(str(row["originator_id"]))): int(row["v"]) for row in curs.fetchall()}
+        except PersistenceError as exc:
+            raise StoreUnavailable(f"database: {exc}") from exc
+
     def __enter__(self) -> Store:
         return self
 

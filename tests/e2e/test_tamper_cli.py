@@ -100,3 +100,41 @@ def test_the_tampered_episode_is_refused_but_others_are_served(db_url: str) -> N
     assert run("episode", "show", str(KNEE), "--db", db_url).exit_code == TAMPERED
     others = [i for name, i in IDS.items() if name != "knee"]
     assert run("episode", "show", str(others[0]), "--db", db_url).exit_code == 0
+
+
+BACK = IDS["back"]
+
+
+def test_deleted_findings_rows_do_not_pass_the_billing_gate(db_url: str) -> None:
+    raw = demo(db_url)
+    before = run("check", str(BACK), "--db", db_url)
+    assert before.exit_code == 1, before.output  # the back episode has errors
+    raw.run("DELETE FROM pv_findings WHERE episode_id=?", str(BACK))
+    gate = run("check", str(BACK), "--db", db_url)
+    assert gate.exit_code == TAMPERED, gate.output
+    assert f"episode {BACK} version" in gate.stderr and "pv_findings" in gate.stderr
+    assert run("check", "--all", "--db", db_url).exit_code == TAMPERED
+    verify = run("verify", "--db", db_url)
+    assert verify.exit_code == 1 and "pv_findings" in verify.stdout
+
+
+def test_resealed_findings_rows_are_caught_by_recomputing_from_events(db_url: str) -> None:
+    from projections.views.schema import build_tables
+    from projections.views.seal import rows_digest
+
+    raw = demo(db_url)
+    assert run("check", str(BACK), "--db", db_url).exit_code == 1  # builds the read models
+    raw.run("DELETE FROM pv_findings WHERE episode_id=?", str(BACK))
+    empty = rows_digest(build_tables(None).named("pv_findings"), [])
+    raw.run("UPDATE pv_seal SET digest=? WHERE episode_id=? AND table_name='pv_findings'", empty, str(BACK))
+    gate = run("check", str(BACK), "--db", db_url)
+    assert gate.exit_code == TAMPERED, gate.output
+    assert "recomputed from the episode's events" in gate.stderr
+
+
+def test_an_edited_view_row_is_refused(db_url: str) -> None:
+    raw = demo(db_url)
+    assert run("outcomes", str(KNEE), "--db", db_url).exit_code == 0  # builds the read models
+    raw.run("UPDATE pv_outcomes SET verdict='improved' WHERE episode_id=?", str(KNEE))
+    shown = run("outcomes", str(KNEE), "--db", db_url)
+    assert shown.exit_code == TAMPERED and "pv_outcomes" in shown.stderr
