@@ -196,8 +196,7 @@ def log_access(store: Store, episode_id: UUID | None) -> None:
 
 def read_document(path: str) -> dict[str, Any]:
     """Read one JSON object from a file, or from stdin when the path is '-'."""
-    import orjson
-
+    from domain.door import load_json
     from domain.errors import InvalidInput
 
     name = "stdin" if path == "-" else path
@@ -206,9 +205,9 @@ def read_document(path: str) -> dict[str, Any]:
     except OSError as exc:
         raise InvalidInput(name, f"cannot read ({exc.strerror})") from exc
     try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput(name, f"malformed JSON ({exc})") from exc
+        document = load_json(data)  # the door: a key given twice is refused
+    except InvalidInput as exc:
+        raise InvalidInput(f"{name}: {exc.field}" if exc.field else name, exc.problem) from None
     if not isinstance(document, dict):
         raise InvalidInput(name, "must hold one JSON object")
     return document

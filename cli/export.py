@@ -106,6 +106,7 @@ def export_claims(
             raise InvalidInput("since", f"'{since}' is not a date (YYYY-MM-DD)") from None
     with open_db(db) as store:
         log_access(store, None)
+        store.require_intact()  # no claim line from a record that fails verification (exit 3)
         rows = store_claim_rows(store.app, day)
     if output is Format.json:
         _write(orjson.dumps(rows, option=orjson.OPT_INDENT_2) + b"\n", out)

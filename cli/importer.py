@@ -75,6 +75,8 @@ def import_file(
             raise StoreUnavailable(
                 f"{error}; lines up to {last_done} were applied, re-run the import to continue"
             ) from error
+    if counts["lines"] == 0:
+        raise InvalidInput(name, "holds no command (an empty file is an error: nothing was imported)")
     if as_json:
         emit_json({**counts, "rejected_lines": rejected})
     elif not quiet:
