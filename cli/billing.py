@@ -15,9 +15,8 @@ import typer
 from cli.common import DbOption, EpisodeArg, JsonOption, emit_json, open_db, resolve_episode
 
 if TYPE_CHECKING:
-    from domain.billing.bill import EpisodeBill, VisitBill
+    from domain.billing.bill import Calculation, EpisodeBill, VisitBill
     from domain.billing.ledger import Note
-    from domain.billing.units import UnitResult
 
 
 class Rule(StrEnum):
@@ -31,38 +30,84 @@ def units(
     lines: Annotated[
         list[str],
         typer.Argument(
-            help="Service lines as CODE=MINUTES, e.g. 97110=33 97140=7.",
-            metavar="CODE=MINUTES...",
+            help="Service lines as CODE=MINUTES, or CODE=MINUTES/ASSISTANT_MINUTES for the minutes a PTA or "
+            "OTA furnished alone, e.g. 97110=38/3 97140=7.",
+            metavar="CODE=MINUTES[/ASSISTANT]...",
             show_default=False,
         ),
     ],
     rule: Annotated[
-        Rule, typer.Option("--rule", help="cms: 8-minute rule over the day; ama: per-code midpoint rule.")
-    ] = Rule.cms,
+        Rule | None,
+        typer.Option(
+            "--rule",
+            help="cms: 8-minute rule over the day; ama: per-code midpoint rule (default: the payer's).",
+        ),
+    ] = None,
+    payer: Annotated[
+        str,
+        typer.Option("--payer", help="The payer profile whose modifier rules apply (CQ / CO per unit)."),
+    ] = "medicare",
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--on", help="The date of service (YYYY-MM-DD): the rules in force that day. Default: today."
+        ),
+    ] = None,
+    discipline: Annotated[
+        str, typer.Option("--discipline", help="PT or OT: the discipline whose assistant modifier applies.")
+    ] = "PT",
     as_json: JsonOption = False,
 ) -> None:
-    """Compute the units of one date's service lines and explain each one (rules.md §2-§3)."""
-    from domain.billing.units import compute_units, parse_line
+    """Compute the units of one date's service lines and explain each one, with CQ / CO unit by unit
+    (docs/rules.md#eight-minute-rule, docs/rules.md#cq-co).
+    """
+    from domain.billing.bill import calculate
+    from domain.errors import InvalidInput
 
-    result = compute_units([parse_line(text) for text in lines], rule.value)
+    day = date.today()
+    if on is not None:
+        try:
+            day = date.fromisoformat(on)
+        except ValueError:
+            raise InvalidInput("--on", f"'{on}' is not a date (YYYY-MM-DD)") from None
+    if discipline not in ("PT", "OT", "SLP"):
+        raise InvalidInput("--discipline", f"'{discipline}' is not PT, OT or SLP")
+    result = calculate(lines, day, payer, discipline, rule.value if rule else None)
     if as_json:
         emit_json(result.as_json())
         return
     _print_units(result)
 
 
-def _print_units(result: UnitResult) -> None:
-    name = "CMS 8-minute rule" if result.rule == "cms" else "AMA per-code rule"
-    typer.echo(f"{name}: {result.total_timed_minutes} timed minutes, {result.total_units} units")
+def _print_units(result: Calculation) -> None:
+    name = "CMS 8-minute rule" if result.units.rule == "cms" else "AMA per-code rule"
+    typer.echo(
+        f"{name}: {result.units.total_timed_minutes} timed minutes, {result.units.total_units} units "
+        f"({result.payer_id} on {result.date_of_service})"
+    )
     typer.echo("")
-    rows = [["code", "minutes", "timed", "units"]]
-    rows += [[r.code, str(r.minutes), "yes" if r.timed else "no", str(r.units)] for r in result.lines]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    rows = [["code", "minutes", "assistant", "units", "modifiers"]]
+    rows += [
+        [
+            line.code + (" (split)" if line.split else ""),
+            str(line.minutes),
+            str(line.assistant_minutes) if line.assistant_minutes else "-",
+            str(line.units),
+            " ".join(line.modifiers) or "-",
+        ]
+        for line in result.lines
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
     for row in rows:
         typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     typer.echo("")
-    for sentence in result.explanation:
+    for sentence in result.units.explanation:
         typer.echo(sentence)
+    for line in result.lines:
+        for share in line.units_furnished:
+            typer.echo(f"{line.code} unit {share.unit} ({share.furnished_by}): {share.reason}.")
+    for note in result.notes:
+        typer.echo(f"{note.severity}: {note.message} ({note.source})")
 
 
 VisitOption = Annotated[
@@ -85,7 +130,7 @@ def bill(
             raise InvalidInput("visit", f"'{visit}' is not a date (YYYY-MM-DD)") from None
     with open_db(db) as store:
         found = store.app.get_episode(resolve_episode(store, episode))
-        # The beneficiary's other episodes count toward KX (rules.md §5). A billing
+        # The beneficiary's other episodes count toward KX (docs/rules.md#modifiers). A billing
         # projection will replace this scan.
         others = [
             other
@@ -102,7 +147,7 @@ def bill(
             raise InvalidInput("visit", f"no visit on {on} in this episode (visits: {span})")
         result = result.model_copy(update={"visits": chosen})
     if as_json:
-        emit_json(result.model_dump(mode="json"))
+        emit_json({**result.model_dump(mode="json"), "ready": result.ready})
         return
     _print_bill(result)
 
@@ -129,6 +174,8 @@ def _print_bill(result: EpisodeBill) -> None:
         out.extend(_visit_block(visit))
     for status in result.thresholds:
         kx = f"KX from {status.kx_from}" if status.kx_from else "no KX yet"
+        if status.threshold is None:
+            kx = "KX undetermined: no threshold for the year"
         unsure = " (from secondary sources)" if status.threshold_unsure else ""
         out.append(
             f"\nTherapy threshold {status.year} {status.group}: {_money(status.total)} allowed so far "
@@ -138,6 +185,11 @@ def _print_bill(result: EpisodeBill) -> None:
     if not result.visits:
         out.append("\nNo visits recorded.")
     out.extend(_note_lines(result.notes, indent=""))
+    if result.not_ready:
+        out.append("\nNOT READY: this claim cannot go out as it stands:")
+        out.extend(f"  - {reason}" for reason in result.not_ready)
+    else:
+        out.append("\nReady: no error, and KX is decided on every visit.")
     show(Group(*(Text(item) if isinstance(item, str) else item for item in out)))
 
 
@@ -148,7 +200,13 @@ def _visit_block(visit: VisitBill) -> list[Any]:
     standing = (
         f" · {visit.threshold_group} {visit.date_of_service.year} to date {_money(visit.year_to_date_after)}"
         + (f" of {_money(visit.threshold)}" if visit.threshold is not None else "")
-        + (" · KX" if visit.kx else "")
+        + (
+            " · KX"
+            if visit.kx
+            else " · KX undetermined (no threshold for the year)"
+            if visit.kx is None
+            else ""
+        )
     )
     title = (
         f"\n{visit.date_of_service} · {visit.provider_id} ({visit.credential}) · {visit.timed_minutes} timed "
@@ -160,7 +218,7 @@ def _visit_block(visit: VisitBill) -> list[Any]:
         grid.add_column(header)
     for line in visit.lines:
         grid.add_row(
-            line.code,
+            line.code + (" (split)" if line.split else ""),
             str(line.units) + ("" if line.billable or not line.units else " (not paid)"),
             " ".join(line.modifiers) or "-",
             str(line.minutes),

@@ -46,7 +46,8 @@ def check(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Check the documentation the way a payer's reviewer reads it (rules.md §6, §7).
+    """Check the documentation the way a payer's reviewer reads it (docs/rules.md#plan-of-care,
+    docs/rules.md#documentation).
 
     Exit 0 when no finding is an error, 1 when one is (the claim would be denied as
     billed), 2 when the check could not run, 3 when the database is unavailable.

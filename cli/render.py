@@ -61,7 +61,7 @@ def sparkline(values: Sequence[float]) -> str:
 
 
 def amendment_lines(episode: Episode) -> list[str]:
-    """Describe each visit's amendments and each voided visit, one line each (rules.md §9)."""
+    """Describe each visit's amendments and each voided visit, one line each (docs/rules.md#amendments)."""
     from rich.markup import escape
 
     marks = [(dos, a) for dos, visit in sorted(episode.visits.items()) for a in visit.amendments]

@@ -130,7 +130,7 @@ def render_progression(answer: dict[str, Any], title: str, *, detail: bool) -> N
         Text(
             f"\n{len(exercises)} exercises, {total} progressions or regressions; "
             f"{flagged} plateau{'s' if flagged != 1 else ''} flagged "
-            f"({n}+ consecutive visits without a change in dosage or complexity, rules.md §7)"
+            f"({n}+ consecutive visits without a change in dosage or complexity, docs/rules.md#documentation)"
         )
     )
     items.extend(Text(line) for line in lines)
@@ -211,7 +211,9 @@ def render_continuity(answer: dict[str, Any], title: str) -> None:
     reading = clocks["as_of"]
     lines = [title]
     rules = "yes" if answer["medicare_rules"] else "no (only plan and necessity are checked)"
-    lines.append(f"Medicare certification and progress-report rules (rules.md §6) apply: {rules}")
+    lines.append(
+        f"Medicare certification and progress-report rules (docs/rules.md#plan-of-care) apply: {rules}"
+    )
     lines.append(
         f"treatment days: {clocks['treatment_days']}"
         + (

@@ -22,7 +22,7 @@ from cli.common import (
 
 app = new_app(
     "Record visits (treatment notes); correct them, add addenda, void them or record them late, "
-    "each as a new event that keeps the original (rules.md §9); see every version of one."
+    "each as a new event that keeps the original (docs/rules.md#amendments); see every version of one."
 )
 
 FileArg = Annotated[str, typer.Argument(help="JSON document of a record_visit command ('-' for stdin).")]

@@ -60,7 +60,8 @@ class EpisodeFields(Frozen):
     start_date: date
 
 
-# --- plan of care and certification (rules.md §6, BPM15 §220.1) --------------------------
+# --- plan of care and certification (docs/rules.md#plan-of-care, CMS BPM ch.15 §220.1)
+# --------------------------
 
 
 class PlanFields(Frozen):
@@ -109,7 +110,7 @@ class Certification(CertificationFields, Provenance):
 
 
 class VisitFields(Frozen):
-    """A treatment note for one date of service (rules.md §6, §7)."""
+    """A treatment note for one date of service (docs/rules.md#plan-of-care, docs/rules.md#documentation)."""
 
     date_of_service: date
     provider_id: Identifier
@@ -124,14 +125,15 @@ class VisitFields(Frozen):
     narrative: Text = ""
 
 
-# --- amendments of a visit (rules.md §9) -------------------------------------------------
+# --- amendments of a visit (docs/rules.md#amendments) -------------------------------------------------
 
 AmendmentKind = Literal["late_entry", "correction", "addendum", "void"]
 AddendumText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 
 
 class Amendment(Provenance):
-    """One amendment of a visit: what kind, which entry it amends, who, when and why (rules.md §9).
+    """One amendment of a visit: what kind, which entry it amends, who, when and why
+    (docs/rules.md#amendments).
 
     `event_version`, `recorded_at` and `recorded_by` are the amendment's own;
     `amends_version` is the version of the visit's entry (its `VisitRecorded` or
@@ -164,7 +166,7 @@ CORRECTABLE_FIELDS: tuple[str, ...] = tuple(
 
 
 class LateEntryFields(VisitFields):
-    """A visit note written after its date of service, with why it is late (rules.md §9)."""
+    """A visit note written after its date of service, with why it is late (docs/rules.md#amendments)."""
 
     reason: Reason
 
@@ -263,7 +265,7 @@ class Exercise(Frozen):
 
 
 class OutcomeFields(Frozen):
-    """A score on a standard instrument, and when it was taken (rules.md §8)."""
+    """A score on a standard instrument, and when it was taken (docs/rules.md#outcome-instruments)."""
 
     instrument: Identifier
     score: Score
@@ -277,7 +279,7 @@ class Outcome(OutcomeFields, Provenance):
 
 
 class ProgressReportFields(Frozen):
-    """A progress report: the period, each goal's progress, and the plan (BPM15 §220.3)."""
+    """A progress report: the period, each goal's progress, and the plan (CMS BPM ch.15 §220.3)."""
 
     report_date: date
     period_start: date

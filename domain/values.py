@@ -149,7 +149,9 @@ class Provider(Frozen):
 
 
 class PayerRef(Frozen):
-    """The payer of an episode and the unit rule it applies (rules.md §2-§3)."""
+    """The payer of an episode and the unit rule it applies (docs/rules.md#eight-minute-rule,
+    docs/rules.md#ama-midpoint-rule).
+    """
 
     payer_id: Identifier
     name: Name | None = None
@@ -161,7 +163,7 @@ GoalTerm = Literal["short", "long"]
 
 
 class Goal(Frozen):
-    """A measurable, functional goal of a plan of care (BPM15 §220.1)."""
+    """A measurable, functional goal of a plan of care (CMS BPM ch.15 §220.1)."""
 
     goal_id: Identifier
     term: GoalTerm
@@ -251,9 +253,9 @@ class ServiceLine(Frozen):
     """One code on a treatment note: its minutes, who furnished them, and when.
 
     `assistant_minutes` are the minutes of this line furnished by a PTA/OTA
-    (rules.md §5, CQ/CO). `units` and `modifiers` are what the clinician means to
+    (docs/rules.md#modifiers, CQ/CO). `units` and `modifiers` are what the clinician means to
     bill, if given; careledger computes its own and compares. `start`/`end` are
-    the clock times of the block, used to prove distinct time blocks (rules.md §5).
+    the clock times of the block, used to prove distinct time blocks (docs/rules.md#modifiers).
     """
 
     code: Code

@@ -3,7 +3,7 @@
 `Chart` builds an episode on the in-memory recorder (no database): a PT knee
 episode on Medicare with a plan of care certified on time and three exercises in
 its programme. `Chart.visit()` records a note that satisfies every documentation
-element of rules.md §7 unless a test overrides a field.
+element of docs/rules.md#documentation unless a test overrides a field.
 """
 
 from __future__ import annotations
@@ -49,7 +49,9 @@ LINES = [
 
 
 def good_note(**overrides: Any) -> dict[str, Any]:
-    """A note with every documentation element of rules.md §7 (each override replaces one field)."""
+    """A note with every documentation element of docs/rules.md#documentation (each override replaces one
+    field).
+    """
     note: dict[str, Any] = {
         "service_lines": LINES,
         "total_treatment_minutes": 53,

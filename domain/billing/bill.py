@@ -1,11 +1,12 @@
 """Claim lines of an episode's visits: units, modifiers, diagnosis pointers, amounts, reasons.
 
 Everything here is pure: the episode's facts and the rule tables in, a frozen
-`EpisodeBill` out. The payer profile says which rules apply (rules.md §2-§5);
+`EpisodeBill` out. The payer profile says which rules apply (docs/rules.md#eight-minute-rule,
+docs/rules.md#modifiers);
 each claim line carries the explanation of its units and modifiers, and each
 remark a biller must act on is a `Note` (rule id, severity, message, source).
 
-KX (rules.md §5) depends on the beneficiary's other episodes: the caller passes
+KX (docs/rules.md#modifiers) depends on the beneficiary's other episodes: the caller passes
 their allowed amounts as `Accrual`s (see `accruals`); this module never reads a
 store. Semantics, per beneficiary, calendar year and discipline group (PT+SLP,
 OT): visits are taken in date order; a visit's year-to-date amount before it is
@@ -19,7 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Protocol
+from pathlib import Path
+from typing import Protocol
 from uuid import UUID
 
 from domain.billing.claims import ClaimLine, VisitBill, price_visit
@@ -27,11 +29,10 @@ from domain.billing.ledger import Note
 from domain.billing.modifiers import kx_reason, order_modifiers
 from domain.billing.rules import BillingRules, billing_rules
 from domain.billing.threshold import Accrual, Standing, ThresholdStatus, standings
+from domain.billing.units import UnitResult, compute_units, parse_line
 from domain.records import VisitFields
+from domain.rules.sources import CPM5_MODIFIERS, cite
 from domain.values import Diagnosis, Frozen, PayerRef, UnitRule
-
-if TYPE_CHECKING:
-    pass
 
 
 class BilledEpisode(Protocol):
@@ -88,6 +89,27 @@ class EpisodeBill(Frozen):
     thresholds: tuple[ThresholdStatus, ...]
     notes: tuple[Note, ...]
     tables: dict[str, str]
+    # the claim can go out only when nothing blocks it: every reason it cannot, in words
+    not_ready: tuple[str, ...] = ()
+
+    @property
+    def ready(self) -> bool:
+        """Tell whether nothing keeps the claim from going out (no error, KX decided everywhere)."""
+        return not self.not_ready
+
+
+def _not_ready(visits: Sequence[VisitBill], notes: Sequence[Note]) -> tuple[str, ...]:
+    """Say what keeps a bill from going out: KX undetermined, and every error note."""
+    reasons: list[str] = []
+    undetermined = [v.date_of_service.isoformat() for v in visits if v.kx is None]
+    if undetermined:
+        reasons.append(f"KX is undetermined on {', '.join(undetermined)} (no threshold for the year)")
+    for visit in visits:
+        for note in visit.notes:
+            if note.severity == "error":
+                reasons.append(f"{visit.date_of_service}: {note.message}")
+    reasons.extend(n.message for n in notes if n.severity == "error")
+    return tuple(dict.fromkeys(reasons))
 
 
 def _price(facts: EpisodeFacts, visit: VisitFields, rules: BillingRules) -> VisitBill:
@@ -121,7 +143,7 @@ def bill_episode(facts: EpisodeFacts, rules: BillingRules, prior: Sequence[Accru
         group,
         prior,
         rules.thresholds,
-        rules.profile.kx_threshold,
+        rules.kx_on,
     )
     visits = [_with_standing(visit, standing, group) for visit, standing in zip(priced, walked, strict=True)]
     notes: list[Note] = []
@@ -156,7 +178,8 @@ def bill_episode(facts: EpisodeFacts, rules: BillingRules, prior: Sequence[Accru
         visits=tuple(visits),
         thresholds=tuple(statuses),
         notes=tuple(notes),
-        tables=rules.tables(),
+        tables=rules.tables([v.date_of_service for v in visits]),
+        not_ready=_not_ready(visits, notes),
     )
 
 
@@ -173,19 +196,20 @@ def _with_standing(visit: VisitBill, standing: Standing, group: str) -> VisitBil
                     "explanation": (*line.explanation, reason + "."),
                 }
             )
-        if line.recorded_modifiers and set(line.recorded_modifiers) != set(line.modifiers):
+        lines.append(line)
+    for code, given, computed in _written_and_computed(lines):
+        if given and given != computed:
             notes.append(
                 Note(
                     rule_id="modifiers.recorded_differs",
                     severity="warning",
-                    message=f"{line.code}: the note lists modifiers {' '.join(line.recorded_modifiers)}; "
-                    f"the rules give {' '.join(line.modifiers) or 'none'}",
-                    source="rules.md §5",
+                    message=f"{code}: the note lists modifiers {' '.join(sorted(given))}; "
+                    f"the rules give {' '.join(sorted(computed)) or 'none'}",
+                    source=cite("modifiers", CPM5_MODIFIERS),
                     date_of_service=visit.date_of_service,
-                    code=line.code,
+                    code=code,
                 )
             )
-        lines.append(line)
     return visit.model_copy(
         update={
             "lines": tuple(lines),
@@ -195,6 +219,81 @@ def _with_standing(visit: VisitBill, standing: Standing, group: str) -> VisitBil
             "kx": standing.kx,
             "notes": tuple(notes),
         }
+    )
+
+
+def _written_and_computed(lines: Sequence[ClaimLine]) -> list[tuple[str, set[str], set[str]]]:
+    """Per code, the modifiers the note wrote and those its claim lines carry (both lines of a split)."""
+    by_code: dict[str, tuple[set[str], set[str]]] = {}
+    for line in lines:
+        written, computed = by_code.setdefault(line.code, (set(), set()))
+        written.update(line.recorded_modifiers)
+        computed.update(line.modifiers)
+    return [(code, w, c) for code, (w, c) in by_code.items()]
+
+
+class Calculation(Frozen):
+    """The claim lines of one date's service lines under a payer's rules (`careledger units`)."""
+
+    date_of_service: date
+    payer_id: str
+    units: UnitResult
+    lines: tuple[ClaimLine, ...]
+    notes: tuple[Note, ...]
+
+    def as_json(self) -> dict[str, object]:
+        """Return the units, and each claim line with who furnished each unit and its CQ / CO decision."""
+        return {
+            **self.units.as_json(),
+            "date_of_service": self.date_of_service.isoformat(),
+            "payer_id": self.payer_id,
+            "claim_lines": [
+                line.model_dump(
+                    mode="json",
+                    include={
+                        "code",
+                        "units",
+                        "modifiers",
+                        "minutes",
+                        "assistant_minutes",
+                        "split",
+                        "units_furnished",
+                        "billable",
+                    },
+                )
+                for line in self.lines
+            ],
+            "notes": [note.model_dump(mode="json") for note in self.notes],
+        }
+
+
+def calculate(
+    texts: Sequence[str],
+    day: date,
+    payer_id: str = "medicare",
+    discipline: str = "PT",
+    rule: UnitRule | None = None,
+    payer_dirs: Sequence[Path] = (),
+) -> Calculation:
+    """Price one date's service lines (CODE=MINUTES[/ASSISTANT]) under a payer's rules in force that day."""
+    rules = billing_rules(PayerRef(payer_id=payer_id), payer_dirs)
+    lines = tuple(parse_line(text, rules.catalogue) for text in texts)
+    unit_rule: UnitRule = rule or rules.profile.unit_rule
+    total = sum(line.minutes for line in lines)
+    visit = VisitFields(
+        date_of_service=day,
+        provider_id="calculator",
+        credential="OT" if discipline == "OT" else "SLP" if discipline == "SLP" else "PT",
+        service_lines=lines,
+        total_treatment_minutes=min(total, 1440),
+    )
+    priced = price_visit(discipline, 1, unit_rule, visit, rules)
+    return Calculation(
+        date_of_service=day,
+        payer_id=rules.profile.payer_id,
+        units=compute_units(lines, unit_rule, rules.catalogue),
+        lines=priced.lines,
+        notes=priced.notes,
     )
 
 
@@ -220,6 +319,7 @@ __all__ = [
     "Accrual",
     "BilledEpisode",
     "BillingRules",
+    "Calculation",
     "ClaimLine",
     "EpisodeBill",
     "EpisodeFacts",
@@ -229,5 +329,6 @@ __all__ = [
     "bill_episode",
     "bill_with_others",
     "billing_rules",
+    "calculate",
     "facts_of",
 ]

@@ -1,16 +1,16 @@
-"""The minute ledger of one date of service: no minute is counted twice (rules.md §4).
+"""The minute ledger of one date of service: no minute is counted twice (docs/rules.md#time-integrity).
 
 `audit_minutes(lines, total_treatment_minutes)` is one pure function used twice:
 the episode refuses a visit whose ledger has a refusal (`check_service_lines`),
 and billing reports the ledger's notes. It refuses
 
-- timed minutes above the total treatment minutes (rules.md §4, BPM15 §220.3);
+- timed minutes above the total treatment minutes (docs/rules.md#time-integrity, CMS BPM ch.15 §220.3);
 - a line whose start/end block disagrees with its minutes by more than a minute;
 - two lines whose start/end blocks overlap, unless one is a supervised modality
-  (97010-97028, G0283), which may overlap other services (NCCI ch. XI): two timed
+  (97010-97028, G0283), which may overlap other services (NCCI Policy Manual ch. XI): two timed
   codes, a timed code and an evaluation, or group therapy (the catalogue's `group`
   kind) and one-on-one time;
-- two different evaluation or re-evaluation codes on one date (rules.md §1).
+- two different evaluation or re-evaluation codes on one date (docs/rules.md#timed-codes).
 
 Without start/end times the ledger cannot see an overlap; where it matters (group
 and one-on-one time on the same date), it says so in a note instead.
@@ -157,7 +157,7 @@ def audit_minutes(
                 rule_id="minutes.timed_exceeds_total",
                 field="total_treatment_minutes",
                 problem=f"{total_treatment_minutes} is less than the {timed} timed minutes "
-                "of the service lines (rules.md §4)",
+                "of the service lines (docs/rules.md#time-integrity)",
             ),
         )
     if len(evaluations) > 1:
@@ -167,7 +167,7 @@ def audit_minutes(
                 rule_id="codes.one_evaluation_per_date",
                 field=f"service_lines.{evaluations[others[0]]}.code",
                 problem=f"{others[0]} and {first} on one date: only one evaluation or re-evaluation "
-                "per date (rules.md §1)",
+                "per date (docs/rules.md#timed-codes)",
             )
         )
     refusals.extend(_overlaps(lines, catalogue))
@@ -179,8 +179,8 @@ def audit_minutes(
                 severity="warning",
                 message=f"total treatment minutes {total_treatment_minutes} are fewer than the {timed} "
                 f"timed and {untimed} untimed minutes of the services; untimed minutes count toward the "
-                "total treatment time (rules.md §1, §4)",
-                source="rules.md §1, §4; BPM15 §220.3",
+                "total treatment time (docs/rules.md#timed-codes, docs/rules.md#time-integrity)",
+                source="docs/rules.md#timed-codes, docs/rules.md#time-integrity; CMS BPM ch.15 §220.3",
                 date_of_service=date_of_service,
             )
         )
@@ -219,7 +219,7 @@ def _overlaps(lines: Sequence[ServiceLine], catalogue: CodeCatalogue) -> list[Re
                     rule_id="minutes.group_overlap" if mixed else "minutes.overlap",
                     field=f"service_lines.{j}.start",
                     problem=f"{later.code} {block_text(later)} overlaps {earlier.code} {block_text(earlier)} "
-                    f"(service_lines.{i}): {why} (rules.md §4)",
+                    f"(service_lines.{i}): {why} (docs/rules.md#time-integrity)",
                     code=group if mixed else None,
                 )
             )
@@ -247,7 +247,7 @@ def _group_notes(
             "times: "
             "the record does not show they were in separate periods; group and one-on-one minutes of the "
             "same period are not both billable",
-            source="rules.md §1, §4",
+            source="docs/rules.md#timed-codes, docs/rules.md#time-integrity",
             date_of_service=date_of_service,
             code=group_codes,
         )

@@ -1,7 +1,8 @@
-"""Modifiers of therapy claim lines, each a pure rule with its reason (rules.md §5).
+"""Modifiers of therapy claim lines, each a pure rule with its reason (docs/rules.md#discipline-modifiers).
 
 - GP / GO / GN: the discipline of the plan of care, on every therapy line.
-- CQ / CO: a PTA / OTA furnished more than 10% of the service's minutes (de minimis).
+- CQ / CO: a PTA / OTA furnished more than 10% of a unit's (or the service's) minutes,
+  decided unit by unit in `domain.billing.assistants`.
 - 59 (or XE/XS/XP/XU): only for an NCCI pair in the versioned pair table, only
   where its modifier indicator allows one, and only when the lines' start/end
   times show distinct, non-overlapping blocks; otherwise a note, not a modifier.
@@ -17,17 +18,17 @@ from decimal import Decimal
 
 from domain.billing.ledger import Note, block_seconds, block_text, blocks_overlap, has_block
 from domain.rules.catalogue import NcciPair
+from domain.rules.sources import CPM5_THRESHOLD, NCCI_PTP, SSA_THRESHOLD, cite
 from domain.values import ASSISTANTS, Frozen, ServiceLine
 
 DISCIPLINE_MODIFIERS: dict[str, str] = {"PT": "GP", "OT": "GO", "SLP": "GN"}
 ASSISTANT_MODIFIERS: dict[str, str] = {"PT": "CQ", "OT": "CO"}
-DE_MINIMIS_PERCENT = 10
 MODIFIER_ORDER = ("59", "XE", "XS", "XP", "XU", "GP", "GO", "GN", "CQ", "CO", "KX")
-PAIR_SOURCE = "rules.md §5; NCCI ch. XI"
+PAIR_SOURCE = cite("ncci-pairs", NCCI_PTP)
 
 
 def discipline_modifier(discipline: str) -> str:
-    """Return GP, GO or GN for the plan of care's discipline (rules.md §5)."""
+    """Return GP, GO or GN for the plan of care's discipline (docs/rules.md#modifiers)."""
     return DISCIPLINE_MODIFIERS[discipline]
 
 
@@ -41,33 +42,6 @@ def effective_assistant_minutes(line: ServiceLine, credential: str) -> int:
     if line.assistant_minutes:
         return line.assistant_minutes
     return line.minutes if credential in ASSISTANTS else 0
-
-
-def assistant_modifier(discipline: str, minutes: int, assistant_minutes: int) -> str | None:
-    """Return CQ/CO when the assistant's minutes exceed 10% of the service's (rules.md §5)."""
-    modifier = ASSISTANT_MODIFIERS.get(discipline)
-    if modifier is None or assistant_minutes * 100 <= minutes * DE_MINIMIS_PERCENT:
-        return None
-    return modifier
-
-
-def assistant_reason(code: str, discipline: str, minutes: int, assistant_minutes: int) -> str:
-    """Explain the CQ/CO decision for one code in a sentence (empty when no assistant took part)."""
-    if discipline not in ASSISTANT_MODIFIERS:
-        return ""
-    modifier = assistant_modifier(discipline, minutes, assistant_minutes)
-    helper = "a PTA" if discipline == "PT" else "an OTA"
-    if modifier is not None:
-        return (
-            f"{modifier} on {code}: {helper} furnished {assistant_minutes} of its {minutes} minutes, more "
-            "than the 10% de minimis; paid at 85% since 2022 (rules.md §5)"
-        )
-    if assistant_minutes:
-        return (
-            f"no {ASSISTANT_MODIFIERS[discipline]} on {code}: {helper} furnished {assistant_minutes} of its "
-            f"{minutes} minutes, within the 10% de minimis (rules.md §5)"
-        )
-    return ""
 
 
 def order_modifiers(modifiers: Sequence[str]) -> tuple[str, ...]:
@@ -102,7 +76,7 @@ def ncci_decisions(
     distinct_modifier: str,
     date_of_service: date | None = None,
 ) -> list[PairDecision]:
-    """Decide the distinct-service modifier for each NCCI pair billed on one date (rules.md §5).
+    """Decide the distinct-service modifier for each NCCI pair billed on one date (docs/rules.md#modifiers).
 
     A pair counts only when both codes bill at least one unit. The modifier goes
     on the column-2 code, and only when the edit allows one and every line of both
@@ -192,7 +166,7 @@ def kx_reason(group: str, year: int, after: Decimal, threshold: Decimal) -> str:
     return (
         f"KX: the {year} {group} allowed amount is ${after:,.2f} with this visit, above the "
         f"${threshold:,.2f} threshold; KX attests the services are medically necessary and the record "
-        "must show it (rules.md §5)"
+        f"must show it ({cite('kx-threshold', SSA_THRESHOLD, CPM5_THRESHOLD)})"
     )
 
 
@@ -200,8 +174,6 @@ __all__ = [
     "ASSISTANT_MODIFIERS",
     "DISCIPLINE_MODIFIERS",
     "PairDecision",
-    "assistant_modifier",
-    "assistant_reason",
     "discipline_modifier",
     "effective_assistant_minutes",
     "kx_reason",

@@ -1,48 +1,122 @@
-"""The rule tables one payer's bills depend on, loaded together (`BillingRules`)."""
+"""The rule tables one payer's bills depend on, loaded together (`BillingRules`).
+
+Every table is dated (docs/rules.md#dated-tables): the payer profile has periods,
+the NCCI pair table and the MUE table have versions by quarter, the thresholds and
+fees have years, and codes have the dates they are valid on. `BillingRules.on(day)`
+gives the tables in force on one date of service.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from domain.rules.catalogue import (
     CodeCatalogue,
     FeeSchedule,
+    MueTable,
     NcciTable,
     PayerProfile,
     TherapyThresholds,
     code_catalogue,
     load_fee_schedule,
-    ncci_table,
+    mue_versions,
+    ncci_versions,
     payer_profiles,
     therapy_thresholds,
+    version_on,
 )
 from domain.values import Frozen, PayerRef
 
 
+class DayRules(Frozen):
+    """The tables in force on one date of service."""
+
+    day: date
+    profile: PayerProfile
+    catalogue: CodeCatalogue
+    pairs: NcciTable
+    mue: MueTable
+    fees: FeeSchedule | None
+
+    def fee(self, code: str) -> Decimal | None:
+        """Return the allowed amount of one unit of a code on this date, if the schedule has one."""
+        return self.fees.fee(code, self.day.year) if self.fees is not None else None
+
+
 class BillingRules(Frozen):
-    """Every table a bill depends on: the payer profile, codes, NCCI pairs, thresholds, fees."""
+    """Every table a payer's bills depend on: profile, codes, NCCI pairs, MUE, thresholds, fees."""
 
     profile: PayerProfile
     profile_found: bool = True
     catalogue: CodeCatalogue
-    pairs: NcciTable
+    pair_versions: tuple[NcciTable, ...]
+    mue_versions: tuple[MueTable, ...]
     thresholds: TherapyThresholds
-    fees: FeeSchedule | None
+    fee_dirs: tuple[Path, ...] = ()
 
-    def tables(self) -> dict[str, str]:
-        """Name the version and effective date of each table used."""
+    @property
+    def fees(self) -> FeeSchedule | None:
+        """The fee schedule of the profile's undated part (a period may name another)."""
+        return self._fees(self.profile)
+
+    def _fees(self, profile: PayerProfile) -> FeeSchedule | None:
+        if not profile.fee_schedule:
+            return None
+        return load_fee_schedule(profile.fee_schedule, self.fee_dirs)
+
+    def on(self, day: date) -> DayRules:
+        """Return the tables in force on a date of service."""
+        profile = self.profile.on(day)
+        return DayRules(
+            day=day,
+            profile=profile,
+            catalogue=self.catalogue,
+            pairs=version_on(tuple(("", t) for t in self.pair_versions), day)[1],
+            mue=version_on(tuple(("", t) for t in self.mue_versions), day)[1],
+            fees=self._fees(profile),
+        )
+
+    def kx_on(self, day: date) -> bool:
+        """Tell whether the payer wants KX above the threshold on a date of service."""
+        return self.profile.on(day).kx_threshold
+
+    def tables(self, days: Sequence[date] = ()) -> dict[str, str]:
+        """Name the version and effective date of each table used for the given dates of service."""
+        profile = self.profile
+        periods = [p for p in profile.periods if any(p.in_force(d) for d in days)]
         tables = {
-            "payer": f"{self.profile.payer_id} {self.profile.version} (effective {self.profile.effective})",
+            "payer": f"{profile.payer_id} {profile.version} (effective {profile.effective})"
+            + "".join(
+                f"; period from {p.effective_from}{f' to {p.effective_to}' if p.effective_to else ''}"
+                for p in periods
+            ),
             "codes": f"{self.catalogue.version} (effective {self.catalogue.effective})",
-            "ncci_pairs": f"{self.pairs.version} (effective {self.pairs.effective})",
             "thresholds": f"{self.thresholds.version} (effective {self.thresholds.effective})",
         }
-        if self.fees is not None:
-            label = " EXAMPLE" if self.fees.example else ""
-            tables["fees"] = f"{self.fees.version}{label} (effective {self.fees.effective})"
+        tables["ncci_pairs"] = _used(self.pair_versions, days)
+        tables["mue"] = _used(self.mue_versions, days)
+        schedules = [self._fees(profile.on(d)) for d in days] if days else [self.fees]
+        named = dict.fromkeys(
+            f"{f.version}{' EXAMPLE' if f.example else ''} (effective {f.effective})"
+            for f in schedules
+            if f is not None
+        )
+        if named:
+            tables["fees"] = "; ".join(named)
         return tables
+
+
+def _used(versions: tuple[NcciTable, ...] | tuple[MueTable, ...], days: Sequence[date]) -> str:
+    """Name the versions of a dated table in force on the given dates (the newest without dates)."""
+    tables: list[NcciTable | MueTable] = list(versions)
+    chosen: list[NcciTable | MueTable] = []
+    for day in days:
+        chosen.append(next((t for t in reversed(tables) if t.effective <= day), tables[0]))
+    used = {f"{t.version} (effective {t.effective})": t.effective for t in chosen or [tables[-1]]}
+    return "; ".join(sorted(used, key=lambda k: used[k]))
 
 
 def billing_rules(payer: PayerRef, payer_dirs: Sequence[Path] = ()) -> BillingRules:
@@ -58,15 +132,15 @@ def billing_rules(payer: PayerRef, payer_dirs: Sequence[Path] = ()) -> BillingRu
             effective=date(1990, 1, 1),
             unit_rule=payer.unit_rule or "cms",
         )
-    fees = load_fee_schedule(profile.fee_schedule, dirs) if profile.fee_schedule else None
     return BillingRules(
         profile=profile,
         profile_found=found,
         catalogue=code_catalogue(),
-        pairs=ncci_table(),
+        pair_versions=tuple(t for _, t in ncci_versions()),
+        mue_versions=tuple(t for _, t in mue_versions()),
         thresholds=therapy_thresholds(),
-        fees=fees,
+        fee_dirs=dirs,
     )
 
 
-__all__ = ["BillingRules", "billing_rules"]
+__all__ = ["BillingRules", "DayRules", "billing_rules"]

@@ -1,4 +1,4 @@
-"""The annual therapy threshold: year-to-date allowed amounts and when KX starts (rules.md §5).
+"""The annual therapy threshold: year-to-date allowed amounts and when KX starts (docs/rules.md#modifiers).
 
 Per beneficiary, calendar year and discipline group (PT and SLP together, OT
 apart). Visits are taken in date order. A visit's year-to-date amount before it
@@ -12,16 +12,17 @@ that year, carries KX. Pure: amounts in, standings out.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 
 from domain.billing.ledger import Note
 from domain.rules.catalogue import TherapyThresholds
+from domain.rules.sources import CPM5_THRESHOLD, SSA_THRESHOLD, cite
 from domain.values import Frozen
 
 ZERO = Decimal("0.00")
-SOURCE = "rules.md §5"
+SOURCE = cite("kx-threshold", SSA_THRESHOLD, CPM5_THRESHOLD)
 
 
 class Accrual(Frozen):
@@ -41,7 +42,8 @@ class Standing(Frozen):
     before: Decimal
     after: Decimal
     threshold: Decimal | None
-    kx: bool
+    # None: the payer wants KX above the threshold, and the year's threshold is unknown
+    kx: bool | None
     crossed: bool
 
 
@@ -66,9 +68,15 @@ def standings(
     group: str,
     prior: Sequence[Accrual],
     thresholds: TherapyThresholds,
-    kx_enabled: bool,
+    kx_enabled: bool | Callable[[date], bool],
 ) -> tuple[list[Standing], list[ThresholdStatus], list[Note]]:
-    """Walk one episode's visits (date, allowed amount, complete?) in date order against the threshold."""
+    """Walk one episode's visits (date, allowed amount, complete?) in date order against the threshold.
+
+    `kx_enabled` tells, per date of service, whether the payer wants KX above the
+    threshold. Where it does and the year has no threshold, KX is undetermined
+    (None), never false.
+    """
+    wants: Callable[[date], bool] = kx_enabled if callable(kx_enabled) else (lambda _day: kx_enabled)
     others = [a for a in prior if a.group == group]
     running: dict[int, Decimal] = defaultdict(lambda: ZERO)
     result: list[Standing] = []
@@ -82,17 +90,17 @@ def standings(
         after = before + amount
         running[year] += amount
         threshold = thresholds.years.get(year)
-        kx = kx_enabled and threshold is not None and after > threshold
-        crossed = kx and before <= threshold  # type: ignore[operator]
+        kx: bool | None = False
+        if wants(dos):
+            kx = None if threshold is None else after > threshold
+        crossed = bool(kx) and threshold is not None and before <= threshold
         result.append(
             Standing(
                 date_of_service=dos, before=before, after=after, threshold=threshold, kx=kx, crossed=crossed
             )
         )
     statuses: list[ThresholdStatus] = []
-    if not kx_enabled:
-        return result, statuses, notes
-    for year in sorted({dos.year for dos, _, _ in visits}):
+    for year in sorted({dos.year for dos, _, _ in visits if wants(dos)}):
         threshold = thresholds.years.get(year)
         other = sum((a.amount for a in others if a.date_of_service.year == year), ZERO)
         complete = all(a.complete for a in others if a.date_of_service.year == year) and all(
@@ -134,7 +142,8 @@ def _status_notes(
             Note(
                 rule_id="threshold.unknown_year",
                 severity="warning",
-                message=f"no therapy threshold for {year} in thresholds.toml: KX is not determined",
+                message=f"no therapy threshold for {year} in the thresholds table: KX is undetermined and "
+                "the claim is not ready (add the year's threshold to the rules folder's thresholds/)",
                 source=SOURCE,
             )
         )

@@ -1,15 +1,16 @@
-"""Billable units of one date of service under the payer's unit rule (rules.md §1-§3).
+"""Billable units of one date of service under the payer's unit rule (docs/rules.md#timed-codes,
+docs/rules.md#ama-midpoint-rule).
 
 `compute_units(lines, rule)` is a pure function: service lines (or `(code,
 minutes)` pairs) in, a frozen `UnitResult` out, with an explanation a biller can
 read. Lines of the same code on one date are summed first; untimed codes bill one
-unit per date and never add to the timed total (rules.md §1).
+unit per date and never add to the timed total (docs/rules.md#timed-codes).
 
-- `cms` (CPM5 §20.2, rules.md §2): the day's timed minutes T give `units(T)`; each
+- `cms` (CMS CPM ch.5 §20.2, docs/rules.md#eight-minute-rule): the day's timed minutes T give `units(T)`; each
   timed code gets its whole 15-minute units, and the leftover units go one each to
   the codes with the largest remaining minutes. Ties go to the code with more
-  total minutes, then to the lower code (rules.md §2, rule 6: deterministic).
-- `ama` (rules.md §3): each timed code on its own, `units(m)`; no pooling.
+  total minutes, then to the lower code (docs/rules.md#eight-minute-rule: deterministic).
+- `ama` (docs/rules.md#ama-midpoint-rule): each timed code on its own, `units(m)`; no pooling.
 
 The result does not depend on the order of the lines: codes are reported sorted.
 """
@@ -29,8 +30,8 @@ UNIT_MINUTES = 15
 MIN_BILLABLE = 8
 
 RULE_NAMES: dict[str, str] = {
-    "cms": "CMS 8-minute rule (CPM5 §20.2, rules.md §2)",
-    "ama": "AMA/CPT per-code midpoint rule (rules.md §3)",
+    "cms": "CMS 8-minute rule (CMS CPM ch.5 §20.2, docs/rules.md#eight-minute-rule)",
+    "ama": "AMA/CPT per-code midpoint rule (docs/rules.md#ama-midpoint-rule)",
 }
 KIND_NAMES: dict[str, str] = {
     "evaluation": "an evaluation",
@@ -44,8 +45,13 @@ LineInput = ServiceLine | tuple[str, int]
 
 
 def chart_units(minutes: int) -> int:
-    """Return the units of `minutes` on the CPM5 §20.2 chart: 0 under 8, then (m + 7) // 15."""
+    """Return the units of `minutes` on the CMS CPM ch.5 §20.2 chart: 0 under 8, then (m + 7) // 15."""
     return 0 if minutes < MIN_BILLABLE else (minutes + 7) // UNIT_MINUTES
+
+
+def long_code_units(minutes: int, unit_minutes: int) -> int:
+    """Return the units of a code whose unit is not 15 minutes: a unit once past its midpoint."""
+    return (minutes + (unit_minutes + 1) // 2 - 1) // unit_minutes
 
 
 def chart_row(units: int) -> tuple[int, int]:
@@ -98,19 +104,30 @@ class UnitResult(Frozen):
 
 
 def parse_line(text: str, catalogue: CodeCatalogue | None = None) -> ServiceLine:
-    """Read one service line written as CODE=MINUTES (97110=33), validated as a note's line is.
+    """Read one service line written as CODE=MINUTES (97110=33), or CODE=MINUTES/ASSISTANT with the
+    minutes a PTA or OTA furnished alone (97110=38/3), validated as a note's line is.
 
     The code and the minutes are checked by `ServiceLine` itself (a 5-character
     code, whole minutes of one day) and the code against the catalogue; a problem
     is one line naming the text given.
     """
-    code, sep, minutes = text.partition("=")
+    code, sep, rest = text.partition("=")
     if not sep:
-        raise InvalidInput(text, "give CODE=MINUTES, e.g. 97110=33")
+        raise InvalidInput(text, "give CODE=MINUTES, e.g. 97110=33 (or 97110=38/3 with assistant minutes)")
+    minutes, slash, assistant = rest.partition("/")
     if not minutes.strip().isdigit():
         raise InvalidInput(text, f"minutes '{minutes}' are not a whole number")
+    if slash and not assistant.strip().isdigit():
+        raise InvalidInput(text, f"assistant minutes '{assistant}' are not a whole number")
+    assistant_minutes = int(assistant) if slash else 0
+    if assistant_minutes > int(minutes):
+        raise InvalidInput(
+            text, f"assistant minutes {assistant_minutes} are more than the {int(minutes)} minutes"
+        )
     try:
-        line = ServiceLine.model_validate({"code": code, "minutes": int(minutes)})
+        line = ServiceLine.model_validate(
+            {"code": code, "minutes": int(minutes), "assistant_minutes": assistant_minutes}
+        )
     except ValidationError as exc:
         field = str(exc.errors()[0]["loc"][0])
         if field == "code":
@@ -159,7 +176,9 @@ def compute_units(
         raise InvalidInput("rule", f"'{rule}' is not a unit rule (cms or ama)")
     catalogue = catalogue or code_catalogue()
     summed = _pairs(lines, catalogue)
-    timed = {code: m for code, (m, _) in summed.items() if catalogue.codes[code].timed}
+    timed = {code: m for code, (m, _) in summed.items() if catalogue.codes[code].pooled}
+    long_units = {code: m for code, (m, _) in summed.items() if catalogue.codes[code].timed}
+    long_units = {code: m for code, m in long_units.items() if code not in timed}
     total_timed = sum(timed.values())
     explanation: list[str] = [f"{RULE_NAMES[rule]}."]
     per_code: dict[str, list[str]] = {code: [] for code in summed}
@@ -172,13 +191,22 @@ def compute_units(
         units, leftover = _cms(timed, explanation, per_code)
     else:
         units, leftover = _ama(timed, explanation, per_code)
+    for code in sorted(long_units):
+        size = catalogue.codes[code].unit_minutes
+        units[code] = long_code_units(long_units[code], size)
+        per_code[code].append(
+            f"{code} is timed in units of {size} minutes, not 15: its {long_units[code]} minutes give "
+            f"{_s(units[code], 'unit')} (a unit once past its midpoint, {size // 2} minutes); they do not "
+            "join the day's 15-minute pool (docs/rules.md#timed-codes)."
+        )
     for code in sorted(summed):
         info = catalogue.codes[code]
         if not info.timed:
             units[code] = 1
             per_code[code].append(
                 f"{code} is {KIND_NAMES[info.kind]}, untimed: 1 unit for the date however long it took; "
-                f"its {summed[code][0]} minutes do not count toward the timed minutes (rules.md §1)."
+                f"its {summed[code][0]} minutes do not count toward the timed minutes "
+                "(docs/rules.md#timed-codes)."
             )
     results = tuple(
         CodeUnits(
@@ -186,10 +214,14 @@ def compute_units(
             kind=catalogue.codes[code].kind,
             minutes=minutes,
             lines=count,
-            timed=code in timed,
+            timed=code in timed or code in long_units,
             units=units[code],
-            whole_units=minutes // UNIT_MINUTES if code in timed else None,
-            remainder=minutes % UNIT_MINUTES if code in timed else None,
+            whole_units=minutes // catalogue.codes[code].unit_minutes
+            if code in timed or code in long_units
+            else None,
+            remainder=minutes % catalogue.codes[code].unit_minutes
+            if code in timed or code in long_units
+            else None,
             leftover=code in leftover,
             explanation=tuple(per_code[code]),
         )
@@ -226,7 +258,9 @@ def _cms(
     parts = " + ".join(f"{code} {m}" for code, m in sorted(timed.items()))
     explanation.append(f"Timed minutes of the date: {total} ({parts}); untimed codes are left out.")
     if day_units == 0:
-        explanation.append(f"{total} minutes is under 8: no timed unit can be billed (rules.md §2, rule 7).")
+        explanation.append(
+            f"{total} minutes is under 8: no timed unit can be billed (docs/rules.md#eight-minute-rule)."
+        )
         for code in sorted(timed):
             per_code[code].append(f"{code}: 0 units, the day's timed minutes are under 8.")
         return dict.fromkeys(timed, 0), set()
@@ -251,7 +285,7 @@ def _cms(
         explanation.append(
             f"Whole units: {sum(whole.values())} of {day_units}; {_s(leftover, 'leftover unit')} "
             f"{'goes' if leftover == 1 else 'go'} to the codes with the most remaining minutes "
-            f"(rules.md §2, rule 4): {ranked}."
+            f"(docs/rules.md#eight-minute-rule): {ranked}."
         )
         _explain_ties(ranking, rest, timed, leftover, explanation)
     for place, code in enumerate(ranking, start=1):
@@ -270,7 +304,7 @@ def _cms(
                 f"{_s(leftover, 'leftover unit')} {'was' if leftover == 1 else 'were'} left"
             )
             per_code[code].append(
-                f"{code} gets 0 units: under 15 minutes and {reason} (rules.md §2, rule 4)."
+                f"{code} gets 0 units: under 15 minutes and {reason} (docs/rules.md#eight-minute-rule)."
             )
     units = {code: whole[code] + (1 if code in winners else 0) for code in timed}
     return units, winners
@@ -287,7 +321,7 @@ def _explain_ties(
     won = [code for code in tied if code in ranking[:leftover]]
     explanation.append(
         f"{_joined(tied)} tie at {cut} remaining minutes. CMS lets a tie go either way; careledger gives "
-        f"it to more total minutes, then the lower code (rules.md §2, rule 6): {_joined(won)} "
+        f"it to more total minutes, then the lower code (docs/rules.md#eight-minute-rule): {_joined(won)} "
         f"({', '.join(f'{c} {timed[c]} min' for c in tied)})."
     )
 

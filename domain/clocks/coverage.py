@@ -1,7 +1,7 @@
 """Is a visit covered: by a plan of care in force and within its duration, by a valid certification,
 by a necessity statement, by progress reports on time. One judgement, every reader.
 
-`judge` walks an episode's visits once against rules.md §6 (BPM15 §220.1-220.3)
+`judge` walks an episode's visits once against docs/rules.md#plan-of-care (CMS BPM ch.15 §220.1-220.3)
 and §7.1's necessity statement and returns every verdict (`Gap`): per visit (the
 plan, the certification, a plan newer than its certification, the necessity
 statement, an overdue progress report) and per episode (late certifications,
@@ -43,6 +43,7 @@ from domain.clocks.periods import (
 )
 from domain.evidence import Evidence, entry_evidence, with_more
 from domain.records import Certification, Plan, ProgressReport, ReEvaluation, Visit
+from domain.rules.catalogue import code_catalogue
 
 # The gap codes of the continuity view, and the documentation rule each one breaks.
 NO_PLAN = "no_plan"
@@ -107,6 +108,20 @@ def certification_gap(
     covering = [c for c in checks if c.covers(day)]
     if any(c.valid for c in covering):
         return None
+    lapsed = next((c for c in checks if c.uncertified and c.uncertified[0] <= day <= c.uncertified[1]), None)
+    if lapsed is not None:
+        return Gap(
+            NOT_VALIDLY_CERTIFIED,
+            "error",
+            day,
+            f"between certification #{lapsed.renews}'s period and recertification #{lapsed.index}, "
+            f"signed late ({lapsed.ordered_on}) with no reason for the delay",
+            RULE_CERT_PERIOD,
+            rule_id="clock.visit_outside_certification",
+            certification=lapsed.index,
+            evidence=proof,
+            date_of_service=day,
+        )
     if covering:
         cert = covering[0]
         status = cert.status.replace("_", " ")
@@ -235,10 +250,12 @@ def judge(episode: CoveredEpisode, medicare: bool, rules: ClockRules) -> Coverag
     reports = progress_report_clock(days, (r.report_date for r in episode.progress_reports), rules)
     by_day = {d.day: d for d in reports.days}
     plans = {p.plan_version: p for p in episode.plans}
-    checks = [
-        check_certification(n, cert, plans.get(cert.certified_plan), first, last, rules)
-        for n, cert in enumerate(episode.certifications, start=1)
-    ]
+    checks: list[CertificationCheck] = []
+    for n, recorded in enumerate(episode.certifications, start=1):
+        earlier = [c for c in checks if c.valid and c.start < recorded.period_start]
+        renews = max(earlier, key=lambda c: c.end) if earlier else None
+        plan_of = plans.get(recorded.certified_plan)
+        checks.append(check_certification(n, recorded, plan_of, first, last, rules, renews=renews))
     visits: list[VisitCoverage] = []
     under_plan: dict[int, int] = {}
     for day in sorted(episode.visits):
@@ -250,8 +267,15 @@ def judge(episode: CoveredEpisode, medicare: bool, rules: ClockRules) -> Coverag
         valid = [c for c in checks if c.valid and c.covers(day)]
         cert = valid[-1] if valid else None
         report = by_day[day]
-        gaps = [plan_gap(plan, day, under_plan[plan.plan_version] if plan else 0, proof)]
-        if medicare:
+        # the initial evaluation produces the plan: a visit that is only that needs no plan or
+        # certification in force (docs/rules.md#plan-of-care)
+        evaluation_only = plan is None and _evaluation_only(visit)
+        gaps = (
+            []
+            if evaluation_only
+            else [plan_gap(plan, day, under_plan[plan.plan_version] if plan else 0, proof)]
+        )
+        if medicare and not evaluation_only:
             gaps.append(certification_gap(day, checks, first, last, rules, proof))
             if cert is not None and plan is not None and cert.certified_plan < plan.plan_version:
                 gaps.append(_not_recertified(day, plan, cert.certified_plan, proof))
@@ -268,14 +292,14 @@ def judge(episode: CoveredEpisode, medicare: bool, rules: ClockRules) -> Coverag
                     date_of_service=day,
                 )
             )
-        if medicare and report.report_due and not report.report_present:
+        if medicare and report.overdue:
             gaps.append(
                 Gap(
                     PROGRESS_REPORT_OVERDUE,
                     "error",
                     day,
-                    f"treatment day {report.period_day} of the period without a progress report "
-                    f"(due by day {rules.progress_report_every})",
+                    f"treatment day {report.period_day} of the period with no progress report written "
+                    f"before it (one is due every {rules.progress_report_every} treatment days)",
                     RULE_PROGRESS,
                     rule_id="clock.progress_report_overdue",
                     evidence=proof,
@@ -290,6 +314,13 @@ def judge(episode: CoveredEpisode, medicare: bool, rules: ClockRules) -> Coverag
     through = max((c.end for c in checks if c.valid), default=None)
     reasons = _recertification_reasons(episode.plans, checks, last, through) if medicare else ()
     return Coverage(medicare, rules, days, reports, checks, visits, episode_gaps, through, reasons)
+
+
+def _evaluation_only(visit: Visit) -> bool:
+    """Tell whether a visit bills only an initial evaluation (no treatment, no re-evaluation)."""
+    catalogue = code_catalogue()
+    kinds = {info.kind for line in visit.service_lines if (info := catalogue.get(line.code)) is not None}
+    return kinds == {"evaluation"}
 
 
 def _recertification_reasons(

@@ -1,10 +1,15 @@
-"""The Medicare clocks of a plan of care (rules.md §6, BPM15 §220.1-220.3), as pure functions.
+"""The Medicare clocks of a plan of care (docs/rules.md#plan-of-care, CMS BPM ch.15 §220.1-220.3), as pure
+functions.
 
 - A treatment day is a calendar day with a treatment, evaluation or re-evaluation.
 - A progress report is due at least once every 10 treatment days; the first
   period starts on the first day of the episode. A report dated on a treatment
   day closes the period that includes that day; the next period starts with the
-  next treatment day.
+  next treatment day. The report may be written after the 10th treatment day
+  (it covers a period already furnished, CMS BPM ch.15 §220.3 D): it is overdue
+  only once an 11th treatment day of the period comes without a report written
+  before it, and the verdict belongs to that 11th day (and each later one until
+  a report), never to the 10th.
 - A certification is timely when signed (or verbally ordered) within 30 days
   after the first treatment day (day 0; the evaluation counts); a verbal order
   needs a signature within 14 days; a late certification is still valid when it
@@ -13,6 +18,11 @@
   90 calendar days from the first treatment day (that day is day 1 of 90),
   whichever is shorter. A recertification is measured the same way from the first
   day of the period it certifies.
+- A recertification is timely only when signed (or verbally ordered) by the last
+  day of the certified period it renews (CMS BPM ch.15 §220.1.3). One signed later
+  without a documented reason for the delay certifies from its signature on: the
+  visits between the end of the renewed period and that signature are not validly
+  certified.
 
 Nothing here reads the clock: what is "late" is decided against the dates in the
 record; the query layer adds "as of today" on top (`as_of`).
@@ -31,15 +41,30 @@ from domain.records import Certification, Plan
 
 Severity = Literal["error", "warning"]
 
-RULE_PROGRESS = "rules.md §6: a progress report at least once every 10 treatment days (BPM15 §220.3)"
-RULE_CERT_TIMELY = (
-    "rules.md §6: certification signed or verbally ordered within 30 days of the first treatment"
+RULE_PROGRESS = (
+    "docs/rules.md#progress-reports: a progress report at least once every 10 treatment days "
+    "(CMS BPM ch.15 §220.3 D)"
 )
-RULE_VERBAL = "rules.md §6: a verbal order is signed within 14 days"
-RULE_CERT_PERIOD = "rules.md §6: visits outside any certified period are at risk"
-RULE_RECERT = "rules.md §6: recertify when treatment runs past the certified duration or the plan changes"
-RULE_PLAN = "rules.md §6: treatment follows an established plan of care (BPM15 §220.1)"
-RULE_NECESSITY = "rules.md §7.1: every visit states its medical necessity"
+RULE_CERT_TIMELY = (
+    "docs/rules.md#certification: certification signed or verbally ordered within 30 days of the "
+    "first treatment (CMS BPM ch.15 §220.1.3)"
+)
+RULE_VERBAL = "docs/rules.md#certification: a verbal order is signed within 14 days (CMS BPM ch.15 §220.1.3)"
+RULE_CERT_PERIOD = (
+    "docs/rules.md#certification: visits outside any certified period are at risk (CMS BPM ch.15 §220.1.3)"
+)
+RULE_RECERT = (
+    "docs/rules.md#certification: recertify when treatment runs past the certified duration or the "
+    "plan changes (CMS BPM ch.15 §220.1.3)"
+)
+RULE_RECERT_TIMELY = (
+    "docs/rules.md#certification: a recertification is signed by the last day of the period it renews "
+    "(CMS BPM ch.15 §220.1.3)"
+)
+RULE_PLAN = (
+    "docs/rules.md#plan-of-care: treatment follows an established plan of care (CMS BPM ch.15 §220.1.2)"
+)
+RULE_NECESSITY = "docs/rules.md#necessity: every visit states its medical necessity (CMS BPM ch.15 §220.2)"
 
 
 @dataclass(frozen=True)
@@ -50,7 +75,7 @@ class ClockRules:
     certification_within_days: int = 30
     verbal_signature_within_days: int = 14
     max_certified_days: int = 90
-    source: str = "rules.md §6 (BPM15 §220.1-220.3)"
+    source: str = "docs/rules.md#plan-of-care (CMS BPM ch.15 §220.1-220.3)"
 
 
 MEDICARE = ClockRules()
@@ -117,6 +142,8 @@ class ReportDay:
     period_day: int
     report_due: bool
     report_present: bool
+    # an 11th (or later) treatment day of the period with no report written before it
+    overdue: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,8 +159,8 @@ class ReportPeriod:
 
     @property
     def late(self) -> bool:
-        """Tell whether the period reached its due day without a report on or before it."""
-        return self.due_on is not None and (self.report_on is None or self.report_on > self.due_on)
+        """Tell whether an 11th treatment day of the period came without a report written before it."""
+        return bool(self.overdue_days)
 
 
 @dataclass(frozen=True)
@@ -156,21 +183,24 @@ class ReportClock:
         for period in self.periods:
             if not period.late or period.due_on is None:
                 continue
+            first = period.overdue_days[0]
             if period.report_on is None:
                 message = (
-                    f"progress report due by treatment day {self.every} ({period.due_on}) "
-                    f"is missing after {period.days} treatment days"
+                    f"no progress report after treatment day {self.every} ({period.due_on}): treatment "
+                    f"day {self.every + 1} ({first}) came without one; it is missing after "
+                    f"{period.days} treatment days"
                 )
             else:
                 message = (
-                    f"progress report due by treatment day {self.every} ({period.due_on}) was written "
-                    f"on {period.report_on} (treatment day {period.report_treatment_day} of the period)"
+                    f"no progress report after treatment day {self.every} ({period.due_on}) before "
+                    f"treatment day {self.every + 1} ({first}); it was written on {period.report_on} "
+                    f"(treatment day {period.report_treatment_day} of the period)"
                 )
             found.append(
                 Gap(
                     "progress_report_late",
                     severity,
-                    period.due_on,
+                    first,
                     message,
                     RULE_PROGRESS,
                     period.overdue_days,
@@ -220,8 +250,9 @@ def progress_report_clock(
         if period_day == every:
             due_on = day
         present = ri < len(reports) and reports[ri] == day
-        out.append(ReportDay(day, number, period_day, period_day >= every, present))
-        if period_day >= every and not present:
+        late = period_day > every
+        out.append(ReportDay(day, number, period_day, period_day >= every, present, late))
+        if late:
             overdue.append(day)
         if present:
             close(day)
@@ -254,6 +285,10 @@ class CertificationCheck:
     end: date
     signature_due: date | None
     gaps: tuple[Gap, ...] = field(default=())
+    # a late recertification without a reason: the days it leaves uncertified, and the
+    # certification whose period it renewed
+    uncertified: tuple[date, date] | None = None
+    renews: int | None = None
 
     def covers(self, day: date) -> bool:
         """Tell whether a date lies in the certified period (whatever its validity)."""
@@ -275,8 +310,14 @@ def check_certification(
     last_day: date | None,
     rules: ClockRules = MEDICARE,
     severity: Severity = "error",
+    renews: CertificationCheck | None = None,
 ) -> CertificationCheck:
-    """Judge a certification's timeliness and the period it validly covers (§6)."""
+    """Judge a certification's timeliness and the period it validly covers (§6).
+
+    `renews` is the certification whose period a recertification renews (the latest
+    valid one before it); a recertification is timely when signed by that period's
+    last day.
+    """
     if cert.kind == "initial" and first_treatment_day is not None:
         reference = first_treatment_day
     else:
@@ -289,7 +330,35 @@ def check_certification(
     status: CertStatus = "timely"
     signature_due: date | None = None
     valid = True
-    if ordered_on > deadline:
+    start = cert.period_start
+    uncertified: tuple[date, date] | None = None
+    if cert.kind == "recertification" and renews is not None and candidates:
+        if ordered_on > renews.end:
+            late_by = (ordered_on - renews.end).days
+            if cert.delay_reason.strip():
+                status = "delayed"
+            else:
+                status = "late"
+                gap_from = max(renews.end + timedelta(days=1), cert.period_start)
+                if ordered_on > gap_from:
+                    uncertified = (gap_from, ordered_on - timedelta(days=1))
+                start = max(start, ordered_on)
+                gaps.append(
+                    Gap(
+                        "certification_late",
+                        severity,
+                        ordered_on,
+                        f"recertification of plan v{cert.certified_plan} was signed on {ordered_on}, "
+                        f"{late_by} day{'s' if late_by != 1 else ''} after certification "
+                        f"#{renews.index}'s period ended ({renews.end}), with no reason for the delay: "
+                        "it certifies from its signature, and the visits between are not validly certified",
+                        RULE_RECERT_TIMELY,
+                        rule_id="clock.certification_late",
+                        evidence=(proof,),
+                        certification=index,
+                    )
+                )
+    elif ordered_on > deadline:
         late_by = (ordered_on - reference).days
         if cert.delay_reason.strip():
             status = "delayed"
@@ -344,10 +413,12 @@ def check_certification(
         ordered_on=ordered_on,
         status=status,
         valid=valid,
-        start=cert.period_start,
+        start=start,
         end=end,
         signature_due=signature_due,
         gaps=tuple(gaps),
+        uncertified=uncertified,
+        renews=renews.index if renews is not None else None,
     )
 
 

@@ -5,9 +5,9 @@ functional limitation, names every exercise with its dosage, says what the
 therapist's skill added and how the patient responded, describes every billed
 code, and is written for that visit (knee_notes.py); the programme progresses or
 stops each exercise with a reason (knee_programme.py). `careledger check` finds
-nothing to fix in it (rules.md §6, §7).
+nothing to fix in it (docs/rules.md#plan-of-care, docs/rules.md#documentation).
 
-It also carries two amendments (rules.md §9): visit 9's note is a late entry,
+It also carries two amendments (docs/rules.md#amendments): visit 9's note is a late entry,
 written three days after the session, and visit 12's 97110 minutes (and total
 minutes) are corrected four days later, so `audit --as-of` and `audit --changes`
 have something to show.

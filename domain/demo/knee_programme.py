@@ -1,4 +1,4 @@
-"""The demo knee's exercise programme: what changes at which visit, and why (rules.md §7.7).
+"""The demo knee's exercise programme: what changes at which visit, and why (docs/rules.md#progression).
 
 Every exercise is progressed at least every 5 visits, or discontinued with the
 reason, the way a post-operative programme moves; so the knee shows no plateau.
@@ -14,7 +14,7 @@ from domain.episode import commands as c
 
 Change = tuple[str, str, dict[str, Any], str | None, str]
 # The programme's changes by visit: (kind, exercise id, dosage, new name or None, reason). Every
-# exercise changes at least every 5 visits or is stopped with a reason (rules.md §7.7).
+# exercise changes at least every 5 visits or is stopped with a reason (docs/rules.md#progression).
 CHANGES: dict[int, list[Change]] = {
     4: [
         (
@@ -228,7 +228,7 @@ ADDED: dict[int, list[tuple[str, str, str, str, str, str, dict[str, Any], str]]]
 def programme(
     s: Script, n: int, day: date, current: dict[str, dict[str, Any]], names: dict[str, str]
 ) -> None:
-    """Record the programme's changes effective on visit n (rules.md §7.7), before its note."""
+    """Record the programme's changes effective on visit n (docs/rules.md#progression), before its note."""
     if n == 6:
         s.add(
             day,

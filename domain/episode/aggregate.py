@@ -195,7 +195,9 @@ class Episode(EpisodeInvariants, BaseAggregate[UUID]):
             episode.visits[self.date_of_service] = visit
 
     class LateEntryRecorded(VisitRecorded):
-        """A visit's note written after its date of service, marked as a late entry with why (rules.md §9)."""
+        """A visit's note written after its date of service, marked as a late entry with why
+        (docs/rules.md#amendments).
+        """
 
         reason: Reason
         amendment_kind: ClassVar[str] = "late_entry"
@@ -228,7 +230,9 @@ class Episode(EpisodeInvariants, BaseAggregate[UUID]):
             episode.visits[self.date_of_service] = corrected_visit(visit, self.changes, mark)
 
     class VisitAddendumAppended(Event):
-        """Information was added to a recorded visit after it was written, with why (rules.md §9)."""
+        """Information was added to a recorded visit after it was written, with why
+        (docs/rules.md#amendments).
+        """
 
         date_of_service: date
         amends_version: int
@@ -518,7 +522,9 @@ class Episode(EpisodeInvariants, BaseAggregate[UUID]):
         self._trigger(self.OutcomeMeasured, canonical, OutcomeFields, meta)
 
     def record_progress_report(self, fields: ProgressReportFields, meta: CommandMeta) -> None:
-        """Record a progress report; an assistant may not write one (rules.md §5-§6)."""
+        """Record a progress report; an assistant may not write one (docs/rules.md#modifiers,
+        docs/rules.md#plan-of-care).
+        """
         self.check_clinical_date("report_date", fields.report_date, meta.today)
         self.check_not_assistant("credential", fields.credential, "write a progress report")
         self.check_credential_fits_discipline("credential", fields.credential)
@@ -579,7 +585,9 @@ class Episode(EpisodeInvariants, BaseAggregate[UUID]):
         self._trigger(self.Discharged, fields, DischargeFields, meta)
 
     def record_late_entry(self, fields: LateEntryFields, meta: CommandMeta) -> None:
-        """Record a visit's note written after its date of service, marked as a late entry (rules.md §9)."""
+        """Record a visit's note written after its date of service, marked as a late entry
+        (docs/rules.md#amendments).
+        """
         self.check_new_visit(fields, meta.today)
         if fields.date_of_service >= meta.today:
             raise InvalidInput(

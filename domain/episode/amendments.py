@@ -1,4 +1,4 @@
-"""Amending a recorded visit: late entries, corrections, addenda and voids (rules.md §9).
+"""Amending a recorded visit: late entries, corrections, addenda and voids (docs/rules.md#amendments).
 
 The original entry is never touched. Each amendment is a new event on the
 episode that names the entry it amends (`amends_version`, the version of the

@@ -5,7 +5,7 @@ field of each event; the recorded time is the event's timestamp. Within an
 episode recorded times strictly increase (the application makes sure), so the
 episode "as of T" is the episode at the last version recorded at or before T,
 which `last_version_at` finds by binary search over versions. Amendments
-(rules.md §9) are new events, so they never change what an earlier "as of"
+(docs/rules.md#amendments) are new events, so they never change what an earlier "as of"
 returns. Everything here is pure: events and episodes in, values out.
 """
 

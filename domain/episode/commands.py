@@ -166,25 +166,27 @@ class DischargeEpisode(DischargeFields, EpisodeCommand):
 
 
 class RecordLateEntry(LateEntryFields, EpisodeCommand):
-    """Record a visit's note written after its date of service, with why it is late (rules.md §9)."""
+    """Record a visit's note written after its date of service, with why it is late
+    (docs/rules.md#amendments).
+    """
 
     command: Literal["record_late_entry"] = "record_late_entry"
 
 
 class CorrectVisit(CorrectionFields, EpisodeCommand):
-    """Correct fields of a recorded visit, with why; the original entry is kept (rules.md §9)."""
+    """Correct fields of a recorded visit, with why; the original entry is kept (docs/rules.md#amendments)."""
 
     command: Literal["correct_visit"] = "correct_visit"
 
 
 class AddAddendum(AddendumFields, EpisodeCommand):
-    """Append information to a recorded visit, with why (rules.md §9)."""
+    """Append information to a recorded visit, with why (docs/rules.md#amendments)."""
 
     command: Literal["add_addendum"] = "add_addendum"
 
 
 class VoidVisit(VoidFields, EpisodeCommand):
-    """Void a visit entered in error, with why; its history is kept (rules.md §9)."""
+    """Void a visit entered in error, with why; its history is kept (docs/rules.md#amendments)."""
 
     command: Literal["void_visit"] = "void_visit"
 

@@ -2,7 +2,7 @@
 
 `Episode` inherits these. They read the episode's state and raise
 `InvalidInput`; they never change anything, so a refused command stores nothing.
-Rule sources are cited where a check encodes one (rules.md §n).
+Rule sources are cited where a check encodes one (docs/rules.md#anchor).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class EpisodeInvariants(EpisodeAttributes):
                 raise InvalidInput(field, f"{value} falls in a hold from {hold.start} {until}")
 
     def check_not_assistant(self, field: str, credential: str, action: str) -> None:
-        """Refuse an assistant (PTA/OTA) doing what only a therapist may (rules.md §5)."""
+        """Refuse an assistant (PTA/OTA) doing what only a therapist may (docs/rules.md#modifiers)."""
         if credential in ASSISTANTS:
             raise InvalidInput(field, f"an assistant ({credential}) may not {action}")
 
@@ -64,7 +64,9 @@ class EpisodeInvariants(EpisodeAttributes):
             )
 
     def check_service_lines(self, fields: VisitFields) -> None:
-        """Check codes against the catalogue, and the day's minutes with the minute ledger (rules.md §4)."""
+        """Check codes against the catalogue, and the day's minutes with the minute ledger
+        (docs/rules.md#time-integrity).
+        """
         catalogue = code_catalogue()
         for index, line in enumerate(fields.service_lines):
             info = catalogue.get(line.code)
@@ -76,6 +78,22 @@ class EpisodeInvariants(EpisodeAttributes):
                 raise InvalidInput(
                     f"service_lines.{index}.code",
                     f"{line.code} is a {info.discipline} code; this is a {self.discipline} episode",
+                )
+            if not info.in_force(fields.date_of_service):
+                raise InvalidInput(
+                    f"service_lines.{index}.code",
+                    f"{line.code} is not a valid code on {fields.date_of_service} (valid {info.validity()})",
+                )
+            if info.is_evaluation and fields.credential in ASSISTANTS:
+                raise InvalidInput(
+                    f"service_lines.{index}.code",
+                    f"an assistant ({fields.credential}) may not furnish an evaluation or re-evaluation "
+                    f"({line.code})",
+                )
+            if info.is_evaluation and line.assistant_minutes:
+                raise InvalidInput(
+                    f"service_lines.{index}.assistant_minutes",
+                    f"an assistant may not furnish an evaluation or re-evaluation ({line.code}): give 0",
                 )
             if line.assistant_minutes > line.minutes:
                 raise InvalidInput(
@@ -137,7 +155,8 @@ class EpisodeInvariants(EpisodeAttributes):
         self.check_visit_content(fields)
 
     def check_visit_content(self, fields: VisitFields, prefix: str = "") -> None:
-        """Check a note's credential, codes, minutes and exercises as for a new visit (rules.md §4).
+        """Check a note's credential, codes, minutes and exercises as for a new visit (docs/rules.md#time-
+        integrity).
 
         `prefix` is put before the field in the error, so a correction names
         `changes.service_lines.0.code` where a new visit names `service_lines.0.code`.
@@ -156,7 +175,9 @@ class EpisodeInvariants(EpisodeAttributes):
             raise InvalidInput(f"{prefix}{error.field}", error.problem) from None
 
     def find_amended_visit(self, date_of_service: date | None, amends_version: int | None) -> Visit:
-        """Return the current visit an amendment names, by date of service or entry version (rules.md §9)."""
+        """Return the current visit an amendment names, by date of service or entry version
+        (docs/rules.md#amendments).
+        """
         if date_of_service is None and amends_version is None:
             raise InvalidInput(
                 "date_of_service", "missing; name the visit by date_of_service or amends_version"

@@ -1,4 +1,5 @@
-"""Documentation checks: read the record the way a payer's reviewer does (rules.md §6, §7).
+"""Documentation checks: read the record the way a payer's reviewer does (docs/rules.md#plan-of-care,
+docs/rules.md#documentation).
 
 `check_episode(episode, CheckContext.default())` returns the episode's findings,
 most severe first; each names its rule (`RULES`), the visit, the events that

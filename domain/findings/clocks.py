@@ -1,4 +1,4 @@
-"""rules.md §6: the plan of care, certification and progress-report clocks, as findings.
+"""docs/rules.md#plan-of-care: the plan of care, certification and progress-report clocks, as findings.
 
 Every verdict here is the clocks' own (`domain.clocks.coverage.judge`, the one
 judgement the continuity view renders too); this module only words each one for
@@ -78,7 +78,7 @@ def _visit_finding(note: VisitNote, gap: Gap, report_every: int) -> Finding:
     elif gap.rule_id == "clock.progress_report_overdue":
         message = (
             f"The visit is treatment day {gap.period_day} of its progress-report period and no report was "
-            f"written by day {report_every}."
+            f"written after day {report_every} before it."
         )
         fix = (
             "Write the progress report now (a therapist, never an assistant): progress toward each goal "
@@ -138,7 +138,7 @@ def _episode_finding(episode_id: str, gap: Gap) -> Finding:
 
 
 def check(episode_id: str, coverage: Coverage, notes: Mapping[date, VisitNote]) -> list[Finding]:
-    """Word every verdict of the episode's judgement (rules.md §6) as a finding."""
+    """Word every verdict of the episode's judgement (docs/rules.md#plan-of-care) as a finding."""
     every = coverage.rules.progress_report_every
     found: list[Finding] = [
         _visit_finding(notes[seen.day], gap, every)

@@ -1,4 +1,4 @@
-"""rules.md §7.11: notes that are identical or nearly identical to another visit's (cloned notes).
+"""docs/rules.md#cloned-notes: notes that are identical or nearly identical to another visit's (cloned notes).
 
 Four texts of a note are compared: the necessity statement, the narrative (with
 the text of its addenda), the skilled interventions and the patient response. A text becomes the set of its
@@ -97,7 +97,7 @@ class NoteSignature:
 
 
 def note_signature(note: VisitNote, stopwords: frozenset[str], min_words: int) -> NoteSignature:
-    """Return the compared texts of a visit's note (rules.md §7.11)."""
+    """Return the compared texts of a visit's note (docs/rules.md#cloned-notes)."""
     visit = note.visit
     raw = {
         "necessity": visit.necessity,

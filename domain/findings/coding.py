@@ -1,4 +1,4 @@
-"""rules.md §7.8 (the code fits what was done) and §7.12 (the note describes each service).
+"""docs/rules.md#coding (the code fits what was done) and §7.12 (the note describes each service).
 
 - `coding.mismatch` (warning): most of the visit's timed minutes are billed as
   97110, and the note documents a service another code is for, which the visit
@@ -41,7 +41,9 @@ def _fits(performed: Performed, categories: frozenset[str], code: str) -> bool:
 
 
 def check(note: VisitNote, catalogue: CodeCatalogue) -> list[Finding]:
-    """Check one visit's codes against what its note documents (rules.md §7.8, §7.12)."""
+    """Check one visit's codes against what its note documents (docs/rules.md#coding,
+    docs/rules.md#narrative).
+    """
     return [*_absent(note, catalogue), *_mismatch(note, catalogue)]
 
 

@@ -1,4 +1,4 @@
-"""rules.md §7.4: timed codes are direct one-on-one (or constant-attendance) services.
+"""docs/rules.md#one-on-one: timed codes are direct one-on-one (or constant-attendance) services.
 
 - `one_on_one.not_shown` (error): a timed code with minutes, and the note says the
   patient exercised on their own, under supervision only, or in a group (lexicon
@@ -7,7 +7,7 @@
   group describe that service and are not held against the timed codes.
 - `one_on_one.group_overlap` (warning): group therapy and a one-on-one code
   on the same date without start/end times showing separate periods (the minute
-  ledger's remark, rules.md §1, §4).
+  ledger's remark, docs/rules.md#timed-codes, docs/rules.md#time-integrity).
 - `one_on_one.unstated` (info): a timed code with minutes and nothing in the note
   that shows direct contact (lexicon `one_on_one`: "one-on-one", "1:1", "hands-on",
   "constant attendance"...).
@@ -21,7 +21,7 @@ from domain.rules.catalogue import CodeCatalogue
 
 
 def check(note: VisitNote, catalogue: CodeCatalogue) -> list[Finding]:
-    """Check that one visit's timed codes show direct one-on-one contact (rules.md §7.4)."""
+    """Check that one visit's timed codes show direct one-on-one contact (docs/rules.md#one-on-one)."""
     timed = sorted({x.code for x in note.visit.service_lines if catalogue.codes[x.code].timed and x.minutes})
     found: list[Finding] = []
     for remark in note.ledger.notes:

@@ -1,6 +1,7 @@
 """What the checks need besides the episode: rule tables, lexicon, thresholds, other episodes.
 
-`CheckContext` is a plain value. The payer's billing rules (rules.md §2-§5) and
+`CheckContext` is a plain value. The payer's billing rules (docs/rules.md#eight-minute-rule,
+docs/rules.md#modifiers) and
 whether it follows Medicare's clocks (§6) come from its payer profile; the
 lexicon (§7) from domain/data/lexicon.toml. Two fields carry what other
 episodes contribute, so the checks stay a pure function: `peer_notes` (notes of
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
     from domain.billing.threshold import Accrual
     from domain.findings.cloning import NoteSignature
 
-# rules.md §7.11: two texts are near-identical when their word sets overlap this much (Jaccard, percent).
+# docs/rules.md#cloned-notes: two texts are near-identical when their word sets overlap this much (Jaccard,
+# percent).
 CLONE_PERCENT = 80
 # Texts with fewer distinct words than this are too short to tell copying from coincidence.
 CLONE_MIN_WORDS = 5

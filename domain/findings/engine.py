@@ -1,7 +1,8 @@
-"""The documentation checks of an episode (rules.md §6, §7): a pure function from an episode to findings.
+"""The documentation checks of an episode (docs/rules.md#plan-of-care, docs/rules.md#documentation): a pure
+function from an episode to findings.
 
 `check_episode(episode, context)` reads the episode's current state (corrections
-applied, voided visits gone, rules.md §9), prices each visit with the billing
+applied, voided visits gone, docs/rules.md#amendments), prices each visit with the billing
 engine (units, modifiers, minute ledger, `domain.billing.bill`), builds each visit's
 note once (`VisitNote`) and runs every family of checks on it, then the checks
 across visits (progression, outcomes, clocks, copied notes, KX). The result is
@@ -209,7 +210,9 @@ def combine(analysis: Analysis, context: CheckContext) -> tuple[Finding, ...]:
 
 
 def check_episode(episode: Episode, context: CheckContext) -> tuple[Finding, ...]:
-    """Return every finding of an episode, most severe first (rules.md §6, §7)."""
+    """Return every finding of an episode, most severe first (docs/rules.md#plan-of-care,
+    docs/rules.md#documentation).
+    """
     return combine(analyse(episode, context), context)
 
 
@@ -217,7 +220,7 @@ def with_other_episodes(episode: Episode, others: Iterable[Episode], context: Ch
     """Return the context with the notes of the same authors and the beneficiary's amounts elsewhere.
 
     Notes: every visit of another episode by one of this episode's providers
-    (rules.md §7.11). Amounts: the visits of the same patient's other episodes with
+    (docs/rules.md#cloned-notes). Amounts: the visits of the same patient's other episodes with
     the same payer and threshold group, as `bill_with_others` counts them (§5).
     """
     authors = {visit.provider_id for visit in episode.visits.values()}

@@ -1,4 +1,5 @@
-"""rules.md §7.2: each exercise named specifically (body region, movement, equipment) with its dosage.
+"""docs/rules.md#exercises: each exercise named specifically (body region, movement, equipment) with its
+dosage.
 
 - `exercise.generic` (warning): the exercise's name is a stock phrase of the
   lexicon ("LE strengthening", "therapeutic exercises"), or neither the name nor
@@ -58,7 +59,7 @@ def is_specific(performed: Performed, note: VisitNote) -> bool:
 
 
 def check(note: VisitNote) -> list[Finding]:
-    """Check each exercise on one visit's note (rules.md §7.2)."""
+    """Check each exercise on one visit's note (docs/rules.md#exercises)."""
     found: list[Finding] = []
     for performed in note.exercises:
         stock, missing = _gaps(performed, note)

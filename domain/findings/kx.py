@@ -1,4 +1,5 @@
-"""rules.md §7.10 and §5: KX above the annual therapy threshold, and KX without necessity.
+"""docs/rules.md#modifier-use, docs/rules.md#modifiers: KX above the annual therapy threshold, and KX without
+necessity.
 
 KX depends on the beneficiary's other episodes (their allowed amounts count
 toward the threshold), so these checks take each visit's facts (`KxVisit`) and
@@ -10,7 +11,7 @@ visit so a query can add the other episodes. The walk is `domain.billing.thresho
   with this visit, and a billable line is written with modifiers but without KX.
 - `modifier.kx_without_necessity` (error): the visit's lines carry KX (given by
   the threshold, or written on the note) and its necessity statement is missing
-  or vague (rules.md §7.1): KX attests a necessity the record does not show.
+  or vague (docs/rules.md#necessity): KX attests a necessity the record does not show.
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ class KxEpisode:
 
 
 def check(episode: KxEpisode, prior: Sequence[Accrual], rules: BillingRules) -> list[Finding]:
-    """Walk the visits against the threshold and check KX on each (rules.md §5, §7.10)."""
+    """Walk the visits against the threshold and check KX on each (docs/rules.md#modifiers,
+    docs/rules.md#modifier-use).
+    """
     visits = sorted(episode.visits, key=lambda v: v.date_of_service)
     group = rules.thresholds.group_of(episode.discipline)
     walked, _, _ = standings(

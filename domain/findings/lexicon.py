@@ -1,4 +1,6 @@
-"""The documentation lexicon compiled for matching (data: domain/data/lexicon.toml, rules.md §7)."""
+"""The documentation lexicon compiled for matching (data: domain/data/lexicon.toml,
+docs/rules.md#documentation).
+"""
 
 from __future__ import annotations
 
@@ -48,7 +50,7 @@ class Words:
         self.category_codes: dict[str, str] = {
             category: code for code, matcher in self.codes.items() for category in matcher.categories
         }
-        # every code's signals in one list, and which codes each signal phrase is for (rules.md §7.8)
+        # every code's signals in one list, and which codes each signal phrase is for (docs/rules.md#coding)
         self.signals = Phrases(s for words in lexicon.codes.values() for s in words.signals)
         self.signal_codes: dict[str, set[str]] = {}
         for code, words in lexicon.codes.items():

@@ -1,7 +1,8 @@
-"""rules.md §7.10: modifiers missing, unsupported, or used to force payment (GP/GO/GN, CQ/CO, 59/X).
+"""docs/rules.md#modifier-use: modifiers missing, unsupported, or used to force payment (GP/GO/GN, CQ/CO,
+59/X).
 
 The modifiers a note writes on a service line (`modifiers`) are compared with the
-ones the billing rules give that line (`domain.billing.bill`, rules.md §5). A line that
+ones the billing rules give that line (`domain.billing.bill`, docs/rules.md#modifiers). A line that
 lists no modifiers takes careledger's own when billed (`careledger bill`) and is
 not checked here. Only lines that bill at least one unit are checked. KX is
 checked with the year-to-date amounts in `domain.findings.kx`.
@@ -31,29 +32,38 @@ DISCIPLINES = frozenset(DISCIPLINE_MODIFIERS.values())
 
 
 def check(note: VisitNote, discipline: str, rules: BillingRules) -> list[Finding]:
-    """Compare the modifiers written on one visit's lines with the billing rules' (rules.md §7.10)."""
+    """Compare the modifiers written on one visit's lines with the billing rules' (docs/rules.md#modifier-
+    use).
+    """
     found: list[Finding] = []
+    seen: set[str] = set()
     for line in note.bill.lines:
-        if line.recorded_modifiers and line.units > 0 and line.billable:
-            found.extend(_line(note, line, discipline, rules))
+        if line.recorded_modifiers and line.units > 0 and line.billable and line.code not in seen:
+            seen.add(line.code)
+            # a code split by CQ / CO is two claim lines; the note's one line is held to both
+            together = [x for x in note.bill.lines if x.code == line.code]
+            computed = {m for x in together for m in x.modifiers}
+            found.extend(_line(note, line, discipline, rules, computed))
     return found
 
 
-def _line(note: VisitNote, line: ClaimLine, discipline: str, rules: BillingRules) -> list[Finding]:
+def _line(
+    note: VisitNote, line: ClaimLine, discipline: str, rules: BillingRules, given: set[str]
+) -> list[Finding]:
     found: list[Finding] = []
     code = line.code
     written = set(line.recorded_modifiers)
-    computed = set(line.modifiers) - {"KX"}
+    computed = given - {"KX"}
     shown = " ".join(line.recorded_modifiers)
     fix_line = (
-        f"Bill {code} with {' '.join(m for m in line.modifiers if m != 'KX') or 'no modifiers'} "
+        f"Bill {code} with {' '.join(m for m in sorted(computed) if m != 'KX') or 'no modifiers'} "
         "(careledger bill shows each modifier's reason), or leave the note's modifiers empty "
         "and let careledger "
         "give them. Correct the note's service lines (an amendment dated today): "
         f"careledger visit correct {note.short_id} {note.day} "
         "--set 'service_lines=[...]' --reason 'modifiers'"
     )
-    profile = rules.profile
+    profile = rules.profile.on(line.date_of_service)
     if profile.discipline_modifiers:
         expected = DISCIPLINE_MODIFIERS.get(discipline)
         if expected is not None and expected not in written:
@@ -69,13 +79,15 @@ def _line(note: VisitNote, line: ClaimLine, discipline: str, rules: BillingRules
                     subject=code,
                 )
             )
+    marked = sum(u.assistant_modifier for x in note.bill.lines if x.code == code for u in x.units_furnished)
     for modifier in sorted((computed & ASSISTANT) - written):
         found.append(
             note.finding(
                 "modifier.assistant_missing",
                 f"{code} is written with {shown} but not {modifier}: an assistant furnished "
-                f"{line.assistant_minutes} of its {line.minutes} minutes, more than 10%, and the service is "
-                "paid at 85%.",
+                f"{line.assistant_minutes} of its {line.minutes} minutes, and the rules give {modifier} on "
+                f"{marked or 'every'} "
+                f"unit(s) of it (paid at {profile.assistant_allowed_percent}% of the fee).",
                 fix_line,
                 subject=code,
             )
@@ -85,8 +97,8 @@ def _line(note: VisitNote, line: ClaimLine, discipline: str, rules: BillingRules
             note.finding(
                 "modifier.assistant_unsupported",
                 f"{code} is written with {modifier}, but the record shows an assistant furnishing "
-                f"{line.assistant_minutes} of its {line.minutes} minutes (10% or less, or a payer that "
-                "does not use it).",
+                f"{line.assistant_minutes} of its {line.minutes} minutes: no unit of it passes the 10% "
+                "de minimis (or the payer does not use it on this date).",
                 fix_line + ". If an assistant did furnish more of it, correct the line's assistant_minutes.",
                 subject=code,
             )

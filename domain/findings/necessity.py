@@ -1,4 +1,5 @@
-"""rules.md §7.1: each visit states its medical necessity, tied to the diagnosis and a functional limitation.
+"""docs/rules.md#necessity: each visit states its medical necessity, tied to the diagnosis and a functional
+limitation.
 
 - `necessity.missing` (error): the note has no necessity statement. The verdict is
   the clocks' (`domain.clocks.coverage`, the continuity view's `necessity_missing`
@@ -74,7 +75,9 @@ class Necessity:
 
 
 def check(note: VisitNote, diagnoses: DiagnosisWords, missing: Gap | None) -> Necessity:
-    """Judge one visit's necessity statement (rules.md §7.1); `missing` is the clocks' verdict, if any."""
+    """Judge one visit's necessity statement (docs/rules.md#necessity); `missing` is the clocks' verdict, if
+    any.
+    """
     if missing is not None:
         fix = (
             "State why this visit needed a therapist, tied to the diagnosis and a functional limitation, "

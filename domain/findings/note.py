@@ -1,7 +1,7 @@
 """One visit's note as the checks read it: its words, its exercises, its bill, its evidence.
 
 Built once per visit by the engine and handed to every family of checks. The
-note is the visit's current state (corrections applied, rules.md §9); the text
+note is the visit's current state (corrections applied, docs/rules.md#amendments); the text
 of its addenda is read with the note's own free text. Lists inside the note
 (service lines, exercises, skilled interventions) are put in a fixed order
 here, so no check depends on the order they were written in.
@@ -88,7 +88,7 @@ class VisitNote:
 
     @cached_property
     def addenda(self) -> tuple[str, ...]:
-        """The text of each addendum appended to the note (rules.md §9)."""
+        """The text of each addendum appended to the note (docs/rules.md#amendments)."""
         return tuple(a.text for a in self.visit.amendments if a.kind == "addendum" and a.text.strip())
 
     @cached_property
@@ -179,11 +179,14 @@ class VisitNote:
         )
 
     def addendum_command(self, text: str, reason: str) -> str:
-        """Return the command that appends an addendum to this note, dated today (rules.md §9)."""
+        """Return the command that appends an addendum to this note, dated today (an amendment)."""
         return f"careledger visit addendum {self.short_id} {self.day} --text '{text}' --reason '{reason}'"
 
     def correction_command(self, field_name: str, value: str, reason: str) -> str:
-        """Return the command that corrects one field of this note (an amendment, rules.md §9)."""
+        """Return the command that corrects one field of this note (an amendment).
+
+        See docs/rules.md#amendments.
+        """
         return (
             f"careledger visit correct {self.short_id} {self.day} --set {field_name}='{value}' "
             f"--reason '{reason}'"

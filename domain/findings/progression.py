@@ -1,4 +1,4 @@
-"""rules.md §7.7: progression across visits, or a documented reason it did not progress.
+"""docs/rules.md#progression: progression across visits, or a documented reason it did not progress.
 
 - `progression.plateau` (warning): an exercise performed at the same dosage under
   the same prescription at N or more consecutive visits (N = the context's
@@ -8,7 +8,8 @@
   exercises. The finding is on the visit where the run reaches N visits.
 - `progression.outcome_flat` (warning): an outcome instrument measured again whose
   latest change from its baseline does not reach its minimal clinically important
-  difference (rules.md §8, `domain.progression.outcomes`); about the episode, dated on the
+  difference (docs/rules.md#outcome-instruments, `domain.progression.outcomes`); about the episode, dated on
+  the
   latest score.
 """
 
@@ -40,7 +41,9 @@ class OutcomeSummary:
 
 
 def outcome_summaries(outcomes: Sequence[Outcome]) -> list[OutcomeSummary]:
-    """Return each re-measured instrument's change from baseline against its MCID (rules.md §8)."""
+    """Return each re-measured instrument's change from baseline against its MCID (docs/rules.md#outcome-
+    instruments).
+    """
     catalogue = instrument_catalogue()
     by_instrument: dict[str, list[Outcome]] = {}
     for outcome in sorted(outcomes, key=lambda o: (o.taken_on, o.event_version)):
@@ -67,7 +70,9 @@ def outcome_summaries(outcomes: Sequence[Outcome]) -> list[OutcomeSummary]:
 
 
 def check_outcomes(episode_id: str, outcomes: Sequence[Outcome]) -> list[Finding]:
-    """Flag each instrument whose latest score does not reach its MCID (rules.md §7.7, §8)."""
+    """Flag each instrument whose latest score does not reach its MCID (docs/rules.md#progression,
+    docs/rules.md#outcome-instruments).
+    """
     found: list[Finding] = []
     summaries = {s.instrument: s for s in outcome_summaries(outcomes)}
     info = rule("progression.outcome_flat")

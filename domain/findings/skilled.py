@@ -1,4 +1,4 @@
-"""rules.md §7.5 (skilled intervention) and §7.6 (patient response) of each visit.
+"""docs/rules.md#skilled (skilled intervention) and §7.6 (patient response) of each visit.
 
 - `skilled.missing` (error): no skilled intervention on the note, and no skilled
   action (lexicon `skilled`: cueing, correcting, progressing or regressing,
@@ -25,7 +25,9 @@ RESPONSE_EXAMPLE = "e.g. 'Pain 3/10 after the session (from 5/10); completed 3x1
 
 
 def check(note: VisitNote) -> list[Finding]:
-    """Check one visit's skilled intervention and patient response (rules.md §7.5, §7.6)."""
+    """Check one visit's skilled intervention and patient response (docs/rules.md#skilled,
+    docs/rules.md#response).
+    """
     found: list[Finding] = []
     lexicon = note.words_of
     entries = note.skilled_entries

@@ -1,6 +1,6 @@
 """Reading a note's text: normalised words, and phrase lists that find themselves in them.
 
-Normalising (rules.md §7, domain/data/lexicon.toml): lower case; punctuation,
+Normalising (docs/rules.md#documentation, domain/data/lexicon.toml): lower case; punctuation,
 hyphens and slashes split words ("one-on-one" is one, on, one; "5/10" is 5, 10);
 an ICD-10 code ("z96.651") and "1:1" stay one word; a possessive "'s" is dropped.
 A phrase matches where its words appear next to each other in that order.

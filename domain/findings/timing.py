@@ -1,17 +1,18 @@
-"""rules.md §7.3 (time) and §7.9 (minutes counted twice), from the units engine and the minute ledger.
+"""docs/rules.md#time (time) and §7.9 (minutes counted twice), from the units engine and the minute ledger.
 
 - `time.missing` (error): no total treatment minutes, or a timed code with no minutes.
 - `time.timed_exceeds_total` (error): timed minutes above the total treatment
-  minutes. The ledger refuses such a note today (rules.md §4); a note stored
+  minutes. The ledger refuses such a note today (docs/rules.md#time-integrity); a note stored
   before that check, or imported around it, is still caught here.
 - `time.units_exceed_minutes` (error): the units the note bills (`units` on its
   service lines) are more than the minutes support under the payer's rule
-  (rules.md §2-§3, `domain.billing.units`), for the day or for an untimed code.
+  (docs/rules.md#eight-minute-rule, docs/rules.md#ama-midpoint-rule, `domain.billing.units`), for the day or
+  for an untimed code.
 - `time.units_misallocated` (warning): the day's units are right but a code has
   more than its share (CMS: the leftover unit goes to the largest remainder).
 - `minutes.double_counted` (error): two blocks of time overlap (start/end), or
   the services' own minutes add up to more than the total treatment time, so some
-  minutes are counted under two codes (rules.md §4). Group time (the catalogue's
+  minutes are counted under two codes (docs/rules.md#time-integrity). Group time (the catalogue's
   `group` kind) that overlaps one-on-one time is `one_on_one.not_shown` (§7.4).
 """
 
@@ -38,7 +39,9 @@ def _calculator(note: VisitNote, catalogue: CodeCatalogue) -> str:
 
 
 def check(note: VisitNote, catalogue: CodeCatalogue) -> list[Finding]:
-    """Check one visit's minutes and the units its note bills (rules.md §7.3, §7.9)."""
+    """Check one visit's minutes and the units its note bills (docs/rules.md#time, docs/rules.md#double-
+    counting).
+    """
     found: list[Finding] = []
     visit = note.visit
     zero = sorted({x.code for x in visit.service_lines if catalogue.codes[x.code].timed and x.minutes == 0})
@@ -122,7 +125,9 @@ def check(note: VisitNote, catalogue: CodeCatalogue) -> list[Finding]:
 
 
 def _units_found(note: VisitNote, catalogue: CodeCatalogue) -> list[Finding]:
-    """Compare the units the note bills with the units its minutes support (rules.md §2-§3)."""
+    """Compare the units the note bills with the units its minutes support (docs/rules.md#eight-minute-rule,
+    docs/rules.md#ama-midpoint-rule).
+    """
     lines = list(note.bill.lines)
     claimed = [line for line in lines if line.recorded_units is not None]
     if not claimed:

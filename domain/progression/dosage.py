@@ -1,7 +1,7 @@
-"""Exercise progression across visits: how much work a dosage is, and plateaus (rules.md §7).
+"""Exercise progression across visits: how much work a dosage is, and plateaus (docs/rules.md#documentation).
 
 A defensible record shows "progression of dosage or complexity, or a documented
-reason it did not progress" (rules.md §7, denial reason 7). A plateau is a run of
+reason it did not progress" (docs/rules.md#documentation, denial reason 7). A plateau is a run of
 consecutive visits at which an exercise was performed with the same dosage and
 the same prescription (no progression, regression or change of variant in
 between). A run that starts with a regression is explained by the regression's

@@ -50,10 +50,34 @@ class CodeInfo(_Data):
     discipline: Discipline | None = None
     medicare_bundled: bool = False
     medicare_alternative: str | None = None
+    # the dates the code is valid on (CPT adds and deletes codes each January)
+    effective_from: date | None = None
+    effective_to: date | None = None
+    # an add-on code is billed only with one of these primary codes on the same date
+    add_on_to: tuple[Code, ...] = ()
+    # the length of one unit of a timed code: 15 minutes, or the code's own (97545: 2 hours)
+    unit_minutes: int = Field(default=15, ge=1, le=480)
+
+    def in_force(self, day: date) -> bool:
+        """Tell whether the code is valid on a date of service."""
+        if self.effective_from is not None and day < self.effective_from:
+            return False
+        return self.effective_to is None or day <= self.effective_to
+
+    def validity(self) -> str:
+        """Say the dates the code is valid on, for an error message."""
+        start = f"from {self.effective_from}" if self.effective_from else ""
+        end = f"until {self.effective_to}" if self.effective_to else ""
+        return " ".join(x for x in (start, end) if x) or "always"
+
+    @property
+    def pooled(self) -> bool:
+        """Tell whether the code's minutes join the day's 15-minute pool (the 8-minute rule)."""
+        return self.kind == "timed" and self.unit_minutes == 15
 
     @property
     def timed(self) -> bool:
-        """Tell whether the code is billed in 15-minute units (rules.md §1)."""
+        """Tell whether the code is billed in 15-minute units (docs/rules.md#timed-codes)."""
         return self.kind == "timed"
 
     @property
@@ -132,8 +156,38 @@ DistinctModifier = Literal["59", "XE", "XS", "XP", "XU"]
 _FEE_FILE = r"^([A-Za-z0-9_-][A-Za-z0-9._-]*/)?[A-Za-z0-9_-][A-Za-z0-9._-]*\.toml$"
 
 
+AssistantTest = Literal["service", "unit"]
+
+
+class ProfilePeriod(_Data):
+    """A dated part of a payer profile: the rules and amounts in force between two dates.
+
+    Every field but the dates is optional; a period says only what changes. The
+    profile on a date of service is its undated fields with every period in force
+    that day laid over them, in file order.
+    """
+
+    effective_from: date
+    effective_to: date | None = None
+    note: str = ""
+    discipline_modifiers: bool | None = None
+    assistant_modifiers: bool | None = None
+    assistant_test: AssistantTest | None = None
+    assistant_allowed_percent: int | None = Field(default=None, ge=1, le=100)
+    kx_threshold: bool | None = None
+    ncci_edits: bool | None = None
+    distinct_modifier: DistinctModifier | None = None
+    medicare_code_policy: bool | None = None
+    fee_schedule: str | None = Field(default=None, pattern=_FEE_FILE)
+
+    def in_force(self, day: date) -> bool:
+        """Tell whether the period covers a date of service."""
+        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
+
+
 class PayerProfile(_Data):
-    """What a payer requires: its unit rule (rules.md §2-§3) and its modifiers (§5).
+    """What a payer requires: its unit rule (docs/rules.md#eight-minute-rule, docs/rules.md#ama-midpoint-rule)
+    and its modifiers (§5).
 
     Every billing switch defaults to off, so a clinic's minimal profile (id, name,
     version, effective date, unit rule) computes units only. An unknown field is
@@ -148,6 +202,9 @@ class PayerProfile(_Data):
     source: str | None = None
     discipline_modifiers: bool = False
     assistant_modifiers: bool = False
+    # how the 10% de minimis test is applied: to the whole service (2020-2021) or,
+    # for timed codes, to each 15-minute unit (from 2022)
+    assistant_test: AssistantTest = "unit"
     assistant_allowed_percent: int = Field(default=100, ge=1, le=100)
     kx_threshold: bool = False
     ncci_edits: bool = False
@@ -155,8 +212,19 @@ class PayerProfile(_Data):
     medicare_code_policy: bool = False
     fee_schedule: str | None = Field(default=None, pattern=_FEE_FILE)
     # Whether the payer follows Medicare's plan, certification and progress-report
-    # clocks (rules.md §6); None means only the payer `medicare` does.
+    # clocks (docs/rules.md#plan-of-care); None means only the payer `medicare` does.
     medicare_therapy_rules: bool | None = None
+    # the dated parts: what changes on which dates (e.g. CQ/CO from 2020, 85% from 2022)
+    periods: tuple[ProfilePeriod, ...] = ()
+
+    def on(self, day: date) -> PayerProfile:
+        """Return the profile as it stands on a date of service (its periods in force laid over it)."""
+        update: dict[str, Any] = {}
+        for period in self.periods:
+            if period.in_force(day):
+                fields = period.model_dump(exclude={"effective_from", "effective_to", "note"})
+                update.update({k: v for k, v in fields.items() if v is not None})
+        return self.model_copy(update=update) if update else self
 
     @property
     def follows_medicare_clocks(self) -> bool:
@@ -167,7 +235,8 @@ class PayerProfile(_Data):
 
 
 class NcciEdit(_Data):
-    """NCCI procedure-to-procedure edits: each column-1 code with each column-2 code (rules.md §5).
+    """NCCI procedure-to-procedure edits: each column-1 code with each column-2 code
+    (docs/rules.md#modifiers).
 
     `modifier_indicator` 1 lets a distinct-service modifier (59/X) bypass the edit
     when the record shows distinct services; 0 never. `min_block_minutes` asks each
@@ -193,7 +262,7 @@ class NcciPair(NamedTuple):
 
 
 class NcciTable(_Data):
-    """The versioned NCCI pair table (rules.md §5)."""
+    """The versioned NCCI pair table (docs/rules.md#modifiers)."""
 
     version: str
     effective: date
@@ -205,8 +274,26 @@ class NcciTable(_Data):
         return [NcciPair(a, b, e) for e in self.edits for a in e.column1 for b in e.column2 if a != b]
 
 
+class MueTable(_Data):
+    """Medically unlikely edits: the most units of a code one provider bills one patient on one date.
+
+    `verified` is false until the values are checked against the CMS MUE file of
+    the quarter.
+    """
+
+    version: str
+    effective: date
+    source: str
+    verified: bool = False
+    limits: dict[Code, int]
+
+    def limit(self, code: str) -> int | None:
+        """Return the day's unit limit of a code, if the table has one."""
+        return self.limits.get(code)
+
+
 class TherapyThresholds(_Data):
-    """The annual therapy (KX) thresholds per discipline group (rules.md §5)."""
+    """The annual therapy (KX) thresholds per discipline group (docs/rules.md#modifiers)."""
 
     version: str
     effective: date
@@ -230,6 +317,8 @@ class FeeSchedule(_Data):
     example: bool
     label: str
     currency: Literal["USD"] = "USD"
+    # a file that adds years to another schedule names it here (a clinic's 2027 fees)
+    extends: str | None = Field(default=None, pattern=_FEE_FILE)
     years: dict[int, dict[Code, Amount]]
 
     def fee(self, code: str, year: int) -> Decimal | None:
@@ -284,7 +373,9 @@ def _code_catalogue(folder: Path | None) -> CodeCatalogue:
 
 
 def code_catalogue() -> CodeCatalogue:
-    """Load the code catalogue (rules.md §1): the clinic's, if its rules folder has one, else shipped."""
+    """Load the code catalogue (docs/rules.md#timed-codes): the clinic's, if its rules folder has one, else
+    shipped.
+    """
     return _code_catalogue(rules_dir())
 
 
@@ -294,7 +385,8 @@ def _instrument_catalogue(folder: Path | None) -> InstrumentCatalogue:
 
 
 def instrument_catalogue() -> InstrumentCatalogue:
-    """Load the outcome instrument catalogue (rules.md §8): the clinic's, else shipped."""
+    """Load the outcome instrument catalogue (docs/rules.md#outcome-instruments): the clinic's, else
+    shipped."""
     return _instrument_catalogue(rules_dir())
 
 
@@ -363,28 +455,100 @@ def _check_codes(name: str, field: str, codes: Iterable[str]) -> None:
             raise InvalidInput(f"{name}: {field}", unknown_code_message(code, known))
 
 
+_V = TypeVar("_V", NcciTable, MueTable, TherapyThresholds)
+
+
+def _versions(model: type[_V], name: str, folder: Path | None) -> tuple[tuple[str, _V], ...]:
+    """Read every version of a dated table: the shipped file (or the rules folder's file of that
+    name, which replaces it) and each file in the rules folder's subfolder of the table's name
+    (`ncci/2027q1.toml`), oldest first; each is (where it came from, the table)."""
+    found: list[tuple[str, _V]] = []
+    label, text = _source(name, folder)
+    found.append((label, _validated(model, label, text)))
+    subfolder = folder / name.removesuffix(".toml") if folder is not None else None
+    if subfolder is not None and subfolder.is_dir():
+        for path in sorted(subfolder.glob("*.toml")):
+            try:
+                body = path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise InvalidInput(str(path), f"cannot read ({exc.strerror})") from exc
+            found.append((str(path), _validated(model, str(path), body)))
+    return tuple(sorted(found, key=lambda item: item[1].effective))
+
+
+def version_on(versions: tuple[tuple[str, _V], ...], day: date) -> tuple[str, _V]:
+    """Pick the version in force on a date: the latest effective on or before it (else the earliest)."""
+    chosen = versions[0]
+    for item in versions:
+        if item[1].effective <= day:
+            chosen = item
+    return chosen
+
+
 @lru_cache(maxsize=4)
-def _ncci_table(folder: Path | None) -> NcciTable:
-    name = "ncci_pairs.toml"
-    table = _table(NcciTable, name, folder)
-    for index, edit in enumerate(table.edits):
-        _check_codes(name, f"edits.{index}", (*edit.column1, *edit.column2))
-    return table
+def _ncci_versions(folder: Path | None) -> tuple[tuple[str, NcciTable], ...]:
+    versions = _versions(NcciTable, "ncci_pairs.toml", folder)
+    for label, table in versions:
+        for index, edit in enumerate(table.edits):
+            _check_codes(label, f"edits.{index}", (*edit.column1, *edit.column2))
+    return versions
 
 
-def ncci_table() -> NcciTable:
-    """Load the NCCI pair table (rules.md §5): the clinic's, else shipped."""
-    return _ncci_table(rules_dir())
+def ncci_versions() -> tuple[tuple[str, NcciTable], ...]:
+    """Load every quarter of the NCCI pair table (shipped, and the rules folder's `ncci/`), oldest first."""
+    return _ncci_versions(rules_dir())
+
+
+def ncci_table(day: date | None = None) -> NcciTable:
+    """Return the NCCI pair table in force on a date (the newest without one)."""
+    versions = ncci_versions()
+    return (version_on(versions, day) if day else versions[-1])[1]
 
 
 @lru_cache(maxsize=4)
-def _therapy_thresholds(folder: Path | None) -> TherapyThresholds:
-    return _table(TherapyThresholds, "thresholds.toml", folder)
+def _mue_versions(folder: Path | None) -> tuple[tuple[str, MueTable], ...]:
+    versions = _versions(MueTable, "mue.toml", folder)
+    for label, table in versions:
+        _check_codes(label, "limits", table.limits)
+    return versions
+
+
+def mue_versions() -> tuple[tuple[str, MueTable], ...]:
+    """Load every version of the MUE table (shipped, and the rules folder's `mue/`), oldest first."""
+    return _mue_versions(rules_dir())
+
+
+def mue_table(day: date | None = None) -> MueTable:
+    """Return the MUE table in force on a date (the newest without one)."""
+    versions = mue_versions()
+    return (version_on(versions, day) if day else versions[-1])[1]
+
+
+@lru_cache(maxsize=4)
+def _threshold_versions(folder: Path | None) -> tuple[tuple[str, TherapyThresholds], ...]:
+    return _versions(TherapyThresholds, "thresholds.toml", folder)
+
+
+def threshold_versions() -> tuple[tuple[str, TherapyThresholds], ...]:
+    """Load every thresholds file (shipped, and the rules folder's `thresholds/`), oldest first."""
+    return _threshold_versions(rules_dir())
 
 
 def therapy_thresholds() -> TherapyThresholds:
-    """Load the annual therapy thresholds (rules.md §5, KX): the clinic's, else shipped."""
-    return _therapy_thresholds(rules_dir())
+    """Return the annual therapy thresholds (KX): every file's years together, a later file's
+    amount for a year replacing an earlier one's (a clinic adds 2027 with one small file)."""
+    versions = threshold_versions()
+    years: dict[int, Decimal] = {}
+    unsure: set[int] = set()
+    for _, table in versions:
+        for year, amount in table.years.items():
+            years[year] = amount
+            unsure.discard(year)
+        unsure.update(y for y in table.unsure_years if y in table.years)
+    newest = versions[-1][1]
+    return newest.model_copy(
+        update={"years": dict(sorted(years.items())), "unsure_years": tuple(sorted(unsure))}
+    )
 
 
 def load_fee_schedule(name: str, search_dirs: tuple[Path, ...] = ()) -> FeeSchedule:
@@ -413,13 +577,40 @@ def _load_fee_schedule(name: str, search_dirs: tuple[Path, ...]) -> FeeSchedule:
             raise InvalidInput("fee_schedule", f"no fee schedule '{name}' in {where}")
         text, label = shipped.read_text(encoding="utf-8"), name
     schedule = _validated(FeeSchedule, label, text)
+    years = {year: dict(fees) for year, fees in schedule.years.items()}
+    for extra in _fee_extensions(name, search_dirs):
+        for year, fees in extra.years.items():
+            years.setdefault(year, {}).update(fees)
+    schedule = schedule.model_copy(update={"years": years})
     for year, fees in schedule.years.items():
         _check_codes(label, f"years.{year}", fees)
     return schedule
 
 
+def _fee_extensions(name: str, search_dirs: tuple[Path, ...]) -> list[FeeSchedule]:
+    """Find the files that add years to schedule `name` (`extends = name`) in the folders' `fees/`."""
+    found: list[FeeSchedule] = []
+    for directory in search_dirs:
+        folder = directory / "fees"
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.toml")):
+            if directory / name == path:
+                continue
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise InvalidInput(str(path), f"cannot read ({exc.strerror})") from exc
+            extra = _validated(FeeSchedule, str(path), text)
+            if extra.extends == name:
+                found.append(extra)
+    return sorted(found, key=lambda f: f.effective)
+
+
 class CodeWords(_Data):
-    """How one code's service reads in a note (rules.md §7.8, §7.12): categories, words, signals."""
+    """How one code's service reads in a note (docs/rules.md#coding, docs/rules.md#narrative): categories,
+    words, signals.
+    """
 
     name: str
     categories: tuple[str, ...] = ()
@@ -428,7 +619,7 @@ class CodeWords(_Data):
 
 
 class Lexicon(_Data):
-    """The versioned word lists the documentation checks read a note with (rules.md §7)."""
+    """The versioned word lists the documentation checks read a note with (docs/rules.md#documentation)."""
 
     version: str
     effective: date
@@ -449,7 +640,8 @@ class Lexicon(_Data):
 
 
 def lexicon() -> Lexicon:
-    """Load the documentation lexicon (lexicon.toml, rules.md §7): the clinic's, else shipped."""
+    """Load the documentation lexicon (lexicon.toml, docs/rules.md#documentation): the clinic's, else
+    shipped."""
     return _lexicon(rules_dir())
 
 
@@ -530,8 +722,20 @@ def unknown_code_message(code: str, known: Iterable[str]) -> str:
     return f"'{code}' is not in the code catalogue{hint}"
 
 
-RuleTable = Literal["codes", "lexicon", "instruments", "ncci", "thresholds", "payers"]
-RULE_TABLES: tuple[RuleTable, ...] = ("codes", "lexicon", "instruments", "ncci", "thresholds", "payers")
+RuleTable = Literal["codes", "lexicon", "instruments", "ncci", "mue", "thresholds", "payers"]
+RULE_TABLES: tuple[RuleTable, ...] = (
+    "codes",
+    "lexicon",
+    "instruments",
+    "ncci",
+    "mue",
+    "thresholds",
+    "payers",
+)
+
+
+class _Versions(_Data):
+    tables: tuple[NcciTable | MueTable, ...]
 
 
 def rules_fingerprint(tables: Iterable[RuleTable], extra_dirs: tuple[Path, ...] = ()) -> str:
@@ -545,7 +749,8 @@ def rules_fingerprint(tables: Iterable[RuleTable], extra_dirs: tuple[Path, ...] 
         "codes": code_catalogue,
         "lexicon": lexicon,
         "instruments": instrument_catalogue,
-        "ncci": ncci_table,
+        "ncci": lambda: _Versions(tables=tuple(t for _, t in ncci_versions())),
+        "mue": lambda: _Versions(tables=tuple(t for _, t in mue_versions())),
         "thresholds": therapy_thresholds,
     }
     digest = hashlib.sha256()
@@ -556,8 +761,9 @@ def rules_fingerprint(tables: Iterable[RuleTable], extra_dirs: tuple[Path, ...] 
             for payer_id in sorted(profiles):
                 profile = profiles[payer_id]
                 digest.update(profile.model_dump_json().encode())
-                if profile.fee_schedule:
-                    fees = load_fee_schedule(profile.fee_schedule, extra_dirs)
+                names = {profile.fee_schedule, *(p.fee_schedule for p in profile.periods)}
+                for fee_name in sorted(n for n in names if n):
+                    fees = load_fee_schedule(fee_name, extra_dirs)
                     digest.update(fees.model_dump_json().encode())
         else:
             digest.update(loaders[name]().model_dump_json().encode())

@@ -15,165 +15,278 @@ from domain.evidence import Severity
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One documentation rule: id, severity, the rules.md section and its primary source."""
+    """One documentation rule: id, severity, its docs/rules.md anchor and its primary source."""
 
     rule_id: str
     severity: Severity
-    section: str
+    anchor: str
     source: str
     title: str
 
 
-_BPM = "BPM15 §220.3"
+_BPM = "CMS BPM ch.15 §220.3"
 _APTA = "APTA Defensible Documentation"
 
 _RULES: tuple[Rule, ...] = (
     # §7.1 medical necessity
-    Rule("necessity.missing", "error", "7.1", f"rules.md §7.1; {_BPM}", "no medical-necessity statement"),
+    Rule(
+        "necessity.missing",
+        "error",
+        "necessity",
+        f"docs/rules.md#necessity; {_BPM}",
+        "no medical-necessity statement",
+    ),
     Rule(
         "necessity.vague",
         "warning",
-        "7.1",
-        f"rules.md §7.1; {_BPM}",
+        "necessity",
+        f"docs/rules.md#necessity; {_BPM}",
         "necessity not tied to the diagnosis and a functional limitation",
     ),
     # §7.2 exercises
-    Rule("exercise.generic", "warning", "7.2", f"rules.md §7.2; {_APTA}", "exercise not named specifically"),
-    Rule("exercise.dosage_missing", "warning", "7.2", f"rules.md §7.2; {_APTA}", "exercise without dosage"),
+    Rule(
+        "exercise.generic",
+        "warning",
+        "exercises",
+        f"docs/rules.md#exercises; {_APTA}",
+        "exercise not named specifically",
+    ),
+    Rule(
+        "exercise.dosage_missing",
+        "warning",
+        "exercises",
+        f"docs/rules.md#exercises; {_APTA}",
+        "exercise without dosage",
+    ),
     # §7.3 time
-    Rule("time.missing", "error", "7.3", f"rules.md §7.3, §6; {_BPM}", "no minutes"),
+    Rule(
+        "time.missing",
+        "error",
+        "time",
+        f"docs/rules.md#time, docs/rules.md#plan-of-care; {_BPM}",
+        "no minutes",
+    ),
     Rule(
         "time.timed_exceeds_total",
         "error",
-        "7.3",
-        f"rules.md §7.3, §4; {_BPM}",
+        "time",
+        f"docs/rules.md#time, docs/rules.md#time-integrity; {_BPM}",
         "timed minutes above total treatment minutes",
     ),
     Rule(
         "time.units_exceed_minutes",
         "error",
-        "7.3",
-        "rules.md §7.3, §2-§3; CPM5 §20.2",
+        "time",
+        "docs/rules.md#time, docs/rules.md#eight-minute-rule, docs/rules.md#ama-midpoint-rule; "
+        "CMS CPM ch.5 §20.2",
         "units billed that the minutes do not support",
     ),
     Rule(
         "time.units_misallocated",
         "warning",
-        "7.3",
-        "rules.md §7.3, §2 (rule 4); CPM5 §20.2",
+        "time",
+        "docs/rules.md#time, docs/rules.md#eight-minute-rule (rule 4); CMS CPM ch.5 §20.2",
         "units on the wrong code",
     ),
     # §7.4 one-on-one
     Rule(
         "one_on_one.not_shown",
         "error",
-        "7.4",
-        "rules.md §7.4, §1; CPM5 §20.2",
+        "one-on-one",
+        "docs/rules.md#one-on-one, docs/rules.md#timed-codes; CMS CPM ch.5 §20.2",
         "supervision-only or group language on a one-on-one code",
     ),
     Rule(
         "one_on_one.group_overlap",
         "warning",
-        "7.4",
-        "rules.md §7.4, §1, §4",
+        "one-on-one",
+        "docs/rules.md#one-on-one, docs/rules.md#timed-codes, docs/rules.md#time-integrity",
         "group and one-on-one time not shown apart",
     ),
-    Rule("one_on_one.unstated", "info", "7.4", "rules.md §7.4", "direct contact not stated"),
-    # §7.5 skilled intervention
-    Rule("skilled.missing", "error", "7.5", "rules.md §7.5; BPM15 §220.2", "no skilled intervention"),
     Rule(
-        "skilled.vague", "warning", "7.5", "rules.md §7.5; BPM15 §220.2", "intervention not shown as skilled"
+        "one_on_one.unstated", "info", "one-on-one", "docs/rules.md#one-on-one", "direct contact not stated"
+    ),
+    # §7.5 skilled intervention
+    Rule(
+        "skilled.missing",
+        "error",
+        "skilled",
+        "docs/rules.md#skilled; CMS BPM ch.15 §220.2",
+        "no skilled intervention",
+    ),
+    Rule(
+        "skilled.vague",
+        "warning",
+        "skilled",
+        "docs/rules.md#skilled; CMS BPM ch.15 §220.2",
+        "intervention not shown as skilled",
     ),
     # §7.6 patient response
-    Rule("response.missing", "warning", "7.6", f"rules.md §7.6; {_APTA}", "no patient response"),
-    Rule("response.vague", "info", "7.6", f"rules.md §7.6; {_APTA}", "stock response without detail"),
+    Rule(
+        "response.missing", "warning", "response", f"docs/rules.md#response; {_APTA}", "no patient response"
+    ),
+    Rule(
+        "response.vague",
+        "info",
+        "response",
+        f"docs/rules.md#response; {_APTA}",
+        "stock response without detail",
+    ),
     # §7.7 progression
-    Rule("progression.plateau", "warning", "7.7", "rules.md §7.7", "same exercise, same dosage, no reason"),
-    Rule("progression.outcome_flat", "warning", "7.7", "rules.md §7.7, §8", "outcome below its MCID"),
+    Rule(
+        "progression.plateau",
+        "warning",
+        "progression",
+        "docs/rules.md#progression",
+        "same exercise, same dosage, no reason",
+    ),
+    Rule(
+        "progression.outcome_flat",
+        "warning",
+        "progression",
+        "docs/rules.md#progression, docs/rules.md#outcome-instruments",
+        "outcome below its MCID",
+    ),
     # §7.8 coding
-    Rule("coding.mismatch", "warning", "7.8", "rules.md §7.8", "documented service fits another code"),
+    Rule(
+        "coding.mismatch", "warning", "coding", "docs/rules.md#coding", "documented service fits another code"
+    ),
     # §7.9 double counting
     Rule(
         "minutes.double_counted",
         "error",
-        "7.9",
-        "rules.md §7.9, §4; NCCI ch. XI",
+        "double-counting",
+        "docs/rules.md#double-counting, docs/rules.md#time-integrity; NCCI Policy Manual ch. XI",
         "the same minutes under two codes",
     ),
     # §7.10 modifiers
-    Rule("modifier.missing_discipline", "error", "7.10", "rules.md §7.10, §5", "GP/GO/GN missing"),
-    Rule("modifier.assistant_missing", "error", "7.10", "rules.md §7.10, §5", "CQ/CO missing"),
-    Rule("modifier.assistant_unsupported", "warning", "7.10", "rules.md §7.10, §5", "CQ/CO not supported"),
+    Rule(
+        "modifier.missing_discipline",
+        "error",
+        "modifier-use",
+        "docs/rules.md#modifier-use, docs/rules.md#modifiers",
+        "GP/GO/GN missing",
+    ),
+    Rule(
+        "modifier.assistant_missing",
+        "error",
+        "modifier-use",
+        "docs/rules.md#modifier-use, docs/rules.md#modifiers",
+        "CQ/CO missing",
+    ),
+    Rule(
+        "modifier.assistant_unsupported",
+        "warning",
+        "modifier-use",
+        "docs/rules.md#modifier-use, docs/rules.md#modifiers",
+        "CQ/CO not supported",
+    ),
     Rule(
         "modifier.distinct_without_blocks",
         "error",
-        "7.10",
-        "rules.md §7.10, §5; NCCI ch. XI",
+        "modifier-use",
+        "docs/rules.md#modifier-use, docs/rules.md#modifiers; NCCI Policy Manual ch. XI",
         "59/X without distinct time blocks",
     ),
     Rule(
         "modifier.distinct_unneeded",
         "warning",
-        "7.10",
-        "rules.md §7.10, §5; NCCI ch. XI",
+        "modifier-use",
+        "docs/rules.md#modifier-use, docs/rules.md#modifiers; NCCI Policy Manual ch. XI",
         "59/X where no NCCI edit applies",
     ),
-    Rule("modifier.kx_missing", "error", "7.10", "rules.md §7.10, §5", "threshold crossed without KX"),
+    Rule(
+        "modifier.kx_missing",
+        "error",
+        "modifier-use",
+        "docs/rules.md#modifier-use, docs/rules.md#modifiers",
+        "threshold crossed without KX",
+    ),
     Rule(
         "modifier.kx_without_necessity",
         "error",
-        "7.10",
-        f"rules.md §7.10, §5; {_BPM}",
+        "modifier-use",
+        f"docs/rules.md#modifier-use, docs/rules.md#modifiers; {_BPM}",
         "KX without a necessity statement",
     ),
     # §7.11 cloned notes
-    Rule("note.cloned", "warning", "7.11", "rules.md §7.11", "note copied from another visit"),
+    Rule(
+        "note.cloned",
+        "warning",
+        "cloned-notes",
+        "docs/rules.md#cloned-notes",
+        "note copied from another visit",
+    ),
     # §7.12 narrative
-    Rule("narrative.absent", "warning", "7.12", "rules.md §7.12", "the code stands in for a description"),
+    Rule(
+        "narrative.absent",
+        "warning",
+        "narrative",
+        "docs/rules.md#narrative",
+        "the code stands in for a description",
+    ),
     # §6 plan of care, certification and progress reports
-    Rule("clock.no_plan", "error", "6", "rules.md §6; BPM15 §220.1", "visit before any plan of care"),
+    Rule(
+        "clock.no_plan",
+        "error",
+        "plan-of-care",
+        "docs/rules.md#plan-of-care; CMS BPM ch.15 §220.1",
+        "visit before any plan of care",
+    ),
     Rule(
         "clock.past_plan_duration",
         "error",
-        "6",
-        "rules.md §6; BPM15 §220.1",
+        "plan-of-care",
+        "docs/rules.md#plan-of-care; CMS BPM ch.15 §220.1",
         "visit past the plan's duration",
     ),
     Rule(
         "clock.plan_not_recertified",
         "warning",
-        "6",
-        "rules.md §6; BPM15 §220.1",
+        "plan-of-care",
+        "docs/rules.md#plan-of-care; CMS BPM ch.15 §220.1",
         "plan in force newer than its certification",
     ),
-    Rule("clock.certification_pending", "warning", "6", "rules.md §6; BPM15 §220.1", "no certification yet"),
-    Rule("clock.certification_late", "error", "6", "rules.md §6; BPM15 §220.1", "certification signed late"),
+    Rule(
+        "clock.certification_pending",
+        "warning",
+        "plan-of-care",
+        "docs/rules.md#plan-of-care; CMS BPM ch.15 §220.1",
+        "no certification yet",
+    ),
+    Rule(
+        "clock.certification_late",
+        "error",
+        "plan-of-care",
+        "docs/rules.md#plan-of-care; CMS BPM ch.15 §220.1",
+        "certification signed late",
+    ),
     Rule(
         "clock.verbal_order_unsigned",
         "error",
-        "6",
-        "rules.md §6; BPM15 §220.1",
+        "plan-of-care",
+        "docs/rules.md#plan-of-care; CMS BPM ch.15 §220.1",
         "verbal order not signed within 14 days",
     ),
     Rule(
         "clock.certification_expired",
         "error",
-        "6",
-        "rules.md §6; BPM15 §220.1",
+        "plan-of-care",
+        "docs/rules.md#plan-of-care; CMS BPM ch.15 §220.1",
         "visit after the certified period ended",
     ),
     Rule(
         "clock.visit_outside_certification",
         "error",
-        "6",
-        "rules.md §6; BPM15 §220.1",
+        "plan-of-care",
+        "docs/rules.md#plan-of-care; CMS BPM ch.15 §220.1",
         "visit not covered by a valid certification",
     ),
     Rule(
         "clock.progress_report_overdue",
         "error",
-        "6",
-        f"rules.md §6; {_BPM}",
+        "plan-of-care",
+        f"docs/rules.md#plan-of-care; {_BPM}",
         "visit after a progress report was due",
     ),
 )

@@ -2,7 +2,8 @@
 
 Pure: an episode in, `pv_continuity` rows (one per visit) and one
 `pv_continuity_clock` row out. It renders the one judgement of the episode,
-`domain.clocks.coverage.judge` (rules.md §6, §7.1): for each visit, the plan of
+`domain.clocks.coverage.judge` (docs/rules.md#plan-of-care, docs/rules.md#necessity): for each visit, the plan
+of
 care in force and whether the visit is within its duration, the valid
 certification, the necessity statement and where it stands in its
 progress-report period, with its verdicts; for the episode, the clocks

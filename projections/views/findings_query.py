@@ -4,7 +4,7 @@ Both answers first catch the findings and summary projections up to the end of
 the log, then read `pv_findings` and `pv_check_visits` in one read transaction,
 and add what needs other episodes with the engine's own functions
 (`domain.findings.combine`'s parts): copied notes by the same author across
-episodes (rules.md §7.11) and KX across the beneficiary's episodes (§5). The
+episodes (docs/rules.md#cloned-notes) and KX across the beneficiary's episodes (§5). The
 JSON shapes are documented in docs/checks.md.
 """
 
@@ -78,7 +78,9 @@ Texts = dict[str, tuple[frozenset[str], tuple[int, ...]]]
 
 
 def note_of(row: Row[Any], sets: Texts | None = None) -> NoteSignature:
-    """Read a visit's compared texts back (rules.md §7.11); `sets` shares the word sets notes repeat."""
+    """Read a visit's compared texts back (docs/rules.md#cloned-notes); `sets` shares the word sets notes
+    repeat.
+    """
     shared: Texts = {} if sets is None else sets
     texts: list[NoteText] = []
     for name, text in row.note["texts"].items():
@@ -99,7 +101,7 @@ def note_of(row: Row[Any], sets: Texts | None = None) -> NoteSignature:
 
 
 def kx_visit_of(row: Row[Any]) -> KxVisit:
-    """Read a visit's KX facts back (rules.md §5)."""
+    """Read a visit's KX facts back (docs/rules.md#modifiers)."""
     facts = row.kx
     return KxVisit(
         date_of_service=row.date_of_service,

@@ -3,7 +3,7 @@
 Pure: an episode in, `pv_outcomes` rows out, one per score, ordered by the date
 it was taken. The baseline is the instrument's first score by date; each later
 score is compared with it in the instrument's better direction against its
-minimal clinically important difference (rules.md §8, domain/outcomes.py).
+minimal clinically important difference (docs/rules.md#outcome-instruments, domain/outcomes.py).
 """
 
 from __future__ import annotations

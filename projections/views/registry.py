@@ -137,7 +137,8 @@ PROJECTIONS: tuple[Projection, ...] = (
         2,
         ("pv_findings", "pv_check_visits"),
         _findings,
-        "documentation findings of each visit and episode (rules.md §6, §7), for careledger check",
+        "documentation findings of each visit and episode (docs/rules.md#plan-of-care, "
+        "docs/rules.md#documentation), for careledger check",
         RULE_TABLES,
     ),
 )

@@ -155,7 +155,9 @@ def _entries(episode: Episode) -> list[Row]:
 
 
 def _amendment_entries(visit: Visit) -> list[Row]:
-    """One row per correction, addendum or void of a visit (rules.md §9); a late entry is a visit row."""
+    """One row per correction, addendum or void of a visit (docs/rules.md#amendments); a late entry is a visit
+    row.
+    """
     rows: list[Row] = []
     for amendment in visit.amendments:
         if amendment.kind == "late_entry":

@@ -54,7 +54,7 @@ def as_of(db: str, moment: str) -> dict[str, Any]:
 def test_as_of_before_the_correction_shows_the_original_and_after_it_the_corrected_values(
     demo_db: str,
 ) -> None:
-    # Acceptance 1: the demo's correction of visit 12 (rules.md §9).
+    # Acceptance 1: the demo's correction of visit 12 (docs/rules.md#amendments).
     (correction,) = recorded(c.CorrectVisit)
     fix: Any = correction.command
     day = str(fix.date_of_service)

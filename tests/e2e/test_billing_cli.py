@@ -27,7 +27,7 @@ def run(*args: str, env: dict[str, str | None] | None = None) -> Any:
 
 
 def test_units_gives_the_cpm5_example_and_says_why() -> None:
-    # rules.md §2 worked example.
+    # docs/rules.md#eight-minute-rule worked example.
     done = run("units", "97110=33", "97140=7")
     assert done.exit_code == 0, done.output
     assert "CMS 8-minute rule: 40 timed minutes, 3 units" in done.stdout
@@ -51,7 +51,7 @@ def test_units_json_has_the_documented_shape() -> None:
 
 @pytest.mark.parametrize(("rule", "units"), [("cms", 3), ("ama", 4)])
 def test_units_follows_the_chosen_rule(rule: str, units: int) -> None:
-    # rules.md §3: 24 + 23 minutes are 3 units under CMS, 4 under AMA.
+    # docs/rules.md#ama-midpoint-rule: 24 + 23 minutes are 3 units under CMS, 4 under AMA.
     done = run("units", "--rule", rule, "--json", "97110=24", "97112=23")
     assert json.loads(done.stdout)["total_units"] == units
 
@@ -113,7 +113,7 @@ def bill(db: str, name: str, *extra: str) -> dict[str, Any]:
 
 
 def test_the_knee_bills_gp_cq_on_pta_visits_and_kx_once_over_the_threshold(demo_db: str) -> None:
-    # rules.md §5: GP on every line, CQ when a PTA furnished the service, KX above the threshold.
+    # docs/rules.md#modifiers: GP on every line, CQ when a PTA furnished the service, KX above the threshold.
     knee = bill(demo_db, "knee")
     visits = knee["visits"]
     assert len(visits) == 24
@@ -145,7 +145,7 @@ def test_the_shoulder_bills_go_and_co_on_the_ota_visits(demo_db: str) -> None:
 
 
 def test_the_ankle_bills_by_the_ama_rule(demo_db: str) -> None:
-    # rules.md §3: 24 + 23 minutes are 2 + 2 units on the commercial payer.
+    # docs/rules.md#ama-midpoint-rule: 24 + 23 minutes are 2 + 2 units on the commercial payer.
     ankle = bill(demo_db, "ankle")
     assert ankle["unit_rule"] == "ama" and ankle["thresholds"] == []
     last = ankle["visits"][-1]
@@ -155,7 +155,7 @@ def test_the_ankle_bills_by_the_ama_rule(demo_db: str) -> None:
 def test_the_back_shows_the_units_its_notes_overbill(demo_db: str) -> None:
     back = bill(demo_db, "back")
     notes = [n for v in back["visits"] for n in v["notes"] if n["rule_id"] == "units.recorded_differs"]
-    assert notes and all(n["source"] == "rules.md §2" for n in notes)
+    assert notes and all(n["source"].endswith("docs/rules.md#eight-minute-rule") for n in notes)
 
 
 def test_bill_shows_one_visit_as_text_with_its_reasons(demo_db: str) -> None:
@@ -197,7 +197,7 @@ def test_a_clinic_payer_file_with_a_bad_field_is_one_line_naming_file_and_field(
 
 
 def test_bill_counts_the_beneficiarys_other_episodes_toward_kx(db_url: str) -> None:
-    # rules.md §5: the threshold is per beneficiary and year, PT and SLP together, OT apart.
+    # docs/rules.md#modifiers: the threshold is per beneficiary and year, PT and SLP together, OT apart.
     db = db_url
     with Store(parse_location(db), clock=lambda: datetime(2026, 11, 20, tzinfo=UTC)) as store:
         ids = {}

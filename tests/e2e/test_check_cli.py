@@ -1,4 +1,6 @@
-"""`careledger check` as a biller runs it, and the units and findings of `audit --as-of` (rules.md §6, §7)."""
+"""`careledger check` as a biller runs it, and the units and findings of `audit --as-of` (docs/rules.md#plan-
+of-care, docs/rules.md#documentation).
+"""
 
 from __future__ import annotations
 
@@ -37,14 +39,18 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def test_the_knee_passes_and_exits_0(demo: str) -> None:
-    """rules.md §7 (issue 5): the well-documented knee: no finding, exit 0, billing may go ahead."""
+    """docs/rules.md#documentation (issue 5): the well-documented knee: no finding, exit 0, billing may go
+    ahead.
+    """
     done = run("check", IDS["knee"][:8], "--db", demo)
     assert done.exit_code == 0, done.output
     assert "24 visits checked · 0 errors · 0 warnings · 0 info: nothing a reviewer would deny" in done.stdout
 
 
 def test_the_low_back_lists_its_findings_by_visit_with_fixes_and_exits_1(demo: str) -> None:
-    """rules.md §7 (issue 5): by visit, most severe first, each with its fix, rule source and evidence."""
+    """docs/rules.md#documentation (issue 5): by visit, most severe first, each with its fix, rule source and
+    evidence.
+    """
     done = run("check", IDS["back"], "--db", demo)
     assert done.exit_code == 1, done.output
     out = done.stdout
@@ -54,7 +60,7 @@ def test_the_low_back_lists_its_findings_by_visit_with_fixes_and_exits_1(demo: s
     order = {"ERROR": 0, "WARNING": 1, "INFO": 2}
     assert severities == sorted(severities, key=order.__getitem__) and severities[0] == "ERROR"
     assert "note.cloned · necessity, narrative" in visit and "fix: Write what happened at this visit" in visit
-    assert "rules.md §7.11 · evidence: v" in visit
+    assert "docs/rules.md#cloned-notes · evidence: v" in visit
     assert "By rule" in out and "time.units_exceed_minutes" in out
 
 
@@ -138,7 +144,9 @@ def as_of(db: str, name: str, moment: str) -> Any:
 
 
 def test_audit_as_of_shows_the_units_as_billed_before_and_after_a_correction(demo: str) -> None:
-    """rules.md §9, §2: the knee's visit 12 before and after its 97110 minutes were corrected."""
+    """docs/rules.md#amendments, docs/rules.md#eight-minute-rule: the knee's visit 12 before and after its
+    97110 minutes were corrected.
+    """
     (correction,) = [r for r in demo_clinic() if isinstance(r.command, c.CorrectVisit)]
     fix: Any = correction.command
     day = str(fix.date_of_service)
@@ -156,7 +164,8 @@ def test_audit_as_of_shows_the_units_as_billed_before_and_after_a_correction(dem
 
 
 def test_audit_as_of_shows_the_findings_as_they_stood(demo: str) -> None:
-    """rules.md §6: before the low back's certification was recorded it was missing, not late."""
+    """docs/rules.md#certification: before the low back's certification was recorded it was missing,
+    not late."""
     (certified,) = [
         r
         for r in demo_clinic()

@@ -80,7 +80,7 @@ def test_continuity_lists_the_back_gaps_with_their_rules(demo: str) -> None:
     answer = as_json("continuity", IDS["back"], "--db", demo, "--today", "2026-05-01")
     assert answer["medicare_rules"] is True and answer["errors"] == 3
     assert answer["clocks"]["as_of"]["today"] == "2026-05-01"
-    assert all(g["rule"].startswith("rules.md §") for g in answer["gaps"])
+    assert all("docs/rules.md#" in g["rule"] for g in answer["gaps"])
     text = run("continuity", IDS["back"], "--db", demo).stdout
     assert (
         "certification_late" in text and "progress_report_late" in text and "no valid certification" in text

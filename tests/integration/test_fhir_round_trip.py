@@ -3,7 +3,7 @@
 Equivalent, for the round trip, means byte for byte: the bundle exported after
 an import into an empty store is the same JSON as the bundle imported. That
 holds because the import replays each fact's command at its original version,
-with its original author and recorded time (rules.md §9), and every resource id
+with its original author and recorded time (docs/rules.md#amendments), and every resource id
 derives from the episode and those versions. Nothing is ignored but the command
 ids (not part of a bundle); Claims are recomputed by the billing engine and come
 out the same because the same rules bill the same visits.
@@ -129,7 +129,9 @@ def test_a_bundle_that_breaks_a_rule_is_refused_naming_the_resource_and_nothing_
     knee = demo_episode_ids()["knee"]
     bundle = json.loads(export_episode(demo.app, knee))
     encounter = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Encounter")
-    encounter["length"]["value"] = 5  # fewer total minutes than the timed minutes (rules.md §4)
+    encounter["length"]["value"] = (
+        5  # fewer total minutes than the timed minutes (docs/rules.md#time-integrity)
+    )
     with pytest.raises(InvalidInput) as refused:
         import_bundle(empty.app, json.dumps(bundle).encode())
     assert f"Encounter/{encounter['id']}" in str(refused.value)

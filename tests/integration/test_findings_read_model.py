@@ -48,7 +48,9 @@ def engine_answer(store: Store, episode_id: UUID) -> list[dict[str, Any]]:
 def test_the_read_model_answers_what_the_engine_does(
     demo: tuple[Store, ReplayClock], reader: FindingsReader
 ) -> None:
-    """rules.md §6, §7: stored findings plus the cross-episode checks at query time equal the pure engine."""
+    """docs/rules.md#plan-of-care, docs/rules.md#documentation: stored findings plus the cross-episode checks
+    at query time equal the pure engine.
+    """
     store, _ = demo
     for name, episode_id in demo_episode_ids().items():
         answer = reader.episode(episode_id)
@@ -85,7 +87,9 @@ def test_since_leaves_out_findings_dated_before_it(reader: FindingsReader) -> No
 def test_a_note_copied_from_another_patients_episode_is_found_after_catch_up(
     demo: tuple[Store, ReplayClock], reader: FindingsReader
 ) -> None:
-    """rules.md §7.11: the same author (pt-brooks) copies the low-back narrative into a new episode."""
+    """docs/rules.md#cloned-notes: the same author (pt-brooks) copies the low-back narrative into a new
+    episode.
+    """
     store, clock = demo
     back = store.app.get_episode(demo_episode_ids()["back"])
     source = back.visits[max(back.visits)]
@@ -113,7 +117,9 @@ def test_a_note_copied_from_another_patients_episode_is_found_after_catch_up(
 def test_kx_counts_the_beneficiarys_other_episodes(
     demo: tuple[Store, ReplayClock], reader: FindingsReader
 ) -> None:
-    """rules.md §5, §7.10: the knee's patient, a second PT episode: over the threshold at its first visit."""
+    """docs/rules.md#modifiers, docs/rules.md#modifier-use: the knee's patient, a second PT episode: over the
+    threshold at its first visit.
+    """
     store, clock = demo
     clock.now = clock.now + timedelta(days=1)
     opened = store.app.handle(b.open_episode(patient_ref="PT-1001", start_date="2026-05-04"))

@@ -62,7 +62,9 @@ def test_the_knee_progresses_and_the_back_plateaus(models: ReadModels) -> None:
         and r.command.episode_id == ids["knee"]
     ]
     assert sum(ex["changes"] for ex in knee["exercises"]) == len(changed) > 0
-    assert not any(ex["plateau"] for ex in knee["exercises"])  # rules.md §7.7: every exercise moves or stops
+    assert not any(
+        ex["plateau"] for ex in knee["exercises"]
+    )  # docs/rules.md#progression: every exercise moves or stops
     back = models.progression(ids["back"])
     assert sum(ex["changes"] for ex in back["exercises"]) == 0
     assert all(ex["plateau"] for ex in back["exercises"])
@@ -76,7 +78,7 @@ def test_the_back_shows_its_late_certification_and_late_progress_report(models: 
     codes = {g["code"] for g in answer["gaps"]}
     assert {"certification_late", "progress_report_late", "not_validly_certified"} <= codes
     late = next(g for g in answer["gaps"] if g["code"] == "progress_report_late")
-    assert "treatment day 13" in late["message"] and "§6" in late["rule"]
+    assert "treatment day 13" in late["message"] and "docs/rules.md#progress-reports" in late["rule"]
     assert [v["report_due"] for v in answer["visits"]].count(True) == 4
     assert not any(v["certified"] for v in answer["visits"])
     knee = models.continuity(demo_episode_ids()["knee"], date(2026, 5, 1))

@@ -41,7 +41,8 @@ service_lines = st.lists(
 exercise_ids = st.sampled_from(["slr", "bridge", "step-up"])
 instruments = st.sampled_from(["LEFS", "ODI", "NPRS"])
 
-# --- units and the minute ledger (rules.md §1-§4) -------------------------------------------------
+# --- units and the minute ledger (docs/rules.md#timed-codes, docs/rules.md#time-integrity)
+# -------------------------------------------------
 
 ALL_TIMED_CODES = ("97110", "97112", "97113", "97116", "97140", "97530", "97535", "97032", "97750")
 BILLING_UNTIMED_CODES = ("97161", "97164", "97150", "97010", "97012", "G0283")

@@ -1,7 +1,7 @@
 """The episode as of a recorded time is exactly the replay of the events recorded by then.
 
 Random sequences of visits and amendments (corrections, addenda, voids, late
-entries; rules.md §9) are applied to a real SQLite store with snapshots, the
+entries; docs/rules.md#amendments) are applied to a real SQLite store with snapshots, the
 clock moving forward by random gaps. Then, for every event: the episode as of
 its recorded time (and as of any moment before the next event) equals a replay
 of exactly the events up to it; and what an as-of returned while the sequence

@@ -3,7 +3,8 @@
 One beneficiary has four episodes: PT, SLP and OT on Medicare, and PT on the
 commercial AMA payer. After every step the billed claim lines of every episode,
 read back from the store, must equal what the rules text gives for the stored
-minutes: units per code (rules.md §2-§3), GP/GO/GN and CQ/CO (§5), and KX from
+minutes: units per code (docs/rules.md#eight-minute-rule, docs/rules.md#ama-midpoint-rule), GP/GO/GN, CQ/CO
+unit by unit (docs/rules.md#cq-co, modelled here in plain counting, apart from the library), and KX from
 the beneficiary's year-to-date amounts per group (PT+SLP, OT) against thresholds
 lowered for the test so that KX comes and goes within a few visits.
 """
@@ -48,12 +49,14 @@ SUPERVISED = {"97010", "G0283"}
 
 
 def chart(minutes: int) -> int:
-    """CPM5 §20.2 chart: 1 unit from 8 minutes, one more every 15."""
+    """CMS CPM ch.5 §20.2 chart: 1 unit from 8 minutes, one more every 15."""
     return 0 if minutes < 8 else (minutes + 7) // 15
 
 
 def cms_units(minutes: dict[str, int]) -> dict[str, int]:
-    """rules.md §2 in plain steps: whole units, then one leftover at a time to the largest remainder."""
+    """docs/rules.md#eight-minute-rule in plain steps: whole units, then one leftover at a time to the largest
+    remainder.
+    """
     got = {code: m // 15 for code, m in minutes.items()}
     left = chart(sum(minutes.values())) - sum(got.values())
     candidates = sorted(
@@ -62,6 +65,21 @@ def cms_units(minutes: dict[str, int]) -> dict[str, int]:
     for code in candidates[:left]:
         got[code] += 1
     return got
+
+
+def cq_units(units: int, minutes: int, helper: int, per_unit: bool) -> int:
+    """How many of a code's units carry CQ / CO, counted plainly from CMS's method (docs/rules.md#cq-co)."""
+    if not per_unit:
+        return units if helper * 10 > minutes else 0
+    therapist = minutes - helper
+    marked = helper // 15
+    left = units - therapist // 15 - marked
+    rest_t, rest_a = therapist % 15, helper % 15
+    if left == 1 and rest_t < 8 and rest_a * 10 > rest_t + rest_a:
+        marked += 1
+    if left == 2 and rest_a * 10 > rest_t + rest_a:
+        marked += 1
+    return marked
 
 
 @dataclass
@@ -177,12 +195,18 @@ class BillingMachine(RuleBasedStateMachine):
         overlapping = any(
             s1 < e2 and s2 < e1 for i, (s1, e1) in enumerate(exclusive) for s2, e2 in exclusive[:i]
         )
+        # an assistant never furnishes an evaluation (CMS BPM ch.15 §230.1)
+        assisted_evaluation = any(
+            catalogue.codes[c].is_evaluation and (assistant or "assistant_minutes" in line)
+            for (c, _, _), line in zip(model_lines, lines, strict=True)
+        )
         expected = (
             day not in episode.visits
             and day <= TODAY
             and timed <= total
             and len(evaluations) <= 1
             and not overlapping
+            and not assisted_evaluation
         )
         accepted = self.send(
             {
@@ -214,18 +238,31 @@ class BillingMachine(RuleBasedStateMachine):
             bills[key] = bill
             assert [v.date_of_service for v in bill.visits] == sorted(model.visits)
             allowed[key] = {}
+            catalogue = code_catalogue()
             for visit in bill.visits:
                 expected_units = model.units(visit.date_of_service)
-                assert {line.code: line.units for line in visit.lines} == expected_units
-                amount = Decimal("0.00")
+                billed: dict[str, int] = {}
                 for line in visit.lines:
-                    therapy = {"PT": "GP", "OT": "GO", "SLP": "GN"}[model.discipline]
-                    minutes, helper = model.assistant_share(visit.date_of_service, line.code)
-                    cq = model.discipline != "SLP" and model.payer == "medicare" and helper * 10 > minutes
-                    if line.units:
-                        assert therapy in line.modifiers
-                        assert (("CQ" in line.modifiers) or ("CO" in line.modifiers)) == cq
-                    amount += self.model_allowed(model, line.code, line.units, cq, visit.date_of_service)
+                    billed[line.code] = billed.get(line.code, 0) + line.units
+                assert billed == expected_units
+                amount = Decimal("0.00")
+                therapy = {"PT": "GP", "OT": "GO", "SLP": "GN"}[model.discipline]
+                for code, units in expected_units.items():
+                    minutes, helper = model.assistant_share(visit.date_of_service, code)
+                    lines = [line for line in visit.lines if line.code == code]
+                    marked = 0
+                    if model.discipline != "SLP" and model.payer == "medicare" and helper:
+                        marked = cq_units(units, minutes, helper, catalogue.codes[code].pooled)
+                    with_cq = [x for x in lines if {"CQ", "CO"} & set(x.modifiers)]
+                    assert sum(x.units for x in with_cq) == marked, (code, units, minutes, helper)
+                    # a code whose units are split by CQ is two lines: one with, one without
+                    assert len(lines) == (2 if 0 < marked < units else 1)
+                    for line in lines:
+                        if line.units:
+                            assert therapy in line.modifiers
+                        amount += self.model_allowed(
+                            model, code, line.units, line in with_cq, visit.date_of_service
+                        )
                 allowed[key][visit.date_of_service] = amount
                 assert visit.allowed_amount == amount
         self.check_kx(bills, allowed)
@@ -241,7 +278,9 @@ class BillingMachine(RuleBasedStateMachine):
         return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
     def check_kx(self, bills: dict[str, Any], allowed: dict[str, dict[date, Decimal]]) -> None:
-        """rules.md §5: KX from the visit whose amount takes the group's year to date above the threshold."""
+        """docs/rules.md#modifiers: KX from the visit whose amount takes the group's year to date above the
+        threshold.
+        """
         groups = {"pt": ("pt", "slp"), "slp": ("pt", "slp"), "ot": ("ot",)}
         for key, members in groups.items():
             for visit in bills[key].visits:

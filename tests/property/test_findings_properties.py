@@ -1,4 +1,4 @@
-"""The documentation checks' promises over many notes (rules.md §7):
+"""The documentation checks' promises over many notes (docs/rules.md#documentation):
 
 (a) a note built with every documentation element gives no finding;
 (b) leaving out any one element gives exactly the finding of that element;
@@ -150,14 +150,17 @@ def findings_of(note: dict[str, Any]) -> tuple[Finding, ...]:
 
 @given(notes())
 def test_a_note_with_every_element_has_no_finding(parts: dict[str, Any]) -> None:
-    """rules.md §7: necessity tied to diagnosis and function, specific exercises with dosage, skilled care,
+    """docs/rules.md#documentation: necessity tied to diagnosis and function, specific exercises with dosage,
+    skilled care,
     response, time and direct contact: nothing for a reviewer to deny."""
     assert findings_of(note_without(parts)) == ()
 
 
 @given(notes(), st.sampled_from(sorted(ELEMENTS)))
 def test_leaving_out_one_element_gives_exactly_its_finding(parts: dict[str, Any], element: str) -> None:
-    """rules.md §7: each element is checked on its own; its absence is one finding of its rule."""
+    """docs/rules.md#documentation: each element is checked on its own; its absence is one finding of its
+    rule.
+    """
     assert [f.rule_id for f in findings_of(note_without(parts, element))] == [ELEMENTS[element]]
 
 

@@ -1,4 +1,6 @@
-"""Properties of the unit rules and the minute ledger, each a named hypothesis test (rules.md §1-§4)."""
+"""Properties of the unit rules and the minute ledger, each a named hypothesis test (docs/rules.md#timed-
+codes, docs/rules.md#time-integrity).
+"""
 
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ def units(lines: Lines, rule: str = "cms") -> dict[str, int]:
 
 @given(timed_lines)
 def test_cms_total_equals_the_chart_value_of_the_days_timed_minutes(lines: Lines) -> None:
-    # rules.md §2, rules 1-2: units(T) over the day's timed minutes T.
+    # docs/rules.md#eight-minute-rule, rules 1-2: units(T) over the day's timed minutes T.
     result = compute_units(lines, "cms")
     total = sum(m for _, m in lines)
     assert result.total_timed_minutes == total
@@ -37,13 +39,13 @@ def test_cms_total_equals_the_chart_value_of_the_days_timed_minutes(lines: Lines
 
 @given(timed_lines)
 def test_allocated_units_sum_to_the_days_total(lines: Lines) -> None:
-    # rules.md §2: the leftover units are all given out, no more.
+    # docs/rules.md#eight-minute-rule: the leftover units are all given out, no more.
     assert sum(units(lines).values()) == chart_units(sum(m for _, m in lines))
 
 
 @given(timed_lines)
 def test_each_code_gets_its_whole_units_and_at_most_one_more(lines: Lines) -> None:
-    # rules.md §2, rule 3: >= 15 minutes at least one unit, >= 30 at least two...
+    # docs/rules.md#eight-minute-rule: >= 15 minutes at least one unit, >= 30 at least two...
     got = units(lines)
     for code, minutes in per_code(lines).items():
         assert minutes // 15 <= got[code] <= minutes // 15 + 1
@@ -51,7 +53,8 @@ def test_each_code_gets_its_whole_units_and_at_most_one_more(lines: Lines) -> No
 
 @given(timed_lines)
 def test_a_code_under_8_minutes_gets_a_unit_only_through_pooling_or_a_larger_remainder(lines: Lines) -> None:
-    # rules.md §2, rules 4-5, 7: a short service earns a unit only with others' minutes and by remainder.
+    # docs/rules.md#eight-minute-rule, rules 4-5, 7: a short service earns a unit only with others' minutes
+    # and by remainder.
     got, minutes = units(lines), per_code(lines)
     total = sum(minutes.values())
     for code, m in minutes.items():
@@ -66,7 +69,7 @@ def test_a_code_under_8_minutes_gets_a_unit_only_through_pooling_or_a_larger_rem
 
 @given(timed_lines)
 def test_leftover_units_go_to_the_largest_remainders(lines: Lines) -> None:
-    # rules.md §2, rule 4: no code without an extra unit has a larger remainder than one with it.
+    # docs/rules.md#eight-minute-rule: no code without an extra unit has a larger remainder than one with it.
     got, minutes = units(lines), per_code(lines)
     winners = [c for c in minutes if got[c] > minutes[c] // 15]
     losers = [c for c in minutes if got[c] == minutes[c] // 15]
@@ -84,7 +87,7 @@ def test_the_result_does_not_depend_on_the_order_of_the_lines(data: Any, lines: 
 def test_adding_minutes_to_a_day_never_lowers_its_total_units(
     lines: Lines, more: int, new_line: bool
 ) -> None:
-    # rules.md §2: the day's units grow with its timed minutes (the chart is monotone).
+    # docs/rules.md#eight-minute-rule: the day's units grow with its timed minutes (the chart is monotone).
     before = compute_units(lines, "cms").timed_units
     grown = [*lines, ("97530", more)] if new_line else [(lines[0][0], lines[0][1] + more), *lines[1:]]
     assert compute_units(grown, "cms").timed_units >= before
@@ -93,7 +96,7 @@ def test_adding_minutes_to_a_day_never_lowers_its_total_units(
 
 @given(timed_lines, timed_lines)
 def test_ama_units_are_per_code_and_independent_of_other_lines(lines: Lines, others: Lines) -> None:
-    # rules.md §3: units(m) per code, no pooling.
+    # docs/rules.md#ama-midpoint-rule: units(m) per code, no pooling.
     alone = units(lines, "ama")
     together = units([*lines, *((c, m) for c, m in others if c not in alone)], "ama")
     for code, m in per_code(lines).items():
@@ -102,7 +105,7 @@ def test_ama_units_are_per_code_and_independent_of_other_lines(lines: Lines, oth
 
 @given(timed_lines, untimed_lines, unit_rules)
 def test_untimed_codes_never_change_timed_units(lines: Lines, untimed: Lines, rule: str) -> None:
-    # rules.md §1: untimed minutes never count toward the timed minutes; one unit per date each.
+    # docs/rules.md#timed-codes: untimed minutes never count toward the timed minutes; one unit per date each.
     plain = compute_units(lines, rule)  # type: ignore[arg-type]
     mixed = compute_units([*lines, *untimed], rule)  # type: ignore[arg-type]
     assert (mixed.timed_units, mixed.total_timed_minutes) == (plain.timed_units, plain.total_timed_minutes)
@@ -114,7 +117,8 @@ def test_untimed_codes_never_change_timed_units(lines: Lines, untimed: Lines, ru
 
 @given(timed_lines, unit_rules)
 def test_allocation_is_deterministic(lines: Lines, rule: str) -> None:
-    # rules.md §2, rule 6: ties may go either way, but ours always the same way, explained the same.
+    # docs/rules.md#eight-minute-rule: ties may go either way, but ours always the same way, explained the
+    # same.
     first, second = compute_units(lines, rule), compute_units(list(lines), rule)  # type: ignore[arg-type]
     assert first == second
     assert first.explanation == second.explanation
@@ -122,7 +126,8 @@ def test_allocation_is_deterministic(lines: Lines, rule: str) -> None:
 
 @given(timed_lines)
 def test_units_never_exceed_what_the_timed_minutes_allow(lines: Lines) -> None:
-    # rules.md §2: total units for a day are bounded by the total timed minutes of that day.
+    # docs/rules.md#eight-minute-rule: total units for a day are bounded by the total timed minutes of that
+    # day.
     result = compute_units(lines, "cms")
     assert result.timed_units * 15 <= result.total_timed_minutes + 7
 
@@ -131,7 +136,7 @@ def test_units_never_exceed_what_the_timed_minutes_allow(lines: Lines) -> None:
 def test_the_minute_ledger_never_accepts_a_day_whose_billed_minutes_exceed_the_treatment_minutes(
     lines: Lines, untimed: Lines, total: int
 ) -> None:
-    # rules.md §4: timed minutes <= total treatment minutes.
+    # docs/rules.md#time-integrity: timed minutes <= total treatment minutes.
     service = [ServiceLine(code=c, minutes=m) for c, m in [*lines, *untimed]]
     ledger = audit_minutes(service, total)
     billed = sum(m for _, m in lines)
@@ -143,7 +148,8 @@ def test_the_minute_ledger_never_accepts_a_day_whose_billed_minutes_exceed_the_t
 
 @given(timed_blocks())
 def test_the_minute_ledger_never_accepts_the_same_minutes_twice(lines: list[dict[str, Any]]) -> None:
-    # rules.md §4: where lines carry times, accepted non-supervised blocks never share a minute.
+    # docs/rules.md#time-integrity: where lines carry times, accepted non-supervised blocks never share a
+    # minute.
     service = [ServiceLine.model_validate(line) for line in lines]
     ledger = audit_minutes(service, 24 * 60)
     if not ledger.accepted:

@@ -1,4 +1,4 @@
-"""Amendments of a visit (rules.md §9): appended, referencing what they amend, with who and why.
+"""Amendments of a visit (docs/rules.md#amendments): appended, referencing what they amend, with who and why.
 
 Runs the application on eventsourcing's in-memory recorder with a clock the test moves.
 """
@@ -50,7 +50,8 @@ def refused(app: Episodes, command: c.Command, field: str) -> InvalidInput:
 def test_a_correction_changes_the_current_visit_and_keeps_the_original_event(
     app: Episodes, episode_id: UUID
 ) -> None:
-    # rules.md §9: the original entry is never altered; the correction is appended with who and why.
+    # docs/rules.md#amendments: the original entry is never altered; the correction is appended with who and
+    # why.
     result = app.handle(b.correction(episode_id, {"total_treatment_minutes": 50}, reason="typo in total"))
     assert result.event == "VisitCorrected" and result.version == 3
     visit = app.get_episode(episode_id).visits[DOS]
@@ -69,7 +70,7 @@ def test_a_correction_changes_the_current_visit_and_keeps_the_original_event(
 def test_a_correction_is_refused_when_the_corrected_note_breaks_an_invariant(
     app: Episodes, episode_id: UUID
 ) -> None:
-    # rules.md §4: timed minutes <= total; the would-be visit is checked like a new one.
+    # docs/rules.md#time-integrity: timed minutes <= total; the would-be visit is checked like a new one.
     error = refused(
         app, b.correction(episode_id, {"total_treatment_minutes": 39}), "changes.total_treatment_minutes"
     )
@@ -177,7 +178,7 @@ def test_a_voided_visit_cannot_be_amended(app: Episodes, episode_id: UUID) -> No
 
 
 def test_a_late_entry_is_a_visit_marked_late_with_its_reason(app: Episodes, episode_id: UUID) -> None:
-    # rules.md §9: a note entered later keeps both dates and says why.
+    # docs/rules.md#amendments: a note entered later keeps both dates and says why.
     result = app.handle(b.late_entry(episode_id, reason="EMR down on the day", date_of_service="2026-09-04"))
     assert result.event == "LateEntryRecorded"
     visit = app.get_episode(episode_id).visits[date(2026, 9, 4)]

@@ -1,4 +1,6 @@
-"""Claim lines of visits, pure: units, modifiers, pointers, amounts, KX and notes (rules.md §1-§5)."""
+"""Claim lines of visits, pure: units, modifiers, pointers, amounts, KX and notes (docs/rules.md#timed-codes,
+docs/rules.md#modifiers).
+"""
 
 from __future__ import annotations
 
@@ -54,7 +56,7 @@ def lines_of(bill: Any, index: int = 0) -> dict[str, tuple[int, tuple[str, ...]]
 
 
 def test_a_medicare_pt_visit_has_gp_on_every_line_and_cms_units() -> None:
-    # rules.md §2 worked example; rules.md §5 GP.
+    # docs/rules.md#eight-minute-rule worked example; docs/rules.md#modifiers GP.
     bill = bill_episode(
         facts(visit("2026-03-02", [{"code": "97110", "minutes": 33}, {"code": "97140", "minutes": 7}])),
         billing_rules(MEDICARE),
@@ -87,7 +89,7 @@ def test_diagnosis_pointers_are_the_first_four_primary_first() -> None:
 
 
 def test_a_pta_visit_gets_cq_and_85_percent_of_the_fee() -> None:
-    # rules.md §5: CQ when a PTA furnished the service; paid at 85%.
+    # docs/rules.md#modifiers: CQ when a PTA furnished the service; paid at 85%.
     bill = bill_episode(
         facts(visit("2026-03-02", [{"code": "97110", "minutes": 30}], credential="PTA")),
         billing_rules(MEDICARE),
@@ -112,11 +114,13 @@ def test_assistant_minutes_within_de_minimis_get_no_cq() -> None:
         ),
         billing_rules(MEDICARE),
     )
-    assert lines_of(bill) == {"97110": (2, ("GP",)), "97112": (1, ("GP", "CQ"))}
+    # Per unit (since 2022): 97110's remaining unit has 12 therapist minutes and 97112's 13, both
+    # 8 or more, so neither carries CQ though the assistant's minutes are over 10% of 97112's.
+    assert lines_of(bill) == {"97110": (2, ("GP",)), "97112": (1, ("GP",))}
 
 
 def test_the_commercial_ama_payer_uses_the_per_code_rule_and_no_medicare_modifiers() -> None:
-    # rules.md §3: 24 + 23 minutes bill 4 units under AMA.
+    # docs/rules.md#ama-midpoint-rule: 24 + 23 minutes bill 4 units under AMA.
     day = visit(
         "2026-03-02", [{"code": "97110", "minutes": 24}, {"code": "97112", "minutes": 23}], credential="PTA"
     )
@@ -126,7 +130,7 @@ def test_the_commercial_ama_payer_uses_the_per_code_rule_and_no_medicare_modifie
 
 
 def test_97010_is_bundled_and_97014_is_g0283_for_medicare() -> None:
-    # rules.md §1: Medicare bundles 97010 and uses G0283 for unattended e-stim.
+    # docs/rules.md#timed-codes: Medicare bundles 97010 and uses G0283 for unattended e-stim.
     day = visit(
         "2026-03-02",
         [
@@ -146,7 +150,7 @@ def test_97010_is_bundled_and_97014_is_g0283_for_medicare() -> None:
 
 
 def test_ncci_pair_with_distinct_blocks_gets_59_and_without_them_a_note() -> None:
-    # rules.md §5: 59 only for a pair in the table and distinct blocks.
+    # docs/rules.md#modifiers: 59 only for a pair in the table and distinct blocks.
     apart = [
         {"code": "97530", "minutes": 15, "start": "10:00", "end": "10:15"},
         {"code": "97140", "minutes": 15, "start": "10:15", "end": "10:30"},
@@ -158,11 +162,11 @@ def test_ncci_pair_with_distinct_blocks_gets_59_and_without_them_a_note() -> Non
     assert lines_of(bill, 0)["97140"][1] == ("59", "GP")
     assert lines_of(bill, 1)["97140"][1] == ("GP",)
     assert [n.rule_id for n in bill.visits[1].notes] == ["modifiers.ncci_pair_not_distinct"]
-    assert bill.visits[1].notes[0].source.startswith("rules.md §5")
+    assert bill.visits[1].notes[0].source.endswith("docs/rules.md#ncci-pairs")
 
 
 def test_kx_from_the_visit_that_passes_the_threshold_counting_other_episodes() -> None:
-    # rules.md §5: per beneficiary and year, PT and SLP combined.
+    # docs/rules.md#modifiers: per beneficiary and year, PT and SLP combined.
     prior = [
         Accrual(
             episode_id="slp",
@@ -185,7 +189,7 @@ def test_kx_from_the_visit_that_passes_the_threshold_counting_other_episodes() -
 
 
 def test_recorded_units_that_the_minutes_do_not_support_are_noted() -> None:
-    # rules.md §7 (3): units inconsistent with time.
+    # docs/rules.md#documentation (3): units inconsistent with time.
     day = visit(
         "2026-03-02",
         [{"code": "97110", "minutes": 24, "units": 2}, {"code": "97140", "minutes": 8, "units": 1}],
@@ -221,7 +225,7 @@ def test_an_unknown_payer_gets_units_only_and_a_note() -> None:
 
 def test_every_bill_names_the_tables_it_used() -> None:
     bill = bill_episode(facts(), billing_rules(MEDICARE))
-    assert set(bill.tables) == {"payer", "codes", "ncci_pairs", "thresholds", "fees"}
+    assert set(bill.tables) == {"payer", "codes", "ncci_pairs", "mue", "thresholds", "fees"}
     assert "EXAMPLE" in bill.tables["fees"] and "fees.example" in {n.rule_id for n in bill.notes}
 
 
@@ -232,8 +236,15 @@ def test_the_shipped_payer_profiles_are_versioned_and_say_what_they_require() ->
     profiles = payer_profiles()
     medicare, commercial = profiles["medicare"], profiles["commercial-ama"]
     assert (medicare.unit_rule, commercial.unit_rule) == ("cms", "ama")
-    assert medicare.discipline_modifiers and medicare.assistant_modifiers and medicare.kx_threshold
-    assert medicare.ncci_edits and medicare.assistant_allowed_percent == 85
+    assert medicare.discipline_modifiers and medicare.kx_threshold
+    # CQ / CO are dated: none before 2020, on the whole service at 100% in 2020-2021, per unit at 85% after
+    assert not medicare.on(date(2019, 12, 31)).assistant_modifiers
+    in_2021 = medicare.on(date(2021, 6, 1))
+    assert in_2021.assistant_modifiers and in_2021.assistant_test == "service"
+    assert in_2021.assistant_allowed_percent == 100
+    in_2022 = medicare.on(date(2022, 1, 1))
+    assert in_2022.assistant_test == "unit" and in_2022.assistant_allowed_percent == 85
+    assert medicare.ncci_edits
     assert not commercial.kx_threshold and not commercial.assistant_modifiers
     assert all(p.version and p.effective for p in profiles.values())
 

@@ -1,4 +1,6 @@
-"""The Medicare clocks of rules.md §6 as pure functions: treatment days, progress reports, certification."""
+"""The Medicare clocks of docs/rules.md#plan-of-care as pure functions: treatment days, progress reports,
+certification.
+"""
 
 from __future__ import annotations
 
@@ -82,7 +84,7 @@ def test_a_reevaluation_day_is_a_treatment_day_and_a_date_counts_once() -> None:
     ]
 
 
-# --- progress reports (rules.md §6: at least once every 10 treatment days) --------------
+# --- progress reports (docs/rules.md#plan-of-care: at least once every 10 treatment days) --------------
 
 
 def test_a_report_on_the_10th_treatment_day_is_on_time() -> None:
@@ -93,15 +95,27 @@ def test_a_report_on_the_10th_treatment_day_is_on_time() -> None:
     assert clock.due_in == 10
 
 
-def test_no_report_by_the_10th_treatment_day_is_a_gap_dated_that_day() -> None:
+def test_an_11th_treatment_day_without_a_report_is_a_gap_dated_that_day() -> None:
+    # CMS BPM ch.15 §220.3 D: the report may follow the 10th treatment day; it is overdue once an
+    # 11th treatment day comes without one, and the verdict belongs to that 11th day, not the 10th.
     eleven = days(11)
     clock = progress_report_clock(eleven, [])
     [gap] = clock.gaps()
-    assert gap.code == "progress_report_late" and gap.on == eleven[9]
-    assert "missing" in gap.message and "§6" in gap.rule
-    assert gap.dates == (eleven[9], eleven[10])
+    assert gap.code == "progress_report_late" and gap.on == eleven[10]
+    assert "missing" in gap.message and "docs/rules.md#progress-reports" in gap.rule
+    assert gap.dates == (eleven[10],)
     assert [d.report_due for d in clock.days] == [False] * 9 + [True, True]
+    assert [d.overdue for d in clock.days] == [False] * 10 + [True]
     assert clock.due_in == -1
+    assert progress_report_clock(eleven[:10], []).gaps() == []
+
+
+def test_a_report_written_at_the_11th_visit_is_late_on_that_visit() -> None:
+    eleven = days(11)
+    clock = progress_report_clock(eleven, [eleven[10]])
+    [gap] = clock.gaps()
+    assert gap.on == eleven[10] and gap.dates == (eleven[10],)
+    assert not clock.days[9].overdue and clock.days[10].overdue
 
 
 def test_nine_treatment_days_without_a_report_are_not_yet_late() -> None:
@@ -113,9 +127,9 @@ def test_a_report_on_the_13th_treatment_day_is_late_by_three() -> None:
     thirteen = days(13)
     clock = progress_report_clock(thirteen, [thirteen[12]])
     [gap] = clock.gaps()
-    assert gap.on == thirteen[9]
+    assert gap.on == thirteen[10]
     assert f"written on {thirteen[12]} (treatment day 13 of the period)" in gap.message
-    assert gap.dates == (thirteen[9], thirteen[10], thirteen[11])
+    assert gap.dates == (thirteen[10], thirteen[11], thirteen[12])
 
 
 def test_an_early_report_starts_the_next_period_on_the_next_treatment_day() -> None:
@@ -123,7 +137,7 @@ def test_an_early_report_starts_the_next_period_on_the_next_treatment_day() -> N
     clock = progress_report_clock(twenty, [twenty[8]])  # on treatment day 9
     assert clock.days[9].period_day == 1
     assert clock.days[18].period_day == 10 and clock.days[18].report_due
-    assert [g.on for g in clock.gaps()] == [twenty[18]]
+    assert [g.on for g in clock.gaps()] == [twenty[19]]  # the 11th treatment day of the second period
 
 
 def test_a_report_between_treatment_days_closes_the_period_before_it() -> None:
@@ -134,12 +148,12 @@ def test_a_report_between_treatment_days_closes_the_period_before_it() -> None:
     assert clock.gaps() == []
 
 
-def test_a_report_after_the_last_treatment_day_resets_the_clock() -> None:
+def test_a_report_the_day_after_the_10th_treatment_day_is_on_time_and_resets_the_clock() -> None:
+    # CMS BPM ch.15 §220.3 D: written after the 10th treatment day, before an 11th: on time.
     ten = days(10)
-    clock = progress_report_clock(ten, [ten[-1] + timedelta(days=1)])
-    assert clock.due_in == 10
-    [gap] = clock.gaps()  # it was due on the 10th treatment day, the day before
-    assert gap.on == ten[-1]
+    clock = progress_report_clock([*ten, ten[-1] + timedelta(days=3)], [ten[-1] + timedelta(days=1)])
+    assert clock.gaps() == []
+    assert clock.days[10].period_day == 1 and clock.due_in == 9
 
 
 def test_the_first_period_starts_with_the_first_treatment_day() -> None:
@@ -147,7 +161,7 @@ def test_the_first_period_starts_with_the_first_treatment_day() -> None:
     assert [d.period_day for d in clock.days] == [1, 2, 3]
 
 
-# --- certification timeliness (rules.md §6: within 30 days of the first treatment day) --
+# --- certification timeliness (docs/rules.md#plan-of-care: within 30 days of the first treatment day) --
 
 
 def test_a_certification_signed_on_day_30_is_timely() -> None:
@@ -159,7 +173,7 @@ def test_a_certification_signed_on_day_31_is_late() -> None:
     check = check_certification(1, cert(FIRST + timedelta(days=31)), plan(), FIRST, FIRST)
     assert check.status == "late" and not check.valid
     [gap] = check.gaps
-    assert gap.code == "certification_late" and "31 days" in gap.message and "§6" in gap.rule
+    assert gap.code == "certification_late" and "31 days" in gap.message and "docs/rules.md#" in gap.rule
 
 
 def test_a_late_certification_with_a_documented_reason_is_delayed_and_valid() -> None:
@@ -193,7 +207,7 @@ def test_the_initial_certification_deadline_is_30_days_after_the_first_treatment
     assert certification_due_by(FIRST) == FIRST + timedelta(days=30)
 
 
-# --- the certified period (rules.md §6: plan duration or 90 days, the shorter) ------------
+# --- the certified period (docs/rules.md#plan-of-care: plan duration or 90 days, the shorter) ------------
 
 
 def test_a_certification_covers_at_most_90_calendar_days_from_the_first_treatment() -> None:
@@ -255,7 +269,8 @@ def test_an_initial_certification_is_overdue_only_after_its_deadline_while_activ
     assert not done.initial_certification_overdue
 
 
-# --- domain/coverage.py: is a visit covered by its plan and a valid certification (rules.md §6) ---
+# --- domain/coverage.py: is a visit covered by its plan and a valid certification (docs/rules.md#plan-of-
+# care) ---
 
 
 def test_a_visit_without_a_plan_or_past_its_duration_is_not_covered() -> None:

@@ -44,13 +44,13 @@ def refused(app: Episodes, command: c.Command, field: str) -> InvalidInput:
 
 
 def test_timed_minutes_above_total_treatment_minutes_are_refused(app: Episodes, episode_id: UUID) -> None:
-    # rules.md §4: timed minutes <= total treatment minutes.
+    # docs/rules.md#time-integrity: timed minutes <= total treatment minutes.
     error = refused(app, b.visit(episode_id, total_treatment_minutes=39), "total_treatment_minutes")
     assert "40 timed minutes" in str(error)
 
 
 def test_untimed_minutes_do_not_count_against_the_timed_total(app: Episodes, episode_id: UUID) -> None:
-    # rules.md §1: untimed codes never add to the timed minutes.
+    # docs/rules.md#timed-codes: untimed codes never add to the timed minutes.
     lines = [{"code": "97161", "minutes": 45}, {"code": "97110", "minutes": 10}]
     result = app.handle(b.visit(episode_id, service_lines=lines, total_treatment_minutes=10))
     assert result.applied
@@ -200,7 +200,7 @@ def _progress_report(episode_id: UUID, **fields: Any) -> c.RecordProgressReport:
 
 
 def test_an_assistant_may_not_write_a_progress_report(app: Episodes, episode_id: UUID) -> None:
-    # rules.md §5-§6: an assistant may not write a progress report.
+    # docs/rules.md#modifiers, docs/rules.md#plan-of-care: an assistant may not write a progress report.
     app.handle(b.plan(episode_id))
     error = refused(app, _progress_report(episode_id, author_id="pta-1", credential="PTA"), "credential")
     assert "assistant" in str(error)

@@ -148,7 +148,10 @@ def test_each_amendment_is_a_provenance_with_its_activity_author_time_and_reason
     activities = sorted(
         next(c["code"] for c in p["activity"]["coding"] if c["system"] == CS_AMENDMENT) for p in provenances
     )
-    assert activities == ["amend", "late-entry"]  # visit 9 late, visit 12 corrected (rules.md §9)
+    assert activities == [
+        "amend",
+        "late-entry",
+    ]  # visit 9 late, visit 12 corrected (docs/rules.md#amendments)
     encounters = {e["id"] for e in _resources(bundle, "Encounter")}
     for provenance in provenances:
         assert provenance["target"][0]["reference"].removeprefix("urn:uuid:") in encounters

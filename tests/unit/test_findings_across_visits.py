@@ -1,4 +1,4 @@
-"""Checks across visits: progression and outcomes (rules.md §7.7), copied notes (§7.11)."""
+"""Checks across visits: progression and outcomes (docs/rules.md#progression), copied notes (§7.11)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def visits(chart: Chart, count: int, **note: Any) -> Chart:
 
 
 def test_six_visits_at_the_same_dosage_plateau_and_five_do_not(app: Episodes) -> None:
-    """rules.md §7.7: the same exercise at the same dosage over N (6) visits, no reason."""
+    """docs/rules.md#progression: the same exercise at the same dosage over N (6) visits, no reason."""
     six = visits(Chart(app), 6).findings()
     plateaus = of_rule(six, "progression.plateau")
     assert {f.subject for f in plateaus} == {"exercise slr", "exercise bridge", "exercise stance"}
@@ -68,7 +68,9 @@ def test_six_visits_at_the_same_dosage_plateau_and_five_do_not(app: Episodes) ->
 
 
 def test_a_progression_breaks_the_run_and_a_regression_explains_it(app: Episodes) -> None:
-    """rules.md §7.7: a change of dosage or variant restarts the count; a regression's reason explains it."""
+    """docs/rules.md#progression: a change of dosage or variant restarts the count; a regression's reason
+    explains it.
+    """
     chart = Chart(app)
     chart.do(
         c.ProgressExercise,
@@ -89,7 +91,7 @@ def test_a_progression_breaks_the_run_and_a_regression_explains_it(app: Episodes
 
 
 def test_the_checks_and_the_progression_view_flag_the_same_exercises(app: Episodes) -> None:
-    """rules.md §7.7: one rule, two readers: the findings and the progression read model agree."""
+    """docs/rules.md#progression: one rule, two readers: the findings and the progression read model agree."""
     from projections.views.progression import progression_rows
 
     episode = visits(Chart(app), 7).episode
@@ -99,7 +101,9 @@ def test_the_checks_and_the_progression_view_flag_the_same_exercises(app: Episod
 
 
 def test_an_outcome_below_its_mcid_is_flat_and_one_past_it_is_not(app: Episodes) -> None:
-    """rules.md §7.7, §8: ODI 42 → 40 is within its MCID of 10; 42 → 30 is past it."""
+    """docs/rules.md#progression, docs/rules.md#outcome-instruments: ODI 42 → 40 is within its MCID of 10; 42
+    → 30 is past it.
+    """
     flat = Chart(app).visit(1)
     flat.do(c.RecordOutcome, instrument="ODI", score="42", taken_on=START)
     flat.do(c.RecordOutcome, instrument="ODI", score="40", taken_on=START + timedelta(days=1))
@@ -113,7 +117,7 @@ def test_an_outcome_below_its_mcid_is_flat_and_one_past_it_is_not(app: Episodes)
 
 
 def test_an_instrument_without_an_mcid_is_not_judged_flat(app: Episodes) -> None:
-    """rules.md §8: TUG has a risk cut-off, not an MCID."""
+    """docs/rules.md#outcome-instruments: TUG has a risk cut-off, not an MCID."""
     chart = Chart(app).visit(1)
     chart.do(c.RecordOutcome, instrument="TUG", score="14", taken_on=START)
     chart.do(c.RecordOutcome, instrument="TUG", score="14", taken_on=START + timedelta(days=1))
@@ -124,7 +128,7 @@ def test_an_instrument_without_an_mcid_is_not_judged_flat(app: Episodes) -> None
 
 
 def test_a_copied_narrative_flags_the_later_visit_only(app: Episodes) -> None:
-    """rules.md §7.11: the later visit (by date of service) carries the finding."""
+    """docs/rules.md#cloned-notes: the later visit (by date of service) carries the finding."""
     copied = "One-on-one. Therapeutic exercise for the knee, patient tolerated well, continue plan of care."
     chart = Chart(app)
     chart.visit(1, **{**distinct(1), "narrative": copied + " Patellar glides."})
@@ -136,7 +140,9 @@ def test_a_copied_narrative_flags_the_later_visit_only(app: Episodes) -> None:
 
 
 def test_a_late_entry_for_an_earlier_date_is_compared_by_its_date_of_service(app: Episodes) -> None:
-    """rules.md §7.11, §9: the visit written first but dated later is the copy."""
+    """docs/rules.md#cloned-notes, docs/rules.md#amendments: the visit written first but dated later is the
+    copy.
+    """
     copied = "One-on-one. Therapeutic exercise for the knee, patient tolerated well, continue plan of care."
     chart = Chart(app)
     chart.visit(5, **{**distinct(1), "narrative": copied + " Patellar glides."})
@@ -151,7 +157,7 @@ def words(n: int, prefix: str = "w") -> list[str]:
 
 
 def test_the_threshold_is_eighty_percent_of_shared_words() -> None:
-    """rules.md §7.11: Jaccard 8/10 = 80% is near-identical; 11/14 (78%) is not."""
+    """docs/rules.md#cloned-notes: Jaccard 8/10 = 80% is near-identical; 11/14 (78%) is not."""
     a = frozenset([*words(8), "a1"])
     assert similar(a, frozenset([*words(8), "b1"]), 80) == 80
     b = frozenset([*words(11), "a1", "a2"])
@@ -163,7 +169,7 @@ def narrative_of(shared: list[str], own: list[str]) -> str:
 
 
 def test_a_note_at_the_threshold_is_flagged_and_one_just_below_is_not(app: Episodes) -> None:
-    """rules.md §7.11: both sides of 80%, through the whole check."""
+    """docs/rules.md#cloned-notes: both sides of 80%, through the whole check."""
     shared = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
     at = Chart(app)
     at.visit(1, **{**distinct(1), "narrative": narrative_of(shared, ["india"]) + " One-on-one, soft tissue."})
@@ -183,7 +189,7 @@ def test_a_note_at_the_threshold_is_flagged_and_one_just_below_is_not(app: Episo
 
 
 def test_short_texts_are_not_compared(app: Episodes) -> None:
-    """rules.md §7.11: 4 distinct words cannot tell copying from coincidence; 5 can."""
+    """docs/rules.md#cloned-notes: 4 distinct words cannot tell copying from coincidence; 5 can."""
     four = Chart(app)
     four.visit(1, **{**distinct(1), "patient_response": "Tolerated well, no pain."})
     four.visit(3, **{**distinct(2), "patient_response": "Tolerated well, no pain."})
@@ -195,7 +201,9 @@ def test_short_texts_are_not_compared(app: Episodes) -> None:
 
 
 def test_notes_copied_across_episodes_count_only_for_the_same_author(app: Episodes) -> None:
-    """rules.md §7.11: the same author's note in another patient's episode; another author's is not a copy."""
+    """docs/rules.md#cloned-notes: the same author's note in another patient's episode; another author's is
+    not a copy.
+    """
     copied = {**distinct(1), "narrative": "One-on-one. Standard knee protocol session, tolerated well. STM."}
     first = Chart(app, patient_ref="MRN-1").visit(1, **copied)
     second = Chart(app, patient_ref="MRN-2").visit(3, **copied)
@@ -212,7 +220,7 @@ def test_notes_copied_across_episodes_count_only_for_the_same_author(app: Episod
 
 
 def test_a_correction_that_rewrites_a_copied_note_clears_the_finding(app: Episodes) -> None:
-    """rules.md §7.11, §9: the checks read the corrected note."""
+    """docs/rules.md#cloned-notes, docs/rules.md#amendments: the checks read the corrected note."""
     copied = "One-on-one. Therapeutic exercise for the knee, patient tolerated well, continue plan of care."
     chart = Chart(app)
     chart.visit(1, **{**distinct(1), "narrative": copied + " Glides."})
@@ -228,7 +236,9 @@ def test_a_correction_that_rewrites_a_copied_note_clears_the_finding(app: Episod
 
 
 def test_many_notes_of_one_author_still_find_the_copy(app: Episodes) -> None:
-    """rules.md §7.11: across episodes candidates come from MinHash bands; a copy among 40 notes is found."""
+    """docs/rules.md#cloned-notes: across episodes candidates come from MinHash bands; a copy among 40 notes
+    is found.
+    """
     charts = []
     for n in range(40):
         words_of_n = " ".join(f"{w}{n}" for w in ("river", "stone", "maple", "cloud", "ember", "frost"))
@@ -242,7 +252,7 @@ def test_many_notes_of_one_author_still_find_the_copy(app: Episodes) -> None:
 
 
 def test_unrelated_note_fields_are_compared_field_by_field(app: Episodes) -> None:
-    """rules.md §7.11: a necessity statement is compared with necessity statements only."""
+    """docs/rules.md#cloned-notes: a necessity statement is compared with necessity statements only."""
     text = "Right knee osteoarthritis limits stair climbing, needs progressed loading today."
     chart = Chart(app)
     chart.visit(1, **{**distinct(1), "necessity": text})

@@ -1,4 +1,5 @@
-"""Time, units, double counting and modifiers (rules.md §7.3, §7.9, §7.10): for each rule a record that
+"""Time, units, double counting and modifiers (docs/rules.md#time, docs/rules.md#double-counting,
+docs/rules.md#modifier-use): for each rule a record that
 triggers it and a close record that does not."""
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def visit_rules(app: Episodes, payer: str = "medicare", **note: Any) -> set[str]
 
 
 def test_a_note_without_minutes_misses_its_time(app: Episodes) -> None:
-    """rules.md §7.3: no minutes on the timed code and no total treatment minutes."""
+    """docs/rules.md#time: no minutes on the timed code and no total treatment minutes."""
     lines = [{"code": "97110", "minutes": 0}]
     findings = Chart(app).visit(1, service_lines=lines, total_treatment_minutes=0).findings()
     (missing,) = of_rule(findings, "time.missing")
@@ -45,7 +46,9 @@ def test_a_note_without_minutes_misses_its_time(app: Episodes) -> None:
 
 
 def test_units_the_minutes_do_not_support_are_an_error(app: Episodes) -> None:
-    """rules.md §7.3, §2: 24 + 8 minutes support 2 units under the CMS rule, not the 3 the note bills."""
+    """docs/rules.md#time, docs/rules.md#eight-minute-rule: 24 + 8 minutes support 2 units under the CMS rule,
+    not the 3 the note bills.
+    """
     lines = [{"code": "97110", "minutes": 24, "units": 2}, {"code": "97140", "minutes": 8, "units": 1}]
     findings = Chart(app).visit(1, service_lines=lines, total_treatment_minutes=35).findings()
     (over,) = of_rule(findings, "time.units_exceed_minutes")
@@ -59,7 +62,7 @@ def test_units_the_minutes_do_not_support_are_an_error(app: Episodes) -> None:
 
 
 def test_the_payers_unit_rule_decides_what_the_minutes_support(app: Episodes) -> None:
-    """rules.md §3: 24 + 23 minutes bill 2 + 2 units under the AMA rule, 3 under CMS."""
+    """docs/rules.md#ama-midpoint-rule: 24 + 23 minutes bill 2 + 2 units under the AMA rule, 3 under CMS."""
     lines = [
         {"code": "97110", "minutes": 24, "units": 2},
         {"code": "97112", "minutes": 23, "units": 2},
@@ -73,7 +76,7 @@ def test_the_payers_unit_rule_decides_what_the_minutes_support(app: Episodes) ->
 
 
 def test_an_untimed_code_bills_one_unit(app: Episodes) -> None:
-    """rules.md §1: an evaluation is one unit per date however long it took."""
+    """docs/rules.md#timed-codes: an evaluation is one unit per date however long it took."""
     lines = [{"code": "97161", "minutes": 45, "units": 3}, {"code": "97110", "minutes": 15}]
     findings = Chart(app).visit(1, service_lines=lines, total_treatment_minutes=60).findings()
     (over,) = of_rule(findings, "time.units_exceed_minutes")
@@ -81,7 +84,9 @@ def test_an_untimed_code_bills_one_unit(app: Episodes) -> None:
 
 
 def test_the_right_number_of_units_on_the_wrong_code_is_misallocated(app: Episodes) -> None:
-    """rules.md §2 (CPM5 example): 33 + 7 minutes are 97110 × 2 and 97140 × 1, not 97110 × 3."""
+    """docs/rules.md#eight-minute-rule (CPM5 example): 33 + 7 minutes are 97110 × 2 and 97140 × 1, not 97110 ×
+    3.
+    """
     wrong = [{"code": "97110", "minutes": 33, "units": 3}, {"code": "97140", "minutes": 7, "units": 0}]
     findings = Chart(app).visit(1, service_lines=wrong, total_treatment_minutes=40).findings()
     (moved,) = of_rule(findings, "time.units_misallocated")
@@ -91,7 +96,9 @@ def test_the_right_number_of_units_on_the_wrong_code_is_misallocated(app: Episod
 
 
 def test_timed_minutes_above_the_total_in_a_stored_note_are_an_error(app: Episodes) -> None:
-    """rules.md §7.3, §4: the ledger refuses such a note today; one stored before the check is still found."""
+    """docs/rules.md#time, docs/rules.md#time-integrity: the ledger refuses such a note today; one stored
+    before the check is still found.
+    """
     chart = Chart(app).visit(1)
     episode = chart.episode
     day = START + timedelta(days=1)
@@ -106,7 +113,9 @@ def test_timed_minutes_above_the_total_in_a_stored_note_are_an_error(app: Episod
 
 
 def test_services_adding_up_past_the_total_count_minutes_twice(app: Episodes) -> None:
-    """rules.md §7.9, §4: a 30-minute evaluation and 25 minutes of exercise in a 45-minute session."""
+    """docs/rules.md#double-counting, docs/rules.md#time-integrity: a 30-minute evaluation and 25 minutes of
+    exercise in a 45-minute session.
+    """
     lines = [{"code": "97161", "minutes": 30}, {"code": "97110", "minutes": 25}]
     findings = Chart(app).visit(1, service_lines=lines, total_treatment_minutes=45).findings()
     (twice,) = of_rule(findings, "minutes.double_counted")
@@ -119,7 +128,9 @@ def test_services_adding_up_past_the_total_count_minutes_twice(app: Episodes) ->
 
 
 def test_overlapping_blocks_in_a_stored_note_count_minutes_twice(app: Episodes) -> None:
-    """rules.md §7.9: two timed codes in the same minutes (a note the ledger would refuse today)."""
+    """docs/rules.md#double-counting: two timed codes in the same minutes (a note the ledger would refuse
+    today).
+    """
     chart = Chart(app).visit(1)
     episode = chart.episode
     day = START + timedelta(days=1)
@@ -136,7 +147,9 @@ def test_overlapping_blocks_in_a_stored_note_count_minutes_twice(app: Episodes) 
 
 
 def test_group_time_overlapping_one_on_one_time_in_a_stored_note_is_not_one_on_one(app: Episodes) -> None:
-    """rules.md §7.4, §1: 97150 and 97110 in the same minutes (a note the ledger would refuse today)."""
+    """docs/rules.md#one-on-one, docs/rules.md#timed-codes: 97150 and 97110 in the same minutes (a note the
+    ledger would refuse today).
+    """
     from domain.values import ServiceLine
 
     chart = Chart(app).visit(1)
@@ -166,7 +179,7 @@ def lines_with(*modifiers: str, code: str = "97110", **more: Any) -> list[dict[s
 
 
 def test_a_line_written_without_its_discipline_modifier_is_an_error(app: Episodes) -> None:
-    """rules.md §7.10, §5: GP on every PT line."""
+    """docs/rules.md#modifier-use, docs/rules.md#modifiers: GP on every PT line."""
     findings = Chart(app).visit(1, service_lines=lines_with("GO"), total_treatment_minutes=38).findings()
     (missing,) = of_rule(findings, "modifier.missing_discipline")
     assert "not GP" in missing.message and "GO is another discipline's" in missing.message
@@ -176,12 +189,14 @@ def test_a_line_written_without_its_discipline_modifier_is_an_error(app: Episode
 
 
 def test_a_line_without_modifiers_takes_careledgers_own_and_is_not_checked(app: Episodes) -> None:
-    """rules.md §7.10: the modifiers compared are the ones the note writes."""
+    """docs/rules.md#modifier-use: the modifiers compared are the ones the note writes."""
     assert not {r for r in visit_rules(app) if r.startswith("modifier.")}
 
 
 def test_an_assistants_service_without_cq_is_an_error_and_cq_without_one_a_warning(app: Episodes) -> None:
-    """rules.md §7.10, §5: CQ when a PTA furnished more than 10% of the minutes."""
+    """docs/rules.md#modifier-use, docs/rules.md#modifiers: CQ when a PTA furnished more than 10% of the
+    minutes.
+    """
     pta = {"provider_id": "pta-1", "credential": "PTA", "supervising_provider_id": "pt-1"}
     findings = (
         Chart(app).visit(1, service_lines=lines_with("GP"), total_treatment_minutes=38, **pta).findings()
@@ -203,7 +218,9 @@ def test_an_assistants_service_without_cq_is_an_error_and_cq_without_one_a_warni
 
 
 def test_59_on_an_ncci_pair_without_distinct_blocks_is_an_error(app: Episodes) -> None:
-    """rules.md §7.10, §5: 97140 with 97530 only in separate 15-minute blocks."""
+    """docs/rules.md#modifier-use, docs/rules.md#modifiers: 97140 with 97530 only in separate 15-minute
+    blocks.
+    """
     lines = [
         {"code": "97530", "minutes": 20, "modifiers": ["GP"]},
         {"code": "97140", "minutes": 15, "modifiers": ["GP", "59"]},
@@ -224,7 +241,7 @@ def test_59_on_an_ncci_pair_without_distinct_blocks_is_an_error(app: Episodes) -
 
 
 def test_59_where_no_ncci_edit_applies_reads_as_forcing_payment(app: Episodes) -> None:
-    """rules.md §7.10: no pair to bypass."""
+    """docs/rules.md#modifier-use: no pair to bypass."""
     assert "modifier.distinct_unneeded" in visit_rules(
         app, service_lines=lines_with("GP", "59"), total_treatment_minutes=38
     )
@@ -239,7 +256,8 @@ def over_threshold(episode_id: str) -> CheckContext:
 
 
 def test_a_line_written_without_kx_above_the_threshold_is_an_error(app: Episodes) -> None:
-    """rules.md §7.10, §5: claims above the threshold without KX are denied."""
+    """docs/rules.md#modifier-use, docs/rules.md#kx-threshold: claims above the threshold without KX
+    are denied."""
     chart = Chart(app).visit(1, service_lines=lines_with("GP"), total_treatment_minutes=38)
     (missing,) = of_rule(chart.findings(over_threshold("other")), "modifier.kx_missing")
     assert "$2,480.00 threshold" in missing.message and missing.subject == "97110"
@@ -249,7 +267,7 @@ def test_a_line_written_without_kx_above_the_threshold_is_an_error(app: Episodes
 
 
 def test_kx_without_a_necessity_statement_is_an_error(app: Episodes) -> None:
-    """rules.md §7.10, §5: KX attests necessity the record must show."""
+    """docs/rules.md#modifier-use, docs/rules.md#modifiers: KX attests necessity the record must show."""
     vague = Chart(app).visit(1, necessity="Continue therapy for knee pain.")
     (abuse,) = of_rule(vague.findings(over_threshold("other")), "modifier.kx_without_necessity")
     assert "necessity statement is vague" in abuse.message

@@ -1,4 +1,5 @@
-"""The Medicare clocks as findings (rules.md §6): each rule's trigger and boundary, and the same verdicts
+"""The Medicare clocks as findings (docs/rules.md#plan-of-care): each rule's trigger and boundary, and the
+same verdicts
 as the continuity view."""
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def clock_rules(chart: Chart, on: date | None = None) -> list[str]:
 
 
 def test_a_visit_before_any_plan_of_care_is_not_covered(app: Episodes) -> None:
-    """rules.md §6: treatment follows an established plan of care."""
+    """docs/rules.md#plan-of-care: treatment follows an established plan of care."""
     chart = Chart(app, plan=False).visit(1)
     assert "clock.no_plan" in clock_rules(chart)
     chart.app.handle(b.plan(chart.id, established_on=str(START)))
@@ -57,14 +58,14 @@ def test_a_visit_before_any_plan_of_care_is_not_covered(app: Episodes) -> None:
 
 
 def test_a_visit_past_the_plans_duration_needs_a_new_plan(app: Episodes) -> None:
-    """rules.md §6: a plan of 8 weeks covers 56 days from its date."""
+    """docs/rules.md#plan-of-care: a plan of 8 weeks covers 56 days from its date."""
     chart = Chart(app).visit(55).visit(56)
     assert clock_rules(chart, START + timedelta(days=55)) == []
     assert "clock.past_plan_duration" in clock_rules(chart, START + timedelta(days=56))
 
 
 def test_a_revised_plan_in_force_without_its_certification_is_at_risk(app: Episodes) -> None:
-    """rules.md §6: recertify when the plan changes significantly."""
+    """docs/rules.md#plan-of-care: recertify when the plan changes significantly."""
     chart = Chart(app).visit(1)
     chart.app.handle(b.plan(chart.id, established_on=str(START + timedelta(days=3))))
     chart.visit(4)
@@ -73,7 +74,7 @@ def test_a_revised_plan_in_force_without_its_certification_is_at_risk(app: Episo
 
 
 def test_no_certification_within_the_30_days_is_pending_then_outside(app: Episodes) -> None:
-    """rules.md §6: certification due within 30 days of the first treatment day."""
+    """docs/rules.md#plan-of-care: certification due within 30 days of the first treatment day."""
     pending = Chart(app, certify=False).visit(1).visit(31)
     assert set(clock_rules(pending)) == {"clock.certification_pending"}
     late = Chart(app, certify=False).visit(1).visit(32)
@@ -81,7 +82,7 @@ def test_no_certification_within_the_30_days_is_pending_then_outside(app: Episod
 
 
 def test_a_certification_signed_after_30_days_is_late_unless_the_delay_is_explained(app: Episodes) -> None:
-    """rules.md §6: a delayed certification counts with a documented reason."""
+    """docs/rules.md#plan-of-care: a delayed certification counts with a documented reason."""
     late = Chart(app, certify=False).visit(1)
     late.certify(START + timedelta(days=32))
     findings = late.findings()
@@ -96,7 +97,7 @@ def test_a_certification_signed_after_30_days_is_late_unless_the_delay_is_explai
 
 
 def test_a_verbal_order_needs_its_signature_within_14_days(app: Episodes) -> None:
-    """rules.md §6: a verbal order is signed within 14 days."""
+    """docs/rules.md#plan-of-care: a verbal order is signed within 14 days."""
     unsigned = Chart(app, certify=False).visit(1).visit(20)
     unsigned.do(
         c.CertifyPlan,
@@ -119,7 +120,7 @@ def test_a_verbal_order_needs_its_signature_within_14_days(app: Episodes) -> Non
 
 
 def test_a_visit_after_the_certified_period_needs_recertification(app: Episodes) -> None:
-    """rules.md §6: a certification covers its period; a visit after it is uncovered."""
+    """docs/rules.md#plan-of-care: a certification covers its period; a visit after it is uncovered."""
     chart = Chart(app, certify=False)
     chart.certify(START + timedelta(days=2), period_end=START + timedelta(days=20))
     chart.visit(20).visit(21)
@@ -128,10 +129,10 @@ def test_a_visit_after_the_certified_period_needs_recertification(app: Episodes)
 
 
 def test_visits_after_the_tenth_treatment_day_without_a_report_are_overdue(app: Episodes) -> None:
-    """rules.md §6: a progress report at least once every 10 treatment days."""
+    """docs/rules.md#progress-reports (CMS BPM ch.15 §220.3 D): overdue from the 11th treatment day."""
     chart = days(Chart(app), 11)
     overdue = of_rule(chart.findings(), "clock.progress_report_overdue")
-    assert [f.date_of_service for f in overdue] == [START + timedelta(days=19), START + timedelta(days=21)]
+    assert [f.date_of_service for f in overdue] == [START + timedelta(days=21)]
     reported = days(Chart(app), 10)
     reported.do(
         c.RecordProgressReport,
@@ -146,7 +147,9 @@ def test_visits_after_the_tenth_treatment_day_without_a_report_are_overdue(app: 
 
 
 def test_a_commercial_payer_is_held_to_the_plan_but_not_to_medicares_clocks(app: Episodes) -> None:
-    """rules.md §6: certification and progress-report clocks are Medicare's; plan coverage is everyone's."""
+    """docs/rules.md#plan-of-care: certification and progress-report clocks are Medicare's; plan coverage is
+    everyone's.
+    """
     chart = days(Chart(app, certify=False, payer={"payer_id": "commercial-ama"}), 12)
     assert clock_rules(chart) == []
     uncovered = Chart(app, plan=False, payer={"payer_id": "commercial-ama"}).visit(1)
@@ -173,7 +176,9 @@ def verdicts(episode: Episode) -> tuple[set[tuple[str, Any]], set[tuple[str, Any
 
 
 def test_the_checks_and_the_continuity_view_agree_on_crafted_episodes(app: Episodes) -> None:
-    """rules.md §6: one set of clock rules, two readers: findings and continuity name the same gaps."""
+    """docs/rules.md#plan-of-care: one set of clock rules, two readers: findings and continuity name the same
+    gaps.
+    """
     charts = [
         days(Chart(app, certify=False), 12),
         Chart(app, plan=False).visit(1).visit(3, necessity=""),
@@ -190,7 +195,9 @@ def test_the_checks_and_the_continuity_view_agree_on_crafted_episodes(app: Episo
 
 @pytest.mark.parametrize("seed", [3, 11, 29])
 def test_the_checks_and_the_continuity_view_agree_on_the_synthetic_clinic(seed: int) -> None:
-    """rules.md §6: the same on the synthetic clinic's episodes (late certifications, late reports)."""
+    """docs/rules.md#plan-of-care: the same on the synthetic clinic's episodes (late certifications, late
+    reports).
+    """
     recorded = list(synthetic_clinic(8, seed=seed))
     clock = ReplayClock(recorded[0].at)
     application = Episodes(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock)

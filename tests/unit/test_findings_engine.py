@@ -1,4 +1,6 @@
-"""The checks as a whole (rules.md §6, §7): the demo, the order of findings, the rules and their docs."""
+"""The checks as a whole (docs/rules.md#plan-of-care, docs/rules.md#documentation): the demo, the order of
+findings, the rules and their docs.
+"""
 
 from __future__ import annotations
 
@@ -37,12 +39,15 @@ def checked(demo: dict[str, Episode], name: str) -> tuple[Finding, ...]:
 
 
 def test_the_knee_is_documented_the_way_a_reviewer_expects(demo: dict[str, Episode]) -> None:
-    """rules.md §7 (issue 5): the demo knee is clean: nothing to deny, downcode or recoup."""
+    """docs/rules.md#documentation (issue 5): the demo knee is clean: nothing to deny, downcode or recoup."""
     assert checked(demo, "knee") == ()
 
 
 def test_the_low_back_shows_the_reviewers_reasons_with_evidence_and_fixes(demo: dict[str, Episode]) -> None:
-    """rules.md §7.2-§7.4, §7.6, §7.7, §7.11, §6 (issue 5): what the low-back notes would be denied for."""
+    """docs/rules.md#exercises, docs/rules.md#one-on-one, docs/rules.md#response, docs/rules.md#progression,
+    docs/rules.md#cloned-notes, docs/rules.md#plan-of-care (issue 5): what the low-back notes would be
+    denied for.
+    """
     findings = checked(demo, "back")
     rules = Counter(f.rule_id for f in findings)
     expected = {
@@ -64,13 +69,15 @@ def test_the_low_back_shows_the_reviewers_reasons_with_evidence_and_fixes(demo: 
     assert rules["response.missing"] == 4 and rules["one_on_one.not_shown"] == 2
     versions = {e.version for f in findings for e in f.evidence}
     assert versions and max(versions) <= demo["back"].version
-    assert all(f.fix and f.message and f.source.startswith("rules.md §") for f in findings)
+    assert all(f.fix and f.message and "docs/rules.md#" in f.source for f in findings)
     overdue = [f.date_of_service for f in findings if f.rule_id == "clock.progress_report_overdue"]
     assert len(overdue) == 3  # treatment days 10-12; the report came on day 13
 
 
 def test_the_other_demo_episodes_show_their_templated_notes(demo: dict[str, Episode]) -> None:
-    """rules.md §7.11, §7.7: the shoulder and ankle notes change only a visit number between visits."""
+    """docs/rules.md#cloned-notes, docs/rules.md#progression: the shoulder and ankle notes change only a visit
+    number between visits.
+    """
     for name in ("shoulder", "ankle"):
         rules = {f.rule_id for f in checked(demo, name)}
         assert "note.cloned" in rules and not any(r.startswith(("clock.", "time.")) for r in rules)
@@ -98,9 +105,23 @@ def test_every_finding_names_a_rule_of_the_table_with_its_severity(demo: dict[st
 
 
 def test_every_reason_of_rules_md_7_and_the_clocks_have_a_rule() -> None:
-    """rules.md §7 (1-12) and §6: at least one rule per denial reason."""
-    sections = {rule.section for rule in RULES.values()}
-    assert {f"7.{n}" for n in range(1, 13)} | {"6"} <= sections
+    """docs/rules.md#documentation (1-12) and §6: at least one rule per denial reason."""
+    anchors = {rule.anchor for rule in RULES.values()}
+    denial_reasons = {
+        "necessity",
+        "exercises",
+        "time",
+        "one-on-one",
+        "skilled",
+        "response",
+        "progression",
+        "coding",
+        "double-counting",
+        "modifier-use",
+        "cloned-notes",
+        "narrative",
+    }
+    assert denial_reasons | {"plan-of-care"} <= anchors
     assert all(rule.severity in SEVERITIES for rule in RULES.values())
     assert all(re.fullmatch(r"[a-z_]+\.[a-z_]+", rule_id) for rule_id in RULES)
 
@@ -111,7 +132,7 @@ def test_docs_list_every_rule_with_its_severity() -> None:
     for rule_id, rule in RULES.items():
         row = next((line for line in text.splitlines() if line.startswith(f"| `{rule_id}` ")), None)
         assert row is not None, rule_id
-        assert f"| {rule.severity}" in row and f"§{rule.section}" in row, rule_id
+        assert f"| {rule.severity}" in row and f"rules.md#{rule.anchor}" in row, rule_id
 
 
 def test_a_finding_has_the_documented_json_shape(demo: dict[str, Episode]) -> None:
@@ -133,7 +154,7 @@ def test_a_finding_has_the_documented_json_shape(demo: dict[str, Episode]) -> No
 
 
 def test_a_voided_visit_is_not_checked(demo: dict[str, Episode]) -> None:
-    """rules.md §9: a voided visit leaves the current record, and its findings with it."""
+    """docs/rules.md#amendments: a voided visit leaves the current record, and its findings with it."""
     from domain.episode import commands as c
     from tests import builders as b
 

@@ -1,4 +1,6 @@
-"""Modifiers from the rule text (rules.md §5): GP/GO/GN, CQ/CO, 59 with the NCCI pairs, KX thresholds."""
+"""Modifiers from the rule text (docs/rules.md#modifiers): GP/GO/GN, CQ/CO, 59 with the NCCI pairs, KX
+thresholds.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
+from domain.billing.assistants import whole_service
 from domain.billing.modifiers import (
-    assistant_modifier,
     discipline_modifier,
     effective_assistant_minutes,
     ncci_decisions,
@@ -21,27 +23,29 @@ from domain.values import ServiceLine
 
 @pytest.mark.parametrize(("discipline", "modifier"), [("PT", "GP"), ("OT", "GO"), ("SLP", "GN")])
 def test_each_discipline_has_its_therapy_modifier(discipline: str, modifier: str) -> None:
-    # rules.md §5: each therapy line carries the discipline of its plan of care.
+    # docs/rules.md#modifiers: each therapy line carries the discipline of its plan of care.
     assert discipline_modifier(discipline) == modifier
 
 
 @pytest.mark.parametrize(
-    ("discipline", "minutes", "assistant", "expected"),
+    ("minutes", "assistant", "expected"),
     [
-        ("PT", 30, 30, "CQ"),  # wholly by a PTA
-        ("PT", 30, 4, "CQ"),  # in part: 4 of 30 is more than 10%
-        ("PT", 30, 3, None),  # exactly 10% is de minimis
-        ("PT", 30, 0, None),
-        ("OT", 40, 5, "CO"),
-        ("OT", 40, 4, None),
-        ("SLP", 30, 30, None),  # no SLP assistant modifier
+        (30, 30, True),  # wholly by a PTA
+        (30, 4, True),  # in part: 4 of 30 is more than 10%
+        (30, 3, False),  # exactly 10% is de minimis
+        (30, 0, False),
+        (40, 5, True),
+        (40, 4, False),
     ],
 )
-def test_cq_and_co_need_more_than_ten_percent_of_the_minutes(
-    discipline: str, minutes: int, assistant: int, expected: str | None
+def test_on_the_whole_service_cq_needs_more_than_ten_percent_of_the_minutes(
+    minutes: int, assistant: int, expected: bool
 ) -> None:
-    # rules.md §5: "in part" means the assistant's own minutes exceed 10% of the service's (de minimis).
-    assert assistant_modifier(discipline, minutes, assistant) == expected
+    # docs/rules.md#modifiers: "in part" means the assistant's own minutes exceed 10% of the service's (de
+    # minimis).
+    # Before 2022 (and for untimed services) the test is on the whole service: every unit or none.
+    shares = whole_service(2, minutes, assistant, "before 2022")
+    assert [s.assistant_modifier for s in shares] == [expected, expected]
 
 
 def test_a_line_on_an_assistants_visit_is_the_assistants_unless_told_otherwise() -> None:
@@ -57,7 +61,8 @@ def test_modifiers_are_ordered_distinct_service_discipline_assistant_kx() -> Non
     assert order_modifiers(["GP", "GP"]) == ("GP",)
 
 
-# --- 59 and the NCCI pair table (rules.md §5) -------------------------------------------------------
+# --- 59 and the NCCI pair table (docs/rules.md#modifiers)
+# -------------------------------------------------------
 
 
 def block(code: str, minutes: int, start: str | None = None, end: str | None = None) -> ServiceLine:
@@ -78,13 +83,14 @@ def decide(lines: list[ServiceLine], billed: dict[str, int]) -> list[tuple[str, 
 
 
 def test_97140_with_97530_in_separate_15_minute_blocks_gets_59() -> None:
-    # rules.md §5: 97140 with 97530 allowed only when performed in separate 15-minute blocks.
+    # docs/rules.md#modifiers: 97140 with 97530 allowed only when performed in separate 15-minute blocks.
     lines = [block("97530", 20, "10:00", "10:20"), block("97140", 15, "10:20", "10:35")]
     assert decide(lines, {"97530": 1, "97140": 1}) == [("97140", "59", None)]
 
 
 def test_97140_with_97530_without_times_gets_a_note_not_a_modifier() -> None:
-    # rules.md §5, §7 (10): 59 without distinct blocks is a modifier used to force payment.
+    # docs/rules.md#modifiers, docs/rules.md#documentation (10): 59 without distinct blocks is a modifier used
+    # to force payment.
     lines = [block("97530", 20), block("97140", 15)]
     assert decide(lines, {"97530": 1, "97140": 1}) == [("97140", None, "modifiers.ncci_pair_not_distinct")]
 
@@ -103,7 +109,7 @@ def test_codes_that_are_no_pair_get_no_distinct_service_modifier() -> None:
 
 
 def test_the_pair_table_holds_the_pairs_of_rules_md_and_says_they_are_unverified() -> None:
-    # rules.md §5: versioned data; unsure of column order and modifier indicators.
+    # docs/rules.md#modifiers: versioned data; unsure of column order and modifier indicators.
     table = ncci_table()
     pairs = {(a, b) for a, b, _ in table.pairs()}
     expected = {
@@ -127,11 +133,12 @@ def test_the_pair_table_holds_the_pairs_of_rules_md_and_says_they_are_unverified
     assert table.version and table.effective and not any(edit.verified for edit in table.edits)
 
 
-# --- KX: the annual threshold (rules.md §5) -----------------------------------------------------------
+# --- KX: the annual threshold (docs/rules.md#modifiers)
+# -----------------------------------------------------------
 
 
 def test_the_thresholds_of_rules_md_are_data_by_year() -> None:
-    # rules.md §5: 2022 $2,150; 2023 $2,230; 2024 $2,330; 2025 $2,410; 2026 $2,480; review $3,000.
+    # docs/rules.md#modifiers: 2022 $2,150; 2023 $2,230; 2024 $2,330; 2025 $2,410; 2026 $2,480; review $3,000.
     thresholds = therapy_thresholds()
     assert {y: str(a) for y, a in thresholds.years.items()} == {
         2022: "2150.00",
@@ -150,7 +157,7 @@ def visits(*amounts: tuple[str, str]) -> list[tuple[date, Decimal, bool]]:
 
 
 def test_kx_starts_with_the_visit_that_passes_the_threshold_and_stays_for_the_year() -> None:
-    # rules.md §5: KX above the threshold of the date of service's year.
+    # docs/rules.md#modifiers: KX above the threshold of the date of service's year.
     walked, statuses, _ = standings(
         visits(
             ("2026-03-02", "2400.00"), ("2026-03-04", "80.00"), ("2026-03-06", "0.01"), ("2026-03-09", "50")
@@ -177,7 +184,7 @@ def test_the_threshold_resets_each_calendar_year() -> None:
 
 
 def test_other_episodes_of_the_group_count_up_to_the_visits_date() -> None:
-    # rules.md §5: per beneficiary, PT and SLP combined.
+    # docs/rules.md#modifiers: per beneficiary, PT and SLP combined.
     prior = [
         Accrual(
             episode_id="slp",

@@ -1,4 +1,6 @@
-"""Plateaus and workload (rules.md §7), and change from baseline against the MCID (rules.md §8)."""
+"""Plateaus and workload (docs/rules.md#documentation), and change from baseline against the MCID
+(docs/rules.md#outcome-instruments).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""The minute ledger: no minute counted twice, timed <= total, blocks agree with minutes (rules.md §4)."""
+"""The minute ledger: no minute counted twice, timed <= total, blocks agree with minutes (docs/rules.md#time-
+integrity).
+"""
 
 from __future__ import annotations
 
@@ -30,21 +32,22 @@ def line(
 
 
 def test_timed_minutes_above_the_total_are_refused() -> None:
-    # rules.md §4: timed minutes <= total treatment minutes.
+    # docs/rules.md#time-integrity: timed minutes <= total treatment minutes.
     ledger = audit_minutes([line("97110", 33), line("97140", 7)], 39)
     assert [r.field for r in ledger.refusals] == ["total_treatment_minutes"]
     assert "40 timed minutes" in ledger.refusals[0].problem
 
 
 def test_untimed_and_supervised_minutes_are_kept_apart_from_timed_minutes() -> None:
-    # rules.md §1: untimed minutes count toward total treatment time, never toward timed minutes.
+    # docs/rules.md#timed-codes: untimed minutes count toward total treatment time, never toward timed
+    # minutes.
     ledger = audit_minutes([line("97161", 40), line("97010", 10), line("97110", 20)], 60)
     assert (ledger.timed_minutes, ledger.untimed_minutes, ledger.supervised_minutes) == (20, 40, 10)
     assert ledger.accepted
 
 
 def test_overlapping_timed_blocks_are_refused_naming_the_later_line() -> None:
-    # rules.md §4: no minute is counted in two timed codes.
+    # docs/rules.md#time-integrity: no minute is counted in two timed codes.
     lines = [line("97110", 30, "10:00", "10:30"), line("97140", 15, "10:20", "10:35")]
     ledger = audit_minutes(lines, 45)
     assert [r.field for r in ledger.refusals] == ["service_lines.1.start"]
@@ -57,13 +60,14 @@ def test_touching_blocks_do_not_overlap() -> None:
 
 
 def test_a_timed_block_may_not_overlap_an_evaluation() -> None:
-    # rules.md §4: not in a timed code and an evaluation.
+    # docs/rules.md#time-integrity: not in a timed code and an evaluation.
     lines = [line("97161", 30, "09:00", "09:30"), line("97110", 20, "09:25", "09:45")]
     assert [r.field for r in audit_minutes(lines, 60).refusals] == ["service_lines.1.start"]
 
 
 def test_supervised_modalities_may_overlap_other_services() -> None:
-    # rules.md §4: only the supervised modalities (97010-97028, G0283) may overlap (NCCI ch. XI).
+    # docs/rules.md#time-integrity: only the supervised modalities (97010-97028, G0283) may overlap (NCCI
+    # Policy Manual ch. XI).
     lines = [
         line("97110", 30, "10:00", "10:30"),
         line("G0283", 15, "10:10", "10:25"),
@@ -73,21 +77,22 @@ def test_supervised_modalities_may_overlap_other_services() -> None:
 
 
 def test_group_and_one_on_one_time_in_the_same_period_are_refused() -> None:
-    # rules.md §1, §4: group 97150 and one-on-one minutes of the same period are not both billable.
+    # docs/rules.md#timed-codes, docs/rules.md#time-integrity: group 97150 and one-on-one minutes of the same
+    # period are not both billable.
     lines = [line("97150", 30, "14:00", "14:30"), line("97110", 15, "14:15", "14:30")]
     ledger = audit_minutes(lines, 45)
     assert ledger.refusals and "group therapy (97150) and one-on-one" in ledger.refusals[0].problem
 
 
 def test_group_and_one_on_one_time_without_times_is_a_billing_note() -> None:
-    # rules.md §4: without times the ledger cannot tell; it says so instead of refusing.
+    # docs/rules.md#time-integrity: without times the ledger cannot tell; it says so instead of refusing.
     ledger = audit_minutes([line("97150", 30), line("97110", 15)], 45)
     assert ledger.accepted
     assert [n.rule_id for n in ledger.notes] == ["minutes.group_and_one_on_one"]
 
 
 def test_minutes_that_disagree_with_the_block_are_refused() -> None:
-    # rules.md §4, BPM15 §220.3 E: billing and the recorded time must agree.
+    # docs/rules.md#time-integrity, CMS BPM ch.15 §220.3 E: billing and the recorded time must agree.
     ledger = audit_minutes([line("97110", 33, "10:00", "10:30")], 40)
     assert [r.field for r in ledger.refusals] == ["service_lines.0.minutes"]
     assert "10:00-10:30 is 30 minutes" in ledger.refusals[0].problem
@@ -99,13 +104,14 @@ def test_minutes_within_a_minute_of_the_block_are_accepted() -> None:
 
 
 def test_two_different_evaluations_on_one_date_are_refused() -> None:
-    # rules.md §1: only one of 97161-97164 per date.
+    # docs/rules.md#timed-codes: only one of 97161-97164 per date.
     ledger = audit_minutes([line("97161", 30), line("97164", 20)], 50)
     assert [r.field for r in ledger.refusals] == ["service_lines.1.code"]
 
 
 def test_total_below_the_services_minutes_is_noted() -> None:
-    # rules.md §1, §4: untimed minutes count toward the total treatment time.
+    # docs/rules.md#timed-codes, docs/rules.md#time-integrity: untimed minutes count toward the total
+    # treatment time.
     ledger = audit_minutes([line("97161", 40), line("97110", 20)], 30)
     assert ledger.accepted
     assert [n.rule_id for n in ledger.notes] == ["minutes.total_below_services"]

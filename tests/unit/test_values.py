@@ -27,7 +27,7 @@ def test_value_objects_forbid_unknown_fields() -> None:
 
 
 def test_the_code_catalogue_separates_timed_from_untimed_codes() -> None:
-    # rules.md §1
+    # docs/rules.md#timed-codes
     catalogue = code_catalogue()
     timed = {
         "97032",
@@ -51,8 +51,15 @@ def test_the_code_catalogue_separates_timed_from_untimed_codes() -> None:
         "97760",
         "97761",
         "97763",
+        "97129",
+        "97130",
+        "97545",
+        "97546",
     }
     assert {code for code, info in catalogue.codes.items() if info.timed} == timed
+    # 97545 / 97546 are timed in units of 2 hours and 1 hour: outside the day's 15-minute pool
+    assert {code for code in timed if not catalogue.codes[code].pooled} == {"97545", "97546"}
+    assert catalogue.codes["97130"].add_on_to == ("97129",)
     assert catalogue.codes["97161"].kind == "evaluation" and not catalogue.codes["97161"].timed
     assert catalogue.codes["97010"].may_overlap and catalogue.codes["97010"].medicare_bundled
     assert catalogue.codes["97150"].kind == "group"
@@ -60,7 +67,7 @@ def test_the_code_catalogue_separates_timed_from_untimed_codes() -> None:
 
 
 def test_the_instrument_catalogue_carries_range_direction_and_mcid() -> None:
-    # rules.md §8
+    # docs/rules.md#outcome-instruments
     lefs = instrument_catalogue().get("LEFS")
     odi = instrument_catalogue().get("odi")
     assert lefs is not None and odi is not None

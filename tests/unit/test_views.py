@@ -226,12 +226,38 @@ def test_a_recertification_covers_the_visits_after_the_first_period(app: Episode
     clock.now += timedelta(days=60)
     chart = Chart(app).plan(duration_weeks=26).certify(START, end=START + timedelta(days=89))
     later = START + timedelta(days=95)
-    chart.certify(later, start=START + timedelta(days=90), end=START + timedelta(days=179))
+    # signed on the last day of the period it renews: timely (CMS BPM ch.15 §220.1.3)
+    chart.certify(
+        START + timedelta(days=89), start=START + timedelta(days=90), end=START + timedelta(days=179)
+    )
     chart.visits(START, later)
     result = evaluate(chart.episode, medicare_rules=True)
     assert [row["certification"] for row in result.visits] == [1, 2]
     assert result.gaps == [] and not result.clock["recertification_needed"]
     assert [cert["kind"] for cert in result.clock["certifications"]] == ["initial", "recertification"]
+
+
+def test_a_recertification_signed_after_the_period_it_renews_leaves_the_days_between_uncertified(
+    app: Episodes, clock: FixedClock
+) -> None:
+    # CMS BPM ch.15 §220.1.3: the recertification is due by the renewed period's last day (START+89);
+    # signed 16 days later with no reason, it certifies from its signature on.
+    clock.now += timedelta(days=60)
+    chart = Chart(app).plan(duration_weeks=26).certify(START, end=START + timedelta(days=89))
+    signed = START + timedelta(days=105)
+    chart.certify(signed, start=START + timedelta(days=90), end=START + timedelta(days=179))
+    chart.visits(START, START + timedelta(days=95), signed)
+    result = evaluate(chart.episode, medicare_rules=True)
+    assert [row["certification"] for row in result.visits] == [1, None, 2]
+    assert codes(result.visits[1]["gaps"]) == ["not_validly_certified"]
+    assert "recertification #2, signed late" in result.visits[1]["gaps"][0]["message"]
+    assert "certification_late" in codes(result.gaps)
+    with_reason = Chart(app).plan(duration_weeks=26).certify(START, end=START + timedelta(days=89))
+    with_reason.certify(
+        signed, start=START + timedelta(days=90), end=START + timedelta(days=179), delay_reason="MD away"
+    )
+    with_reason.visits(START, START + timedelta(days=95), signed)
+    assert evaluate(with_reason.episode, medicare_rules=True).gaps == []
 
 
 def test_a_revised_plan_that_is_not_recertified_is_a_warning(app: Episodes) -> None:
@@ -266,7 +292,9 @@ def test_the_10th_treatment_day_without_a_progress_report_is_a_gap(app: Episodes
     result = evaluate(chart.episode, medicare_rules=True)
     assert codes(result.gaps) == ["progress_report_late"]
     assert [row["report_due"] for row in result.visits] == [False] * 9 + [True] * 3
-    assert codes(result.visits[9]["gaps"]) == ["progress_report_overdue"]
+    # overdue from the 11th treatment day (CMS BPM ch.15 §220.3 D), never the 10th
+    assert codes(result.visits[9]["gaps"]) == []
+    assert codes(result.visits[10]["gaps"]) == ["progress_report_overdue"]
     assert result.clock["report_due_in"] == -2
     chart.report(days[11])
     again = evaluate(chart.episode, medicare_rules=True)

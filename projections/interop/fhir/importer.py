@@ -4,7 +4,7 @@ The commands are first run against an empty in-memory store, so a bundle that
 does not make a valid episode is refused with the resource and the problem, and
 nothing is written. Then each is applied to the store as recorded at the
 time it was first recorded (`Episodes.handle(..., recorded_at=...)`), so the
-imported episode keeps when (and by whom) each fact was written (rules.md §9: a
+imported episode keeps when (and by whom) each fact was written (docs/rules.md#amendments: a
 note keeps both its dates), and its
 versions and ids are those of the exported one. Command ids are derived from the
 episode and the version, so importing the same bundle again changes nothing.

@@ -3,7 +3,7 @@
 The Encounter shows the note as it stands (corrections applied; a voided note
 as it stood when voided). The entry command gets the note as first written:
 each correction's values before, applied newest first. Then each amendment
-follows as its own command, in the order of its version (rules.md §9).
+follows as its own command, in the order of its version (docs/rules.md#amendments).
 """
 
 from __future__ import annotations

@@ -258,7 +258,7 @@ class Row:
 
 
 def timeline(rows: Sequence[Row], first: date, last: date, width: int = 900, row_height: int = 34) -> str:
-    """Draw rows of periods and events on one date axis (the clocks of rules.md §6)."""
+    """Draw rows of periods and events on one date axis (the clocks of docs/rules.md#plan-of-care)."""
     left, right, top = 150, 20, 30
     height = top + row_height * len(rows) + 40
     frame = Frame(

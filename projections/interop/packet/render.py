@@ -363,6 +363,7 @@ def document(data: PacketData, sections: Iterable[str]) -> str:
         f"<title>{e(title)}</title><style>{CSS}</style></head>\n<body>\n"
         f"{_header(data)}\n{body}\n"
         f"<footer>careledger packet of episode {e(data.episode.id)}, record version {data.episode.version}. "
-        "Units: CMS 8-minute rule or AMA per-code rule as the payer applies (rules.md §2-§3).</footer>\n"
+        "Units: CMS 8-minute rule (CMS CPM ch.5 §20.2) or AMA per-code rule as the payer applies "
+        "(docs/rules.md#eight-minute-rule, docs/rules.md#ama-midpoint-rule).</footer>\n"
         "</body></html>\n"
     )

@@ -77,7 +77,7 @@ def clocks(data: PacketData) -> str:
     lines = []
     if data.medicare_rules:
         lines.append(
-            f"<p>Medicare clocks (rules.md §6): {clock['treatment_days']} "
+            f"<p>Medicare clocks (docs/rules.md#plan-of-care): {clock['treatment_days']} "
             "treatment days; last progress report "
             f"{e(clock['last_report'] or 'none')}; certification "
             f"due by {e(clock['certification_due_by'] or '-')}; "
@@ -216,7 +216,8 @@ def findings(data: PacketData) -> str:
     body = head + (
         table(["", "rule", "visit", "subject", "finding", "fix", "source", "evidence"], rows)
         if rows
-        else "<p>No finding: nothing in this record a reviewer would deny under rules.md §6-§7.</p>"
+        else "<p>No finding: nothing in this record a reviewer would deny under docs/rules.md#plan-of-care, "
+        "docs/rules.md#documentation.</p>"
     )
     return section("findings", "Documentation findings", body)
 
@@ -260,7 +261,7 @@ def amendments(data: PacketData) -> str:
     ]
     body = (
         "<p>The original entries are never altered: each amendment is a separate, dated event naming the "
-        "note it amends and why (rules.md §9; 45 CFR 164.526; CMS PIM §3.3.2.5).</p>"
+        "note it amends and why (docs/rules.md#amendments; 45 CFR 164.526; CMS PIM §3.3.2.5).</p>"
         + (
             table(["version", "kind", "visit", "recorded (UTC)", "by", "reason", "what changed"], rows)
             if rows
