@@ -69,7 +69,9 @@ class CareledgerGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except CareledgerError as error:
-            typer.echo(f"error: {error}", err=True)
+            from cli.text import echo
+
+            echo(f"error: {error}", err=True)
             raise typer.Exit(error.exit_code) from None
         except BrokenPipeError:
             sys.stderr.close()

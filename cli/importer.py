@@ -10,6 +10,7 @@ from typing import IO, Annotated
 import typer
 
 from cli.common import DbOption, JsonOption, UserOption, emit_json, is_terminal, open_db
+from cli.text import echo
 
 
 def import_file(
@@ -66,7 +67,7 @@ def import_file(
                 if outcome.error is not None:
                     counts["rejected"] += 1
                     rejected.append(outcome.as_dict())
-                    typer.echo(f"{name}: line {outcome.line}: {outcome.error}", err=True)
+                    echo(f"{name}: line {outcome.line}: {outcome.error}", err=True)
                 elif outcome.result is not None and outcome.result.applied:
                     counts["applied"] += 1
                 else:
