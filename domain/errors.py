@@ -86,3 +86,15 @@ class Tampered(CareledgerError):
         self.version = version
         self.kind = kind
         self.detail = detail
+
+
+class DamagedEvent(Tampered):
+    """A stored event that cannot be read back (edited or damaged bytes): named, never a traceback."""
+
+    def __init__(self, episode_id: object, version: int, cause: Exception) -> None:
+        super().__init__(
+            episode_id,
+            version,
+            "undecodable",
+            f"the stored event cannot be read ({type(cause).__name__})",
+        )

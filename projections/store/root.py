@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 from uuid import UUID
 
 from eventsourcing.persistence import PersistenceError
@@ -45,6 +45,7 @@ class Location:
     sqlalchemy_url: str = field(repr=False)
     path: Path | None = None
     schema: str | None = None
+    read_only: bool = False
 
 
 def resolve_db(db: str | None) -> str:
@@ -192,6 +193,28 @@ def _env_number(name: str, default: int, *, minimum: int) -> int:
     return int(text)
 
 
+def read_only_if_unwritable(location: Location) -> Location:
+    """Open an existing SQLite store that this process cannot write read-only (a backup, a read-only mount).
+
+    SQLite needs to write beside a WAL database even to read it; a file or
+    directory it cannot write is opened `immutable` instead: read as it is, no
+    locks, no journal, nothing created. Writes are refused (exit 3).
+    """
+    path = location.path
+    if path is None or not path.exists():
+        return location
+    writable = path.stat().st_mode & 0o222  # a file nobody may write was made read-only on purpose
+    if writable and os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
+        return location
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1"
+    return replace(
+        location,
+        es_env={**location.es_env, "SQLITE_DBNAME": uri, "CREATE_TABLE": "n"},
+        sqlalchemy_url=f"sqlite:///{uri}&uri=true",
+        read_only=True,
+    )
+
+
 class Store:
     """An open careledger store: the application service and the location."""
 
@@ -214,6 +237,9 @@ class Store:
                 )
             if create and not location.path.parent.exists():
                 raise StoreUnavailable(f"db: directory {location.path.parent} does not exist")
+            location = read_only_if_unwritable(location)
+            self.location = location
+        self.read_only = location.read_only
         dirs = list(payer_dirs)
         if os.environ.get(ENV_PAYERS):
             dirs.append(Path(os.environ[ENV_PAYERS]))

@@ -28,7 +28,7 @@ from eventsourcing.persistence import PersistenceError
 from sqlalchemy import Connection, Table, delete, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from domain.errors import StoreUnavailable
+from domain.errors import DamagedEvent, StoreUnavailable
 from domain.rules.catalogue import rules_fingerprint
 from projections.views.context import ViewContext
 from projections.views.registry import PROJECTIONS, Derived, Projection
@@ -345,14 +345,30 @@ class Projector:
         first_seen: dict[UUID, int] = {}
         last_seen: dict[UUID, int] = {}
         opened: set[UUID] = set()
+        damaged: set[UUID] = set()
         for notification in page:
-            event = to_event(notification)
-            episode = self.fold.apply(event)
+            episode_id = UUID(str(notification.originator_id))
+            if episode_id in damaged:
+                continue
+            try:
+                event = to_event(notification)
+                episode = self.fold.apply(event)
+            except DamagedEvent:
+                # One unreadable row stops its episode, not the store: its rows lose their seals
+                # (queries refuse it, naming the version) and every other episode goes on.
+                damaged.add(episode_id)
+                for seen in (episodes, first_seen, last_seen):
+                    seen.pop(episode_id, None)
+                opened.discard(episode_id)
+                continue
             episodes[episode.id] = episode
             first_seen.setdefault(episode.id, notification.id)
             last_seen[episode.id] = notification.id
             if event.originator_version == 1:
                 opened.add(episode.id)
+        if damaged:
+            seal = self.tables.seal
+            conn.execute(delete(seal).where(seal.c.episode_id.in_([str(e) for e in damaged])))
         derived = {episode_id: Derived(episode, self.context) for episode_id, episode in episodes.items()}
         for proj in self.projections:
             position = positions[proj.name]

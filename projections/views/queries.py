@@ -18,11 +18,11 @@ from sqlalchemy import Connection, Row, Table, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from domain.clocks.periods import as_of
-from domain.errors import EpisodeNotFound, StoreUnavailable
+from domain.errors import EpisodeNotFound, StoreUnavailable, Tampered
 from domain.progression.dosage import DEFAULT_PLATEAU_VISITS, Performed, plateaus
 from domain.rules.catalogue import instrument_catalogue
 from projections.views.projector import Progress, Projector
-from projections.views.seal import check_seals
+from projections.views.seal import check_seals, seal_breaks
 
 if TYPE_CHECKING:
     from projections.store.root import Store
@@ -62,6 +62,7 @@ class Reader:
         self.store = store
         self.projector = projector or Projector(store)
         self.tables = self.projector.tables
+        self.refused: list[Tampered] = []
 
     def close(self) -> None:
         """Release the read models' connections."""
@@ -106,12 +107,15 @@ class ReadModels(Reader):
     # --- answers -------------------------------------------------------------------------
 
     def episodes(self) -> list[Answer]:
-        """Return one line per episode, in the order they were opened."""
+        """Return one line per episode, in the order they were opened (those that verify)."""
         table = self.tables.summary
         with self._read() as conn:
-            self.sealed(conn, [table.name], None)
+            # A listing keeps serving: an episode whose rows fail their seal is left out and named
+            # in `refused` (the CLI says so on stderr); every query on it refuses.
+            self.refused = seal_breaks(conn, self.tables.seal, [table], None, self.store.episode_versions())
+            left_out = {str(problem.episode_id) for problem in self.refused}
             rows = conn.execute(select(table).order_by(table.c.opened_at, table.c.episode_id))
-            return [_plain(row, ("opened_at",)) for row in rows]
+            return [_plain(row, ("opened_at",)) for row in rows if row.episode_id not in left_out]
 
     def timeline(self, episode_id: UUID) -> Answer:
         """Return every fact of an episode in clinical-date order, with its recorded time."""
