@@ -10,6 +10,7 @@ from cli.export import app as export_app
 from cli.importer import import_file
 from cli.packet import packet
 from cli.projections import app as projections_app
+from cli.rules import rules
 from cli.schema import schema
 from cli.views import continuity, outcomes, progression, timeline
 
@@ -29,6 +30,7 @@ app.add_typer(outcome.app, name="outcome")
 app.add_typer(report.app, name="report")
 app.command("units")(billing.units)
 app.command("bill")(billing.bill)
+app.command("rules")(rules)
 app.command("audit")(audit.audit)
 app.command("verify")(audit.verify)
 app.command("timeline")(timeline)

@@ -273,8 +273,8 @@ def _day_limits(ctx: _Visit, code: str, units: int, primaries: tuple[str, ...]) 
 
 
 def _payer_pays(ctx: _Visit, code: str, reasons: list[str]) -> bool:
-    """Apply the payer's code policy: Medicare bundles 97010 and wants G0283 for 97014 (docs/rules.md#timed-
-    codes).
+    """Apply the payer's code policy: Medicare bundles 97010 and wants G0283 for 97014
+    (docs/rules.md#timed-codes).
     """
     info = ctx.rules.catalogue.codes[code]
     if not ctx.rules.profile.medicare_code_policy:

@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from domain.errors import InvalidInput
 from domain.rules.catalogue import (
     CodeCatalogue,
     FeeSchedule,
@@ -24,8 +25,11 @@ from domain.rules.catalogue import (
     load_fee_schedule,
     mue_versions,
     ncci_versions,
+    payer_profile_files,
     payer_profiles,
+    table_origin,
     therapy_thresholds,
+    threshold_versions,
     version_on,
 )
 from domain.values import Frozen, PayerRef
@@ -143,4 +147,90 @@ def billing_rules(payer: PayerRef, payer_dirs: Sequence[Path] = ()) -> BillingRu
     )
 
 
-__all__ = ["BillingRules", "DayRules", "billing_rules"]
+class TableInForce(Frozen):
+    """One rule table as it stands on a date: its version, dates and the file it came from."""
+
+    table: str
+    version: str
+    effective: date
+    origin: str
+    detail: str = ""
+
+
+def tables_in_force(
+    day: date, payer_ids: Sequence[str] = (), payer_dirs: Sequence[Path] = ()
+) -> list[TableInForce]:
+    """List every rule table in force on a date of service, and where each came from."""
+    dirs = tuple(payer_dirs)
+    catalogue = code_catalogue()
+    valid = sum(1 for info in catalogue.codes.values() if info.in_force(day))
+    found = [
+        TableInForce(
+            table="codes",
+            version=catalogue.version,
+            effective=catalogue.effective,
+            origin=table_origin("codes.toml"),
+            detail=f"{valid} of {len(catalogue.codes)} codes valid on {day}",
+        )
+    ]
+    for name, (origin, table) in (
+        ("ncci_pairs", version_on(ncci_versions(), day)),
+        ("mue", version_on(mue_versions(), day)),
+    ):
+        found.append(
+            TableInForce(table=name, version=table.version, effective=table.effective, origin=origin)
+        )
+    thresholds = therapy_thresholds()
+    amount = thresholds.years.get(day.year)
+    groups = " and ".join(sorted(set(thresholds.groups.values())))
+    found.append(
+        TableInForce(
+            table="thresholds",
+            version=thresholds.version,
+            effective=thresholds.effective,
+            origin=", ".join(origin for origin, _ in threshold_versions()),
+            detail=f"{day.year}: ${amount:,} for each of {groups}"
+            if amount is not None
+            else f"no threshold for {day.year}: KX is undetermined",
+        )
+    )
+    files = payer_profile_files(dirs)
+    for payer_id in payer_ids or sorted(files):
+        if payer_id not in files:
+            raise InvalidInput("payer", f"'{payer_id}' has no profile (known: {', '.join(sorted(files))})")
+        origin, base = files[payer_id]
+        profile = base.on(day)
+        periods = [p for p in base.periods if p.in_force(day)]
+        cq = (
+            f"CQ/CO {profile.assistant_test} test, {profile.assistant_allowed_percent}%"
+            if profile.assistant_modifiers
+            else "no CQ/CO"
+        )
+        notes = "; ".join(p.note for p in periods if p.note)
+        found.append(
+            TableInForce(
+                table=f"payer {payer_id}",
+                version=profile.version,
+                effective=periods[-1].effective_from if periods else profile.effective,
+                origin=origin,
+                detail=f"{profile.unit_rule} units; {cq}; KX {'on' if profile.kx_threshold else 'off'}"
+                + (f" ({notes})" if notes else ""),
+            )
+        )
+        if profile.fee_schedule:
+            fees = load_fee_schedule(profile.fee_schedule, dirs)
+            listed = "EXAMPLE, " if fees.example else ""
+            has_year = "has" if day.year in fees.years else "has no"
+            found.append(
+                TableInForce(
+                    table=f"fees {payer_id}",
+                    version=fees.version,
+                    effective=fees.effective,
+                    origin=profile.fee_schedule,
+                    detail=f"{listed}{has_year} {day.year} amounts",
+                )
+            )
+    return found
+
+
+__all__ = ["BillingRules", "DayRules", "TableInForce", "billing_rules", "tables_in_force"]

@@ -121,8 +121,8 @@ def back_episode(rng: random.Random, key: str, patient: str, start: date) -> Scr
                 plan="Continue plan of care.",
             )
     s.add(days[-1], c.RecordOutcome, instrument="ODI", score="40", taken_on=days[-1], measured_by=pt)
-    # The certification comes back signed 36 days after the first treatment: late (docs/rules.md#plan-of-
-    # care).
+    # The certification comes back signed 36 days after the first treatment: late
+    # (docs/rules.md#plan-of-care).
     s.add(
         start + timedelta(days=36),
         c.CertifyPlan,

@@ -9,6 +9,8 @@ from typing import Any
 from domain.demo.script import Script, visit_days
 from domain.episode import commands as c
 
+SHARED_VISIT = 6
+
 
 def shoulder_episode(rng: random.Random, key: str, patient: str, start: date) -> Script:
     """An OT episode for a left rotator cuff repair, with OTA-furnished visits."""
@@ -65,7 +67,7 @@ def shoulder_episode(rng: random.Random, key: str, patient: str, start: date) ->
         certifier={"provider_id": "dr-kim", "credential": "MD"},
         signed_on=start + timedelta(days=6),
         period_start=start,
-        period_end=start + timedelta(weeks=8),
+        period_end=start + timedelta(days=27),
     )
     s.add(
         start,
@@ -95,10 +97,17 @@ def shoulder_episode(rng: random.Random, key: str, patient: str, start: date) ->
     days = visit_days(start, 12, (0, 3))
     reach: dict[str, Any] = {"sets": 2, "reps": 10}
     for n, day in enumerate(days, start=1):
-        assistant = n % 2 == 0 and n > 1
+        assistant = n % 2 == 0 and n > 1 and n != SHARED_VISIT
         provider, credential = (ota, "OTA") if assistant else (ot, "OT")
         if n == 1:
             lines: list[dict[str, Any]] = [{"code": "97166", "minutes": 40}, {"code": "97535", "minutes": 15}]
+        elif n == SHARED_VISIT:
+            # The OT and the OTA each furnish 12 of 97530's 24 minutes: one unit with CO and one
+            # without, two claim lines of one code (docs/rules.md#cq-co).
+            lines = [
+                {"code": "97530", "minutes": 24, "assistant_minutes": 12},
+                {"code": "97535", "minutes": 15},
+            ]
         else:
             act = rng.choice([25, 28, 30])
             self_care = rng.choice([10, 12, 15])
@@ -152,6 +161,17 @@ def shoulder_episode(rng: random.Random, key: str, patient: str, start: date) ->
             narrative=f"One-on-one OT session {n}; practised dressing and kitchen reach tasks.",
         )
         if n == 10:
+            # The recertification of the period from day 28 comes back signed on day 33, five days
+            # after the period it renews ended, with no reason for the delay: the visits of days 28
+            # and 31 are not validly certified (docs/rules.md#certification).
+            s.add(
+                start + timedelta(days=33),
+                c.CertifyPlan,
+                certifier={"provider_id": "dr-kim", "credential": "MD"},
+                signed_on=start + timedelta(days=33),
+                period_start=start + timedelta(days=28),
+                period_end=start + timedelta(weeks=8),
+            )
             s.add(
                 day,
                 c.RecordOutcome,

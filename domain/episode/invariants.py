@@ -2,7 +2,7 @@
 
 `Episode` inherits these. They read the episode's state and raise
 `InvalidInput`; they never change anything, so a refused command stores nothing.
-Rule sources are cited where a check encodes one (docs/rules.md#anchor).
+Rule sources are cited where a check encodes one (docs/rules.md#time-integrity, for instance).
 """
 
 from __future__ import annotations
@@ -155,8 +155,8 @@ class EpisodeInvariants(EpisodeAttributes):
         self.check_visit_content(fields)
 
     def check_visit_content(self, fields: VisitFields, prefix: str = "") -> None:
-        """Check a note's credential, codes, minutes and exercises as for a new visit (docs/rules.md#time-
-        integrity).
+        """Check a note's credential, codes, minutes and exercises as for a new visit
+        (docs/rules.md#time-integrity).
 
         `prefix` is put before the field in the error, so a correction names
         `changes.service_lines.0.code` where a new visit names `service_lines.0.code`.

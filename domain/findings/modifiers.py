@@ -32,8 +32,8 @@ DISCIPLINES = frozenset(DISCIPLINE_MODIFIERS.values())
 
 
 def check(note: VisitNote, discipline: str, rules: BillingRules) -> list[Finding]:
-    """Compare the modifiers written on one visit's lines with the billing rules' (docs/rules.md#modifier-
-    use).
+    """Compare the modifiers written on one visit's lines with the billing rules'
+    (docs/rules.md#modifier-use).
     """
     found: list[Finding] = []
     seen: set[str] = set()

@@ -41,8 +41,8 @@ class OutcomeSummary:
 
 
 def outcome_summaries(outcomes: Sequence[Outcome]) -> list[OutcomeSummary]:
-    """Return each re-measured instrument's change from baseline against its MCID (docs/rules.md#outcome-
-    instruments).
+    """Return each re-measured instrument's change from baseline against its MCID
+    (docs/rules.md#outcome-instruments).
     """
     catalogue = instrument_catalogue()
     by_instrument: dict[str, list[Outcome]] = {}

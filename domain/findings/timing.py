@@ -39,8 +39,8 @@ def _calculator(note: VisitNote, catalogue: CodeCatalogue) -> str:
 
 
 def check(note: VisitNote, catalogue: CodeCatalogue) -> list[Finding]:
-    """Check one visit's minutes and the units its note bills (docs/rules.md#time, docs/rules.md#double-
-    counting).
+    """Check one visit's minutes and the units its note bills (docs/rules.md#time,
+    docs/rules.md#double-counting).
     """
     found: list[Finding] = []
     visit = note.visit
@@ -95,6 +95,7 @@ def check(note: VisitNote, catalogue: CodeCatalogue) -> list[Finding]:
                 )
             )
     found.extend(_units_found(note, catalogue))
+    found.extend(_bill_remarks(note))
     for remark in note.ledger.notes:
         if remark.rule_id == "minutes.total_below_services":
             ledger = note.ledger
@@ -121,6 +122,37 @@ def check(note: VisitNote, catalogue: CodeCatalogue) -> list[Finding]:
                     subject="service_lines",
                 )
             )
+    return found
+
+
+BILL_REMARKS: dict[str, tuple[str, str]] = {
+    # the bill's remark -> (the finding, how to fix it)
+    "units.above_mue": (
+        "time.units_above_mue",
+        "Bill no more units than the edit allows unless the record shows why more were medically "
+        "necessary (the payer may then review it); check the minutes against the treatment log.",
+    ),
+    "codes.add_on_without_primary": (
+        "coding.add_on_without_primary",
+        "Bill the add-on code only with its primary code on the same date: record the primary service "
+        "if it was furnished (a correction), or bill the service under the primary code.",
+    ),
+    "assistant.evaluation": (
+        "coding.assistant_evaluation",
+        "An evaluation is the therapist's: correct the note's provider or its assistant_minutes (a "
+        "correction dated today); an assistant's part of the visit is billed under a treatment code.",
+    ),
+}
+
+
+def _bill_remarks(note: VisitNote) -> list[Finding]:
+    """Word the bill's remarks that are denials or review risks as findings (MUE, add-on, assistant)."""
+    found: list[Finding] = []
+    for remark in note.bill.notes:
+        if remark.rule_id in BILL_REMARKS:
+            rule_id, fix = BILL_REMARKS[remark.rule_id]
+            text = remark.message[0].upper() + remark.message[1:]
+            found.append(note.finding(rule_id, text + ".", fix, subject=remark.code or "service_lines"))
     return found
 
 

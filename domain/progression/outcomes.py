@@ -1,5 +1,5 @@
-"""Outcome trajectories: change from baseline against the instrument's MCID (docs/rules.md#outcome-
-instruments).
+"""Outcome trajectories: change from baseline against the instrument's MCID
+(docs/rules.md#outcome-instruments).
 
 Each instrument says which direction is better; "improvement" is the change
 signed so that a positive number is always better. The change reaches the

@@ -298,10 +298,11 @@ class TherapyThresholds(_Data):
     version: str
     effective: date
     source: str
-    groups: dict[Discipline, str]
+    # a file that only adds a year may leave these out: the earlier files' stand
+    groups: dict[Discipline, str] = Field(default_factory=dict)
     years: dict[int, Amount]
     unsure_years: tuple[int, ...] = ()
-    review_threshold: Amount
+    review_threshold: Amount = Decimal("3000.00")
 
     def group_of(self, discipline: str) -> str:
         """Return the threshold group of a discipline (PT and SLP together, OT apart)."""
@@ -314,8 +315,8 @@ class FeeSchedule(_Data):
     version: str
     effective: date
     source: str
-    example: bool
-    label: str
+    example: bool = False
+    label: str = ""
     currency: Literal["USD"] = "USD"
     # a file that adds years to another schedule names it here (a clinic's 2027 fees)
     extends: str | None = Field(default=None, pattern=_FEE_FILE)
@@ -338,6 +339,24 @@ def rules_dir() -> Path | None:
     if not folder.is_dir():
         raise InvalidInput(RULES_DIR_ENV, f"{folder} is not a directory")
     return folder
+
+
+def _folder_state() -> tuple[Path | None, tuple[object, ...]]:
+    """Return the rules folder and a signature of its files (names, sizes, times), so that a table
+    cached in a long-running process is read again once a clinic adds or edits a file."""
+    folder = rules_dir()
+    if folder is None:
+        return None, ()
+    files = sorted(folder.rglob("*.toml"))
+    return folder, tuple((str(f), *_stat(f)) for f in files)
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    try:
+        info = path.stat()
+    except OSError:
+        return (0, 0)
+    return (info.st_mtime_ns, info.st_size)
 
 
 def _source(name: str, folder: Path | None) -> tuple[str, str]:
@@ -368,7 +387,7 @@ def _table(model: type[_M], name: str, folder: Path | None, keyed: tuple[str, st
 
 
 @lru_cache(maxsize=4)
-def _code_catalogue(folder: Path | None) -> CodeCatalogue:
+def _code_catalogue(folder: Path | None, _state: tuple[object, ...] = ()) -> CodeCatalogue:
     return _table(CodeCatalogue, "codes.toml", folder, ("codes", "code"))
 
 
@@ -376,18 +395,18 @@ def code_catalogue() -> CodeCatalogue:
     """Load the code catalogue (docs/rules.md#timed-codes): the clinic's, if its rules folder has one, else
     shipped.
     """
-    return _code_catalogue(rules_dir())
+    return _code_catalogue(*_folder_state())
 
 
 @lru_cache(maxsize=4)
-def _instrument_catalogue(folder: Path | None) -> InstrumentCatalogue:
+def _instrument_catalogue(folder: Path | None, _state: tuple[object, ...] = ()) -> InstrumentCatalogue:
     return _table(InstrumentCatalogue, "instruments.toml", folder, ("instruments", "instrument_id"))
 
 
 def instrument_catalogue() -> InstrumentCatalogue:
     """Load the outcome instrument catalogue (docs/rules.md#outcome-instruments): the clinic's, else
     shipped."""
-    return _instrument_catalogue(rules_dir())
+    return _instrument_catalogue(*_folder_state())
 
 
 def _validated(model: type[_M], name: str, text: str) -> _M:
@@ -419,18 +438,26 @@ def load_payer_profile(path: Path) -> PayerProfile:
 
 def payer_profiles(extra_dirs: tuple[Path, ...] = ()) -> dict[str, PayerProfile]:
     """Load the shipped payer profiles, the rules folder's (`payers/*.toml`), then those in `extra_dirs`."""
-    folder = rules_dir()
-    return _payer_profiles((*((folder / "payers",) if folder else ()), *extra_dirs), folder)
+    return {payer_id: profile for payer_id, (_, profile) in payer_profile_files(extra_dirs).items()}
+
+
+def payer_profile_files(extra_dirs: tuple[Path, ...] = ()) -> dict[str, tuple[str, PayerProfile]]:
+    """Load every payer profile with the file it came from (a clinic's file replaces a shipped one)."""
+    folder, state = _folder_state()
+    return _payer_profiles((*((folder / "payers",) if folder else ()), *extra_dirs), folder, state)
 
 
 @lru_cache(maxsize=8)
-def _payer_profiles(extra_dirs: tuple[Path, ...], _folder: Path | None) -> dict[str, PayerProfile]:
-    profiles: dict[str, PayerProfile] = {}
+def _payer_profiles(
+    extra_dirs: tuple[Path, ...], _folder: Path | None, _state: tuple[object, ...] = ()
+) -> dict[str, tuple[str, PayerProfile]]:
+    profiles: dict[str, tuple[str, PayerProfile]] = {}
     shipped = resources.files("domain").joinpath("data", "payers")
     for entry in sorted(shipped.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
-            profile = _validated(PayerProfile, f"payers/{entry.name}", entry.read_text(encoding="utf-8"))
-            profiles[profile.payer_id] = profile
+            label = f"payers/{entry.name}"
+            profile = _validated(PayerProfile, label, entry.read_text(encoding="utf-8"))
+            profiles[profile.payer_id] = (f"shipped {label}", profile)
     for directory in extra_dirs:
         if not directory.is_dir():
             if _folder is not None and directory == _folder / "payers":
@@ -438,8 +465,16 @@ def _payer_profiles(extra_dirs: tuple[Path, ...], _folder: Path | None) -> dict[
             raise InvalidInput(str(directory), "payer profile directory does not exist")
         for path in sorted(directory.glob("*.toml")):
             profile = load_payer_profile(path)
-            profiles[profile.payer_id] = profile
+            profiles[profile.payer_id] = (str(path), profile)
     return profiles
+
+
+def table_origin(name: str) -> str:
+    """Say where a single-file table comes from: the clinic's rules folder, or shipped."""
+    folder = rules_dir()
+    if folder is not None and (folder / name).is_file():
+        return str(folder / name)
+    return f"shipped {name}"
 
 
 def follows_medicare_clocks(payer_id: str, extra_dirs: tuple[Path, ...] = ()) -> bool:
@@ -458,14 +493,14 @@ def _check_codes(name: str, field: str, codes: Iterable[str]) -> None:
 _V = TypeVar("_V", NcciTable, MueTable, TherapyThresholds)
 
 
-def _versions(model: type[_V], name: str, folder: Path | None) -> tuple[tuple[str, _V], ...]:
+def _versions(model: type[_V], name: str, folder: Path | None, sub: str) -> tuple[tuple[str, _V], ...]:
     """Read every version of a dated table: the shipped file (or the rules folder's file of that
     name, which replaces it) and each file in the rules folder's subfolder of the table's name
     (`ncci/2027q1.toml`), oldest first; each is (where it came from, the table)."""
     found: list[tuple[str, _V]] = []
     label, text = _source(name, folder)
-    found.append((label, _validated(model, label, text)))
-    subfolder = folder / name.removesuffix(".toml") if folder is not None else None
+    found.append((label if label != name else f"shipped {name}", _validated(model, label, text)))
+    subfolder = folder / sub if folder is not None else None
     if subfolder is not None and subfolder.is_dir():
         for path in sorted(subfolder.glob("*.toml")):
             try:
@@ -486,8 +521,8 @@ def version_on(versions: tuple[tuple[str, _V], ...], day: date) -> tuple[str, _V
 
 
 @lru_cache(maxsize=4)
-def _ncci_versions(folder: Path | None) -> tuple[tuple[str, NcciTable], ...]:
-    versions = _versions(NcciTable, "ncci_pairs.toml", folder)
+def _ncci_versions(folder: Path | None, _state: tuple[object, ...] = ()) -> tuple[tuple[str, NcciTable], ...]:
+    versions = _versions(NcciTable, "ncci_pairs.toml", folder, "ncci")
     for label, table in versions:
         for index, edit in enumerate(table.edits):
             _check_codes(label, f"edits.{index}", (*edit.column1, *edit.column2))
@@ -496,7 +531,7 @@ def _ncci_versions(folder: Path | None) -> tuple[tuple[str, NcciTable], ...]:
 
 def ncci_versions() -> tuple[tuple[str, NcciTable], ...]:
     """Load every quarter of the NCCI pair table (shipped, and the rules folder's `ncci/`), oldest first."""
-    return _ncci_versions(rules_dir())
+    return _ncci_versions(*_folder_state())
 
 
 def ncci_table(day: date | None = None) -> NcciTable:
@@ -506,8 +541,8 @@ def ncci_table(day: date | None = None) -> NcciTable:
 
 
 @lru_cache(maxsize=4)
-def _mue_versions(folder: Path | None) -> tuple[tuple[str, MueTable], ...]:
-    versions = _versions(MueTable, "mue.toml", folder)
+def _mue_versions(folder: Path | None, _state: tuple[object, ...] = ()) -> tuple[tuple[str, MueTable], ...]:
+    versions = _versions(MueTable, "mue.toml", folder, "mue")
     for label, table in versions:
         _check_codes(label, "limits", table.limits)
     return versions
@@ -515,7 +550,7 @@ def _mue_versions(folder: Path | None) -> tuple[tuple[str, MueTable], ...]:
 
 def mue_versions() -> tuple[tuple[str, MueTable], ...]:
     """Load every version of the MUE table (shipped, and the rules folder's `mue/`), oldest first."""
-    return _mue_versions(rules_dir())
+    return _mue_versions(*_folder_state())
 
 
 def mue_table(day: date | None = None) -> MueTable:
@@ -525,13 +560,15 @@ def mue_table(day: date | None = None) -> MueTable:
 
 
 @lru_cache(maxsize=4)
-def _threshold_versions(folder: Path | None) -> tuple[tuple[str, TherapyThresholds], ...]:
-    return _versions(TherapyThresholds, "thresholds.toml", folder)
+def _threshold_versions(
+    folder: Path | None, _state: tuple[object, ...] = ()
+) -> tuple[tuple[str, TherapyThresholds], ...]:
+    return _versions(TherapyThresholds, "thresholds.toml", folder, "thresholds")
 
 
 def threshold_versions() -> tuple[tuple[str, TherapyThresholds], ...]:
     """Load every thresholds file (shipped, and the rules folder's `thresholds/`), oldest first."""
-    return _threshold_versions(rules_dir())
+    return _threshold_versions(*_folder_state())
 
 
 def therapy_thresholds() -> TherapyThresholds:
@@ -553,12 +590,14 @@ def therapy_thresholds() -> TherapyThresholds:
 
 def load_fee_schedule(name: str, search_dirs: tuple[Path, ...] = ()) -> FeeSchedule:
     """Load the fee schedule `name`: from the first clinic directory that has it (the rules folder last)."""
-    folder = rules_dir()
-    return _load_fee_schedule(name, (*search_dirs, *((folder,) if folder else ())))
+    folder, state = _folder_state()
+    return _load_fee_schedule(name, (*search_dirs, *((folder,) if folder else ())), state)
 
 
 @lru_cache(maxsize=16)
-def _load_fee_schedule(name: str, search_dirs: tuple[Path, ...]) -> FeeSchedule:
+def _load_fee_schedule(
+    name: str, search_dirs: tuple[Path, ...], _state: tuple[object, ...] = ()
+) -> FeeSchedule:
     if ".." in name.split("/"):
         raise InvalidInput("fee_schedule", f"'{name}' must stay inside the payer profile directory")
     for directory in search_dirs:
@@ -642,11 +681,11 @@ class Lexicon(_Data):
 def lexicon() -> Lexicon:
     """Load the documentation lexicon (lexicon.toml, docs/rules.md#documentation): the clinic's, else
     shipped."""
-    return _lexicon(rules_dir())
+    return _lexicon(*_folder_state())
 
 
 @lru_cache(maxsize=4)
-def _lexicon(folder: Path | None) -> Lexicon:
+def _lexicon(folder: Path | None, _state: tuple[object, ...] = ()) -> Lexicon:
     name = "lexicon.toml"
     raw = _table(_LexiconFile, name, folder)
     _check_codes(name, "codes", raw.codes)

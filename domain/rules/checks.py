@@ -88,6 +88,27 @@ _RULES: tuple[Rule, ...] = (
         "docs/rules.md#time, docs/rules.md#eight-minute-rule (rule 4); CMS CPM ch.5 §20.2",
         "units on the wrong code",
     ),
+    Rule(
+        "time.units_above_mue",
+        "warning",
+        "mue",
+        "docs/rules.md#mue; CMS NCCI medically unlikely edits",
+        "units above the code's medically unlikely edit",
+    ),
+    Rule(
+        "coding.add_on_without_primary",
+        "error",
+        "add-on-codes",
+        "docs/rules.md#add-on-codes; CMS NCCI add-on code edits",
+        "add-on code without its primary code",
+    ),
+    Rule(
+        "coding.assistant_evaluation",
+        "error",
+        "cq-co",
+        "docs/rules.md#cq-co; CMS BPM ch.15 §230.1, §220.3",
+        "evaluation furnished by an assistant",
+    ),
     # §7.4 one-on-one
     Rule(
         "one_on_one.not_shown",
@@ -100,11 +121,15 @@ _RULES: tuple[Rule, ...] = (
         "one_on_one.group_overlap",
         "warning",
         "one-on-one",
-        "docs/rules.md#one-on-one, docs/rules.md#timed-codes, docs/rules.md#time-integrity",
+        "docs/rules.md#one-on-one, docs/rules.md#time-integrity; CMS CPM ch.5 §20.2; NCCI ch. XI",
         "group and one-on-one time not shown apart",
     ),
     Rule(
-        "one_on_one.unstated", "info", "one-on-one", "docs/rules.md#one-on-one", "direct contact not stated"
+        "one_on_one.unstated",
+        "info",
+        "one-on-one",
+        "docs/rules.md#one-on-one; CMS CPM ch.5 §20.2",
+        "direct contact not stated",
     ),
     # §7.5 skilled intervention
     Rule(
@@ -137,19 +162,23 @@ _RULES: tuple[Rule, ...] = (
         "progression.plateau",
         "warning",
         "progression",
-        "docs/rules.md#progression",
+        "docs/rules.md#progression; CMS BPM ch.15 §220.2, §220.3 D",
         "same exercise, same dosage, no reason",
     ),
     Rule(
         "progression.outcome_flat",
         "warning",
         "progression",
-        "docs/rules.md#progression, docs/rules.md#outcome-instruments",
+        "docs/rules.md#progression, docs/rules.md#outcome-instruments; CMS BPM ch.15 §220.3",
         "outcome below its MCID",
     ),
     # §7.8 coding
     Rule(
-        "coding.mismatch", "warning", "coding", "docs/rules.md#coding", "documented service fits another code"
+        "coding.mismatch",
+        "warning",
+        "coding",
+        "docs/rules.md#coding; AMA CPT code descriptors",
+        "documented service fits another code",
     ),
     # §7.9 double counting
     Rule(
@@ -164,21 +193,21 @@ _RULES: tuple[Rule, ...] = (
         "modifier.missing_discipline",
         "error",
         "modifier-use",
-        "docs/rules.md#modifier-use, docs/rules.md#modifiers",
+        "docs/rules.md#modifier-use, docs/rules.md#modifiers; CMS CPM ch.5 §20.1",
         "GP/GO/GN missing",
     ),
     Rule(
         "modifier.assistant_missing",
         "error",
         "modifier-use",
-        "docs/rules.md#modifier-use, docs/rules.md#modifiers",
+        "docs/rules.md#modifier-use, docs/rules.md#modifiers; CMS CPM ch.5 §20.1",
         "CQ/CO missing",
     ),
     Rule(
         "modifier.assistant_unsupported",
         "warning",
         "modifier-use",
-        "docs/rules.md#modifier-use, docs/rules.md#modifiers",
+        "docs/rules.md#modifier-use, docs/rules.md#modifiers; CMS CPM ch.5 §20.1",
         "CQ/CO not supported",
     ),
     Rule(
@@ -199,7 +228,7 @@ _RULES: tuple[Rule, ...] = (
         "modifier.kx_missing",
         "error",
         "modifier-use",
-        "docs/rules.md#modifier-use, docs/rules.md#modifiers",
+        "docs/rules.md#modifier-use, docs/rules.md#modifiers; CMS CPM ch.5 §20.1",
         "threshold crossed without KX",
     ),
     Rule(
@@ -214,7 +243,7 @@ _RULES: tuple[Rule, ...] = (
         "note.cloned",
         "warning",
         "cloned-notes",
-        "docs/rules.md#cloned-notes",
+        "docs/rules.md#cloned-notes; CMS PIM ch.3 §3.3.2.1.1",
         "note copied from another visit",
     ),
     # §7.12 narrative
@@ -222,7 +251,7 @@ _RULES: tuple[Rule, ...] = (
         "narrative.absent",
         "warning",
         "narrative",
-        "docs/rules.md#narrative",
+        "docs/rules.md#narrative; CMS BPM ch.15 §220.3",
         "the code stands in for a description",
     ),
     # §6 plan of care, certification and progress reports

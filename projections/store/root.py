@@ -48,6 +48,12 @@ class Location:
     read_only: bool = False
 
 
+def payer_dirs_from_env() -> tuple[Path, ...]:
+    """Return the clinic's payer profile folder (CARELEDGER_PAYERS_DIR), if one is set."""
+    text = os.environ.get(ENV_PAYERS, "").strip()
+    return (Path(text),) if text else ()
+
+
 def resolve_db(db: str | None) -> str:
     """Return the store location from the option, then CARELEDGER_DB, then the default."""
     return db or os.environ.get(ENV_DB) or DEFAULT_DB
@@ -240,9 +246,7 @@ class Store:
             location = read_only_if_unwritable(location)
             self.location = location
         self.read_only = location.read_only
-        dirs = list(payer_dirs)
-        if os.environ.get(ENV_PAYERS):
-            dirs.append(Path(os.environ[ENV_PAYERS]))
+        dirs = [*payer_dirs, *payer_dirs_from_env()]
         try:
             with _creating(location) if location.kind == "postgres" else _as_is(location) as env:
                 self.app = Episodes(env=env, clock=clock, payer_dirs=dirs, retry=policy)

@@ -1,5 +1,5 @@
-"""`careledger check` as a biller runs it, and the units and findings of `audit --as-of` (docs/rules.md#plan-
-of-care, docs/rules.md#documentation).
+"""`careledger check` as a biller runs it, and the units and findings of `audit --as-of`
+(docs/rules.md#plan-of-care, docs/rules.md#documentation).
 """
 
 from __future__ import annotations

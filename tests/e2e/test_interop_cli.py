@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -138,3 +139,61 @@ def test_the_knee_packet_renders_in_headless_chromium_with_its_charts(demo_db: P
     assert image.colours() > 50  # the charts' blues, greens and greys, anti-aliased
     charts = image.crop(1300, 3000)  # the clocks, outcome and dosage charts sit below the plan
     assert charts.non_white_share() > 0.02
+
+
+def _packet_lines(html: str) -> list[tuple[str, str, int, str]]:
+    """Read the claim lines of every visit block of a packet: (date, code, units, modifiers)."""
+    found: list[tuple[str, str, int, str]] = []
+    for block in html.split("<h3>Visit ")[1:]:
+        day = block[:10]
+        table = block.split("<table>", 1)[1].split("</table>", 1)[0]
+        for row in table.split("<tbody>", 1)[1].split("<tr>")[1:]:
+            cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+            code, units, modifiers = cells[0], cells[3], cells[4]
+            if units.isdigit() and int(units) > 0:
+                found.append((day, code, int(units), "" if modifiers == "-" else modifiers))
+    return sorted(found)
+
+
+def test_bill_claims_csv_fhir_claim_items_and_packet_agree_line_for_line(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    """One code on one date can be two claim lines (CQ/CO per unit, docs/rules.md#cq-co): every
+    output carries the same lines, units and modifiers as `bill`."""
+    rows = list(
+        csv.DictReader(io.StringIO(careledger("export", "claims", "--db", str(demo_db)).stdout.decode()))
+    )
+    split_seen = False
+    for name, episode in demo_episode_ids().items():
+        bill = json.loads(careledger("bill", str(episode), "--db", str(demo_db), "--json").stdout)
+        expected = sorted(
+            (v["date_of_service"], x["code"], x["units"], " ".join(x["modifiers"]))
+            for v in bill["visits"]
+            for x in v["lines"]
+            if x["billable"] and x["units"] > 0
+        )
+        split_seen = split_seen or any(x["split"] for v in bill["visits"] for x in v["lines"])
+        csv_lines = sorted(
+            (r["date_of_service"], r["code"], int(r["units"]), r["modifiers"])
+            for r in rows
+            if r["episode_id"] == str(episode) and r["billable"] == "true"
+        )
+        assert csv_lines == expected, name
+        bundle = json.loads(careledger("export", "fhir", str(episode), "--db", str(demo_db)).stdout)
+        claims = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Claim"]
+        fhir_lines = sorted(
+            (
+                item["servicedDate"],
+                item["productOrService"]["coding"][0]["code"],
+                item["quantity"]["value"],
+                " ".join(m["coding"][0]["code"] for m in item.get("modifier", [])),
+            )
+            for claim in claims
+            for item in claim["item"]
+        )
+        assert fhir_lines == expected, name
+        page = tmp_path / f"{name}.html"
+        assert careledger("packet", str(episode), "--db", str(demo_db), "--out", str(page)).returncode == 0
+        packet_lines = [x for x in _packet_lines(page.read_text(encoding="utf-8")) if "(not paid)" not in x]
+        assert packet_lines == expected, name
+    assert split_seen, "the demo has a visit whose code is split into lines with and without CQ/CO"

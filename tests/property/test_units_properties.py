@@ -1,5 +1,5 @@
-"""Properties of the unit rules and the minute ledger, each a named hypothesis test (docs/rules.md#timed-
-codes, docs/rules.md#time-integrity).
+"""Properties of the unit rules and the minute ledger, each a named hypothesis test
+(docs/rules.md#timed-codes, docs/rules.md#time-integrity).
 """
 
 from __future__ import annotations

@@ -269,8 +269,8 @@ def test_an_initial_certification_is_overdue_only_after_its_deadline_while_activ
     assert not done.initial_certification_overdue
 
 
-# --- domain/coverage.py: is a visit covered by its plan and a valid certification (docs/rules.md#plan-of-
-# care) ---
+# --- domain/coverage.py: is a visit covered by its plan and a valid certification
+# (docs/rules.md#plan-of-care) ---
 
 
 def test_a_visit_without_a_plan_or_past_its_duration_is_not_covered() -> None:

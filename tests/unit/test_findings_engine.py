@@ -80,7 +80,14 @@ def test_the_other_demo_episodes_show_their_templated_notes(demo: dict[str, Epis
     """
     for name in ("shoulder", "ankle"):
         rules = {f.rule_id for f in checked(demo, name)}
-        assert "note.cloned" in rules and not any(r.startswith(("clock.", "time.")) for r in rules)
+        assert "note.cloned" in rules and not any(r.startswith("time.") for r in rules)
+    # the shoulder's recertification came back signed late with no reason (CMS BPM ch.15 §220.1.3)
+    clocks = {(f.rule_id, f.on) for f in checked(demo, "shoulder") if f.rule_id.startswith("clock.")}
+    assert {rule_id for rule_id, _ in clocks} == {
+        "clock.certification_late",
+        "clock.visit_outside_certification",
+    }
+    assert not any(r.startswith("clock.") for r in {f.rule_id for f in checked(demo, "ankle")})
 
 
 def test_findings_come_most_severe_first_then_by_date_and_rule(demo: dict[str, Episode]) -> None:

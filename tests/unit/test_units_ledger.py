@@ -1,5 +1,5 @@
-"""The minute ledger: no minute counted twice, timed <= total, blocks agree with minutes (docs/rules.md#time-
-integrity).
+"""The minute ledger: no minute counted twice, timed <= total, blocks agree with minutes
+(docs/rules.md#time-integrity).
 """
 
 from __future__ import annotations
