@@ -241,14 +241,55 @@ def build_command(
 
 
 def emit_json(value: Any) -> None:
-    """Print a value as indented JSON on stdout."""
+    """Print a value as indented JSON on stdout (member ids masked to their last 4 characters)."""
     import orjson
 
     sys.stdout.buffer.write(
-        orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str)
+        orjson.dumps(mask_members(value), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str)
     )
     sys.stdout.buffer.write(b"\n")
     sys.stdout.flush()
+
+
+def mask_members(value: Any) -> Any:
+    """Return JSON-ready values with every `member_id` masked: output that does not need the whole id."""
+    from domain.values import masked
+
+    if isinstance(value, dict):
+        return {
+            k: masked(v) if k == "member_id" and isinstance(v, str) else mask_members(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [mask_members(item) for item in value]
+    return value
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file only its owner can read, atomically, never through a planted link.
+
+    The bytes go to a new temporary file beside it (O_CREAT|O_EXCL|O_NOFOLLOW, 0600),
+    which is then renamed over `path`: a symbolic link at `path` is replaced, not followed.
+    """
+    import secrets
+
+    from domain.errors import InvalidInput
+
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(temporary, flags, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise InvalidInput("out", f"cannot write {path} ({exc.strerror})") from exc
 
 
 def report_result(result: CommandResult, as_json: bool) -> None:

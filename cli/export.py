@@ -25,6 +25,7 @@ from cli.common import (
     new_app,
     open_db,
     resolve_episode,
+    write_private,
 )
 
 app = new_app("Export an episode as a FHIR R4 Bundle, or the store's claim lines for a billing system.")
@@ -45,16 +46,12 @@ class Format(StrEnum):
 
 
 def _write(data: bytes, out: Path | None) -> None:
-    from domain.errors import InvalidInput
 
     if out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    try:
-        out.write_bytes(data)
-    except OSError as exc:
-        raise InvalidInput("out", f"cannot write {out} ({exc.strerror})") from exc
+    write_private(out, data)  # 0600, atomically, never through a planted link
     typer.echo(f"wrote {out} ({len(data):,} bytes)", err=True)
 
 

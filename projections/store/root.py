@@ -246,12 +246,15 @@ class Store:
             location = read_only_if_unwritable(location)
             self.location = location
         self.read_only = location.read_only
+        new_file = location.kind == "sqlite" and location.path is not None and not location.path.exists()
         dirs = [*payer_dirs, *payer_dirs_from_env()]
         try:
             with _creating(location) if location.kind == "postgres" else _as_is(location) as env:
                 self.app = Episodes(env=env, clock=clock, payer_dirs=dirs, retry=policy)
         except OSError as exc:
             raise StoreUnavailable(f"database: cannot open {location.display} ({exc})") from exc
+        if new_file and location.path is not None and location.path.exists():
+            location.path.chmod(0o600)  # a new store is its owner's only (SQLite gives -wal/-shm the same)
         self.anchor_log: AnchorLog | None = None
         directory = anchor_dir()
         heads = getattr(self.app.recorder, "heads", None)

@@ -136,5 +136,5 @@ def test_a_changed_event_makes_the_packet_refuse_the_episode(tmp_path: Path) -> 
 
 def test_the_packet_file_is_named_for_the_episode_in_a_directory(tmp_path: Path) -> None:
     knee = demo_episode_ids()["knee"]
-    assert packet_path(tmp_path, "PT/1001", knee, None) == tmp_path / f"packet-PT_1001-{str(knee)[:8]}.html"
-    assert packet_path(tmp_path / "x.html", "PT-1001", knee, None) == tmp_path / "x.html"
+    assert packet_path(tmp_path, knee, None) == tmp_path / f"packet-{knee}.html"
+    assert packet_path(tmp_path / "x.html", knee, None) == tmp_path / "x.html"
