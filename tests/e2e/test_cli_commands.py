@@ -228,3 +228,10 @@ def test_single_action_commands_also_take_their_json_document(db: str, tmp_path:
     shown = json.loads(run("episode", "show", episode, "--db", db, "--json").stdout)
     assert shown["outcomes"][0]["score"] == "31"
     assert shown["discharge"]["discharge_date"] == "2026-09-30"
+
+
+def test_a_negative_score_is_a_score_not_an_option(db: str) -> None:
+    episode = open_episode(db)
+    done = run("outcome", "record", episode, "NPRS", "-5", "--on", "2026-09-02", "--db", db)
+    assert done.exit_code == 1, done.output
+    assert done.stderr.startswith("error: score:")
