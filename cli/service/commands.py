@@ -111,6 +111,9 @@ def post_command(
         return problem(403, "Forbidden", str(refused))
     app = service.store.app
     episode_id = _episode_of(command)
+    if episode_id is not None:  # nothing is written onto a record that fails verification
+        app.last_version(episode_id)
+        service.store.require_intact([episode_id])
     if if_match is not None and episode_id is not None:
         current = app.last_version(episode_id)
         if if_match.strip().strip("W/").strip('"') != str(current):

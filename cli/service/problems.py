@@ -24,6 +24,7 @@ from domain.errors import (
     EpisodeNotFound,
     InvalidInput,
     StoreUnavailable,
+    Tampered,
 )
 
 PROBLEM = "application/problem+json"
@@ -70,13 +71,19 @@ COMMON: dict[int | str, dict[str, Any]] = {
     422: _problem_doc("Invalid input: every invalid field is listed"),
     503: _problem_doc("The store is unavailable or the request took too long; see Retry-After"),
 }
-EPISODE = {**COMMON, 404: _problem_doc("No such episode")}
+EPISODE = {
+    **COMMON,
+    404: _problem_doc("No such episode"),
+    409: _problem_doc("The episode's stored record fails verification (GET /verify): nothing is shown"),
+}
 
 
 def from_error(error: CareledgerError, retry_after: int) -> JSONResponse:
     """Map a careledger error to its problem response."""
     if isinstance(error, EpisodeNotFound):
         return problem(404, "Episode not found", str(error))
+    if isinstance(error, Tampered):
+        return problem(409, "Record fails verification", str(error))
     if isinstance(error, CommandConflict):
         return problem(409, "Command id already used for another command", str(error))
     if isinstance(error, ConcurrencyConflict):

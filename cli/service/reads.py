@@ -35,6 +35,11 @@ def json_response(value: Any, version: int | None = None) -> Response:
     return Response(body, media_type="application/json", headers=headers)
 
 
+def verified(request: Request, *episode_ids: UUID) -> None:
+    """Refuse (409) an episode whose hash chain or anchored heads fail verification, as the CLI does."""
+    service_of(request).store.require_intact(list(episode_ids))
+
+
 def unchanged(request: Request, episode_id: UUID, if_none_match: str | None) -> tuple[int, Response | None]:
     """Return the episode's version, and a 304 when If-None-Match names it."""
     version = service_of(request).store.app.last_version(episode_id)
@@ -96,6 +101,8 @@ def show_episode(
             from domain.errors import InvalidInput
 
             raise InvalidInput("version", f"the episode has {current} versions")
+    store.app.last_version(episode_id)  # 404 before verification
+    verified(request, episode_id)
     with store.acting(caller.actor):
         found = store.episode(episode_id, version=version)
     return json_response(found.as_dict(), found.version)
@@ -113,6 +120,7 @@ def history(
     _, not_modified = unchanged(request, episode_id, if_none_match)
     if not_modified is not None:
         return not_modified
+    verified(request, episode_id)
     with store.acting(caller.actor):
         events = store.history(episode_id)
     rows = [
@@ -143,15 +151,19 @@ def visit_history(
 ) -> Response:
     """Every version of the visit on a date of service: who, when, why and what changed."""
     store = service_of(request).store
+    store.app.last_version(episode_id)
+    verified(request, episode_id)
     with store.acting(caller.actor):
         entries = store.visit_history(episode_id, date_of_service)
     return json_response([entry.as_dict() for entry in entries])
 
 
-def _view(request: Request, caller: Caller, name: str, *args: Any) -> Response:
+def _view(request: Request, caller: Caller, name: str, episode_id: UUID, *args: Any) -> Response:
     service = service_of(request)
+    service.store.app.last_version(episode_id)
+    verified(request, episode_id)
     with service.store.acting(caller.actor), service.fresh() as models:
-        answer: dict[str, Any] = getattr(models, name)(*args)
+        answer: dict[str, Any] = getattr(models, name)(episode_id, *args)
     return json_response(answer, answer.get("version"))
 
 
@@ -200,6 +212,8 @@ def check_episode(
 ) -> Response:
     """The episode's findings, most severe first, each with its rule, evidence and fix."""
     service = service_of(request)
+    service.store.app.last_version(episode_id)
+    verified(request, episode_id)
     service.catch_up()
     with service.store.acting(caller.actor):
         answer = service.findings.episode(episode_id, since)

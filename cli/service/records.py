@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from cli.service.auth import Caller, authenticate, require, service_of
 from cli.service.problems import COMMON, EPISODE
-from cli.service.reads import json_response
+from cli.service.reads import json_response, verified
 from domain.episode.roles import Capability
 from domain.errors import InvalidInput
 
@@ -37,12 +37,17 @@ def bill(
     caller: Caller = Depends(BILLING),
 ) -> Response:
     """The claim lines of the episode's visits: units, modifiers, reasons and the KX threshold."""
-    from projections.interop.fhir.export import episode_bill
+    from domain.billing.bill import bill_with_others, billing_rules
+    from projections.interop.fhir.export import others_of
 
     store = service_of(request).store
+    store.app.last_version(episode_id)
+    verified(request, episode_id)
     with store.acting(caller.actor):
         found = store.episode(episode_id, action="bill")
-    result = episode_bill(store.app, found)
+    others = others_of(store.app, found)  # the beneficiary's other episodes count toward KX: verified too
+    verified(request, *(other.id for other in others))
+    result = bill_with_others(found, others, billing_rules(found.payer, store.app.payer_dirs))
     if visit is not None:
         chosen = tuple(v for v in result.visits if v.date_of_service == visit)
         if not chosen:
@@ -126,6 +131,7 @@ def claims(
     from projections.interop.claims import as_csv, store_claim_rows
 
     store = service_of(request).store
+    store.require_intact()  # no claim line from a record that fails verification
     with store.acting(caller.actor):
         store.log_read("export claims", None)
     rows = store_claim_rows(store.app, since)
@@ -146,6 +152,8 @@ def audit_as_of(
 
     store = service_of(request).store
     moment = _moment(at, "at", request)
+    store.app.last_version(episode_id)
+    verified(request, episode_id)
     with store.acting(caller.actor):
         found = store.as_of(episode_id, moment)
     answer = {
@@ -173,6 +181,8 @@ def audit_changes(
     store = service_of(request).store
     start = _moment(since, "since", request)
     end = _moment(until, "until", request) if until is not None else None
+    store.app.last_version(episode_id)
+    verified(request, episode_id)
     with store.acting(caller.actor):
         report = store.changes(episode_id, start, end)
     return json_response(report.as_dict())
@@ -232,6 +242,7 @@ def export_fhir(
     store = service_of(request).store
     at = _moment(as_of, "as_of", request) if as_of is not None else None
     store.app.last_version(episode_id)  # 404 before anything is logged or built
+    verified(request, episode_id)
     with store.acting(caller.actor):
         store.log_read("export fhir", episode_id)
     return Response(export_episode(store.app, episode_id, at), media_type="application/fhir+json")

@@ -27,6 +27,13 @@ class Service:
     def __init__(self, config: ServiceConfig) -> None:
         self.config = config
         self.store: Store = open_store(config.db, create=True)
+        if self.store.read_only:
+            self.store.close()
+            from domain.errors import StoreUnavailable
+
+            raise StoreUnavailable(
+                f"db: {self.store.location.display} is read-only; the service records every read in its store"
+            )
         self.projector = Projector(self.store)
         self.projector.ensure_tables()
         self.models = ReadModels(self.store, self.projector)

@@ -14,12 +14,14 @@ the episode (`Episode.open`). Nothing else lists the commands.
 from __future__ import annotations
 
 import hashlib
+from functools import cache
 from typing import Annotated, Any, Literal, Union
 from uuid import UUID
 
 import orjson
 from pydantic import Field, TypeAdapter, ValidationError
 
+from domain import door
 from domain.errors import InvalidInput
 from domain.records import (
     AddendumFields,
@@ -194,16 +196,54 @@ _ANY_COMMAND: Any = Annotated[Union[tuple(COMMANDS.values())], Field(discriminat
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(_ANY_COMMAND)
 
 
+@cache
+def _moment_fields() -> dict[str, str]:
+    from domain.records import VisitFields
+
+    # VisitFields: what a correction's `changes` hold.
+    return door.field_kinds([*COMMANDS.values(), VisitFields])
+
+
+def check_at_door(document: Any) -> None:
+    """Refuse what pydantic would coerce in an incoming command document (domain.door); name the field."""
+    if not isinstance(document, dict):
+        raise InvalidInput("", "a command must be a JSON object")
+    door.check_document(document, _moment_fields())
+
+
 def parse_command(document: bytes | str | dict[str, Any]) -> Command:
-    """Validate a JSON document (text or decoded) as a command, or raise InvalidInput."""
+    """Check an incoming JSON document (text or decoded) at the door, then validate it as a command.
+
+    Text is parsed by the door (a key given twice is refused); either way the
+    document is checked before pydantic sees it. Stored events never come here.
+    """
+    decoded = document if isinstance(document, dict) else door.load_json(document)
     try:
-        if isinstance(document, dict):
-            command: Command = _ADAPTER.validate_python(document)
-        else:
-            command = _ADAPTER.validate_json(document)
+        check_at_door(decoded)
+    except InvalidInput as refused:
+        raise _with_other_problems(refused, decoded) from None
+    try:
+        command: Command = _ADAPTER.validate_python(decoded)
     except ValidationError as exc:
         raise describe_validation_error(exc) from None
+    except TypeError as exc:  # a rule comparing values pydantic let through; never a traceback
+        raise InvalidInput("", f"the document could not be checked ({exc})") from None
     return command
+
+
+def _with_other_problems(refused: InvalidInput, document: Any) -> InvalidInput:
+    """Return the door's refusal listing, besides its own, every problem pydantic finds in other fields."""
+    if not isinstance(document, dict):
+        return refused
+    try:
+        _ADAPTER.validate_python(document)
+    except ValidationError as exc:
+        named = {field for field, _ in refused.problems}
+        others = [p for p in (_describe(e) for e in exc.errors(include_url=False)) if p[0] not in named]
+        return InvalidInput(refused.field, refused.problem, (*refused.problems, *others))
+    except (TypeError, ValueError):
+        pass
+    return refused
 
 
 def describe_validation_error(exc: ValidationError) -> InvalidInput:
@@ -242,9 +282,5 @@ def _describe(error: Any) -> tuple[str, str]:
     else:
         message = error["msg"]
         problem = message[0].lower() + message[1:]
-        if "input" in error and kind not in ("value_error",):
-            shown = orjson.dumps(error["input"], default=str).decode()
-            if len(shown) <= 60:
-                problem += f" (got {shown})"
         problem = problem.removeprefix("value error, ")
     return field, problem

@@ -315,3 +315,18 @@ def test_a_read_is_refused_when_the_access_log_cannot_be_written(demo_db: str) -
         allow_access_rows(demo_db)
     assert done.exit_code == 3 and "the access log could not be written; nothing was read" in done.stderr
     assert done.stdout == "" and listed.exit_code == 3 and listed.stdout == ""
+
+
+def test_a_read_only_backup_is_read_and_says_its_reads_were_not_recorded(tmp_path: Path) -> None:
+    import stat
+
+    path = tmp_path / "backup.db"
+    assert run("demo", "--db", str(path), "--quiet").exit_code == 0
+    assert run("episode", "show", KNEE, "--db", str(path)).exit_code == 0  # the access table exists
+    path.chmod(stat.S_IRUSR)
+    try:
+        shown = run("episode", "show", KNEE, "--db", str(path))
+    finally:
+        path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    assert shown.exit_code == 0 and "PT-1001" in shown.stdout
+    assert "is read-only: 1 read(s) of the record could not be recorded in its access log" in shown.stderr
