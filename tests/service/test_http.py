@@ -391,3 +391,20 @@ def test_units_answer_as_the_cli_does_and_name_every_bad_line(server: Server) ->
     assert [e["field"] for e in wrong.json()["errors"]] == ["line.0", "line.2"]
     tables = CliRunner().invoke(app, ["rules", "--on", "2026-03-02", "--json"])
     assert client.get("/rules", params={"on": "2026-03-02"}).json() == json.loads(tables.stdout)
+
+
+def test_a_tampered_episode_is_neither_shown_nor_written_to(server: Server) -> None:
+    # Runs last in this module: it leaves the back episode's stored events swapped.
+    back = UUID(str(demo_episode_ids()["back"]))
+    client = server.client(Role.ADMIN)
+    assert client.get(f"/episodes/{back}").status_code == 200
+    RawStore(server.db).swap(back, 3, 4)
+    shown = client.get(f"/episodes/{back}")
+    timeline = client.get(f"/episodes/{back}/timeline")
+    written = client.post("/commands", json=visit(episode_id=str(back), day="2026-06-20"))
+    for answer in (shown, timeline, written):
+        assert answer.status_code == 409 and answer.json()["title"] == "Record fails verification", (
+            answer.text
+        )
+        assert "PT-1002" not in answer.text
+    assert client.get("/verify", params={"episode": str(back)}).json()["intact"] is False
