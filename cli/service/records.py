@@ -66,7 +66,7 @@ def units(
         description="CODE=MINUTES or CODE=MINUTES/ASSISTANT, e.g. 97110=38/3",
     ),
     rule: Literal["cms", "ama"] | None = Query(None, description="Default: the payer's rule"),
-    payer: str = Query("medicare", max_length=80, description="The payer profile whose modifier rules apply"),
+    payer: str = Query("medicare", max_length=64, description="The payer profile whose modifier rules apply"),
     on: date | None = Query(
         None, description="The date of service: the rules in force that day [default: today]"
     ),

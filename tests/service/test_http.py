@@ -389,6 +389,10 @@ def test_units_answer_as_the_cli_does_and_name_every_bad_line(server: Server) ->
     wrong = client.get("/units", params={"line": ["97110=-3", "97140=7", "XXXXX=8"]})
     assert wrong.status_code == 422
     assert [e["field"] for e in wrong.json()["errors"]] == ["line.0", "line.2"]
+    # Found by Schemathesis: a payer id longer than any profile's was a pydantic traceback in the library.
+    long_payer = CliRunner().invoke(app, ["units", "97110=8", "--payer", "0" * 79])
+    assert long_payer.exit_code == 1 and long_payer.stderr.startswith("error: payer:")
+    assert client.get("/units", params={"line": "97110=8", "payer": "0" * 79}).status_code == 422
     tables = CliRunner().invoke(app, ["rules", "--on", "2026-03-02", "--json"])
     assert client.get("/rules", params={"on": "2026-03-02"}).json() == json.loads(tables.stdout)
 
