@@ -66,6 +66,7 @@ def test_schemathesis_finds_no_server_error_and_no_response_outside_the_schema(f
         ],
         capture_output=True,
         text=True,
+        cwd=fuzzed.log.parent,  # schemathesis keeps a cache of crashes in its working directory
         timeout=170,
         check=False,
     )
