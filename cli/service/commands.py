@@ -20,7 +20,7 @@ from cli.service.problems import COMMON, _problem_doc, problem
 from domain.episode.application import CommandResult, Episodes
 from domain.episode.commands import Command, parse_command
 from domain.episode.roles import Capability
-from domain.errors import CareledgerError, EpisodeNotFound, InvalidInput
+from domain.errors import CareledgerError, CommandConflict, EpisodeNotFound, InvalidInput, Tampered
 
 router = APIRouter(tags=["commands"])
 WRITE = require(Capability.WRITE)
@@ -185,10 +185,21 @@ def _batch(request: Request, body: bytes, caller: Caller) -> JSONResponse:
                     "errors": [{"field": f, "problem": p} for f, p in error.problems],
                 }
             )
+    tampered: dict[UUID | None, Tampered] = {}
+    for named in {e for _, command in commands if (e := _episode_of(command)) is not None}:
+        try:  # nothing is written onto a record that fails verification
+            service.store.require_intact([named])
+        except Tampered as error:
+            tampered[named] = error
+    for number, command in commands:
+        if (target := _episode_of(command)) in tampered:
+            outcomes.append({"line": number, "status": 409, "error": str(tampered[target])})
+    commands = [(n, c) for n, c in commands if _episode_of(c) not in tampered]
     results = service.store.app.handle_batch([command for _, command in commands]) if commands else []
     for (number, _), result in zip(commands, results, strict=True):
         if isinstance(result, CareledgerError):
-            status = 404 if isinstance(result, EpisodeNotFound) else 409 if result.exit_code == 4 else 422
+            conflict = isinstance(result, CommandConflict) or result.exit_code == 4
+            status = 404 if isinstance(result, EpisodeNotFound) else 409 if conflict else 422
             outcomes.append({"line": number, "status": status, "error": str(result)})
         else:
             outcomes.append({"line": number, "status": 201 if result.applied else 200, **result.as_dict()})

@@ -412,3 +412,8 @@ def test_a_tampered_episode_is_neither_shown_nor_written_to(server: Server) -> N
         )
         assert "PT-1002" not in answer.text
     assert client.get("/verify", params={"episode": str(back)}).json()["intact"] is False
+    lines = [json.dumps(visit(episode_id=str(back), day="2026-06-21")), json.dumps(visit(day="2026-06-22"))]
+    batch = client.post(
+        "/commands/batch", content="\n".join(lines), headers={"content-type": "application/x-ndjson"}
+    )
+    assert [(o["line"], o["status"]) for o in batch.json()["lines"]] == [(1, 409), (2, 201)]
