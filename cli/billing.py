@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.common import DbOption, EpisodeArg, JsonOption, emit_json, open_db, resolve_episode
+from cli.common import DbOption, EpisodeArg, JsonOption, emit_json, open_db, parse_date, resolve_episode
 from cli.text import cell, echo
 
 if TYPE_CHECKING:
@@ -65,12 +65,7 @@ def units(
     from domain.billing.bill import calculate
     from domain.errors import InvalidInput
 
-    day = date.today()
-    if on is not None:
-        try:
-            day = date.fromisoformat(on)
-        except ValueError:
-            raise InvalidInput("--on", f"'{on}' is not a date (YYYY-MM-DD)") from None
+    day = parse_date("--on", on) if on is not None else date.today()
     if discipline not in ("PT", "OT", "SLP"):
         raise InvalidInput("--discipline", f"'{discipline}' is not PT, OT or SLP")
     result = calculate(lines, day, payer, discipline, rule.value if rule else None)
@@ -123,12 +118,7 @@ def bill(
     from domain.billing.bill import bill_with_others, billing_rules
     from domain.errors import InvalidInput
 
-    on: date | None = None
-    if visit is not None:
-        try:
-            on = date.fromisoformat(visit)
-        except ValueError:
-            raise InvalidInput("visit", f"'{visit}' is not a date (YYYY-MM-DD)") from None
+    on = parse_date("visit", visit) if visit is not None else None
     with open_db(db) as store:
         found = store.app.get_episode(resolve_episode(store, episode))
         # The beneficiary's other episodes count toward KX (docs/rules.md#modifiers). A billing

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.common import DbOption, JsonOption, emit_json, log_access, open_db, resolve_episode
+from cli.common import DbOption, JsonOption, emit_json, log_access, open_db, parse_date, resolve_episode
 from cli.text import echo
 
 if TYPE_CHECKING:
@@ -77,14 +77,7 @@ def check(
 
 
 def _since(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        from domain.errors import InvalidInput
-
-        raise InvalidInput("since", f"'{text}' is not a date (YYYY-MM-DD)") from None
+    return None if text is None else parse_date("since", text)
 
 
 @contextmanager

@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID, uuid4
@@ -238,6 +239,16 @@ def build_command(
     if "recorded_by" not in doc:
         doc["recorded_by"] = require_user(user)
     return parse_command(doc)
+
+
+def parse_date(field: str, text: str) -> date:
+    """Read a date option given as YYYY-MM-DD; anything else is an error naming the option."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        from domain.errors import InvalidInput
+
+        raise InvalidInput(field, f"'{text}' is not a date (YYYY-MM-DD)") from None
 
 
 def emit_json(value: Any) -> None:

@@ -24,6 +24,7 @@ from cli.common import (
     log_access,
     new_app,
     open_db,
+    parse_date,
     resolve_episode,
     write_private,
 )
@@ -88,19 +89,12 @@ def export_claims(
     db: DbOption = None,
 ) -> None:
     """Write one row per claim line of every episode: the shape a billing system imports."""
-    from datetime import date
 
     import orjson
 
-    from domain.errors import InvalidInput
     from projections.interop.claims import as_csv, store_claim_rows
 
-    day = None
-    if since is not None:
-        try:
-            day = date.fromisoformat(since)
-        except ValueError:
-            raise InvalidInput("since", f"'{since}' is not a date (YYYY-MM-DD)") from None
+    day = parse_date("since", since) if since is not None else None
     with open_db(db) as store:
         log_access(store, None)
         store.require_intact()  # no claim line from a record that fails verification (exit 3)

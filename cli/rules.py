@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import JsonOption, emit_json
+from cli.common import JsonOption, emit_json, parse_date
 
 
 def rules(
@@ -28,15 +28,9 @@ def rules(
     CARELEDGER_RULES_DIR; payer profiles also from CARELEDGER_PAYERS_DIR). See docs/rules.md#dated-tables.
     """
     from domain.billing.rules import tables_in_force
-    from domain.errors import InvalidInput
     from projections.store.root import payer_dirs_from_env
 
-    day = date.today()
-    if on is not None:
-        try:
-            day = date.fromisoformat(on)
-        except ValueError:
-            raise InvalidInput("--on", f"'{on}' is not a date (YYYY-MM-DD)") from None
+    day = parse_date("--on", on) if on is not None else date.today()
     found = tables_in_force(day, payer or (), payer_dirs_from_env())
     if as_json:
         emit_json({"on": day.isoformat(), "tables": [t.model_dump(mode="json") for t in found]})

@@ -16,7 +16,16 @@ from uuid import UUID
 
 import typer
 
-from cli.common import DbOption, EpisodeArg, JsonOption, emit_json, log_access, open_db, resolve_episode
+from cli.common import (
+    DbOption,
+    EpisodeArg,
+    JsonOption,
+    emit_json,
+    log_access,
+    open_db,
+    parse_date,
+    resolve_episode,
+)
 
 if TYPE_CHECKING:
     from projections.views.queries import ReadModels
@@ -146,11 +155,4 @@ def continuity(
 
 
 def _parse_day(text: str | None, zone: tzinfo) -> date:
-    if text is None:
-        return datetime.now(zone).date()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        from domain.errors import InvalidInput
-
-        raise InvalidInput("today", f"'{text}' is not a date (YYYY-MM-DD)") from None
+    return datetime.now(zone).date() if text is None else parse_date("today", text)

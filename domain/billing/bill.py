@@ -30,6 +30,7 @@ from domain.billing.modifiers import kx_reason, order_modifiers
 from domain.billing.rules import BillingRules, billing_rules
 from domain.billing.threshold import Accrual, Standing, ThresholdStatus, standings
 from domain.billing.units import UnitResult, compute_units, parse_line
+from domain.errors import InvalidInput
 from domain.records import VisitFields
 from domain.rules.sources import CPM5_MODIFIERS, cite
 from domain.values import Diagnosis, Frozen, PayerRef, UnitRule
@@ -278,6 +279,10 @@ def calculate(
     """Price one date's service lines (CODE=MINUTES[/ASSISTANT]) under a payer's rules in force that day."""
     rules = billing_rules(PayerRef(payer_id=payer_id), payer_dirs)
     lines = tuple(parse_line(text, rules.catalogue) for text in texts)
+    for text, line in zip(texts, lines, strict=True):
+        info = rules.catalogue.codes[line.code]
+        if not info.in_force(day):
+            raise InvalidInput(text, f"{line.code} is not a valid code on {day} (valid {info.validity()})")
     unit_rule: UnitRule = rule or rules.profile.unit_rule
     total = sum(line.minutes for line in lines)
     visit = VisitFields(

@@ -140,8 +140,16 @@ def test_the_shoulder_bills_go_and_co_on_the_ota_visits(demo_db: str) -> None:
         for line in visit["lines"]:
             if line["units"]:
                 assert "GO" in line["modifiers"]
-                assert ("CO" in line["modifiers"]) == (visit["credential"] == "OTA")
+                if visit["credential"] == "OTA":
+                    assert "CO" in line["modifiers"]
+                elif not line["split"]:
+                    assert "CO" not in line["modifiers"]
     assert any(v["credential"] == "OTA" for v in shoulder["visits"])
+    # the OT visit where the OTA furnished 12 of 97530's 24 minutes: one unit with CO, one without
+    # (docs/rules.md#cq-co, CMS's PT 12 / PTA 12 example)
+    [shared] = [v for v in shoulder["visits"] if any(x["split"] for x in v["lines"])]
+    split = [(x["units"], x["modifiers"]) for x in shared["lines"] if x["code"] == "97530"]
+    assert split == [(1, ["GO"]), (1, ["GO", "CO"])]
 
 
 def test_the_ankle_bills_by_the_ama_rule(demo_db: str) -> None:

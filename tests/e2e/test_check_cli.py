@@ -60,7 +60,7 @@ def test_the_low_back_lists_its_findings_by_visit_with_fixes_and_exits_1(demo: s
     order = {"ERROR": 0, "WARNING": 1, "INFO": 2}
     assert severities == sorted(severities, key=order.__getitem__) and severities[0] == "ERROR"
     assert "note.cloned · necessity, narrative" in visit and "fix: Write what happened at this visit" in visit
-    assert "docs/rules.md#cloned-notes · evidence: v" in visit
+    assert "docs/rules.md#cloned-notes; CMS PIM ch.3 §3.3.2.1.1 · evidence: v" in visit
     assert "By rule" in out and "time.units_exceed_minutes" in out
 
 

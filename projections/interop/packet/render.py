@@ -297,6 +297,7 @@ def visit_block(visit: Visit, bill: VisitBill | None, voided: bool = False) -> s
             f"<p>{bill.timed_minutes} timed of {bill.total_treatment_minutes} total treatment minutes · "
             f"{bill.timed_units} timed units · allowed {money(bill.allowed_amount)}"
             + (" · KX (above the therapy threshold)" if bill.kx else "")
+            + (" · KX undetermined (no threshold for the year): not ready to bill" if bill.kx is None else "")
             + "</p>"
         )
         body.append(_lines(bill))
