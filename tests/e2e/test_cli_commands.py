@@ -203,6 +203,9 @@ def test_the_demo_builds_four_episodes_and_reports_the_knee(db: str) -> None:
     done = run("demo", "--db", db)
     assert done.exit_code == 0, done.output
     assert "4 episodes" in done.stdout and "LEFS" in done.stdout
+    # the demo shows a code split by CQ/CO per unit and a recertification signed late with no reason
+    assert "97530 is two claim lines (1 × GO, 1 × GO CO)" in done.stdout
+    assert "recertification of plan v1 was signed on 2026-05-09" in done.stdout
     again = run("demo", "--db", db)
     assert again.exit_code == 1 and ("already exists" in again.stderr or "is not empty" in again.stderr)
     listed = json.loads(run("episode", "list", "--db", db, "--json").stdout)
