@@ -100,3 +100,21 @@ def test_nan_and_infinity_are_not_numbers() -> None:
     for value in (float("nan"), float("inf")):
         text = json.dumps(visit_document(total_treatment_minutes=value))  # writes NaN / Infinity
         assert "is not a JSON number" in refusal(text).problem
+
+
+def test_a_python_caller_is_held_to_the_door_too() -> None:
+    from datetime import UTC, time
+
+    from domain.episode.application import Episodes
+    from tests import builders as b
+
+    app = Episodes(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    episode_id = app.handle(b.open_episode(start_date="2026-06-01")).episode_id
+    offset = [{"code": "97110", "minutes": 30, "start": time(10, tzinfo=UTC), "end": time(10, 30)}]
+    with pytest.raises(InvalidInput) as caught:  # was a TypeError (aware against naive) in the rules
+        app.handle(b.visit(episode_id, date_of_service="2026-06-02", service_lines=offset))
+    assert caught.value.field == "service_lines.0.start"
+    results = app.handle_batch(
+        [b.visit(episode_id, date_of_service="2026-06-02", service_lines=offset), b.visit(episode_id)]
+    )
+    assert isinstance(results[0], InvalidInput) and not isinstance(results[1], InvalidInput)
