@@ -77,3 +77,15 @@ def test_the_member_id_is_masked_in_json_and_the_packet(demo_db: Path, tmp_path:
     assert run("packet", KNEE, "--db", str(demo_db), "--out", str(out)).exit_code == 0
     html = out.read_text()
     assert whole not in html and member in html
+
+
+def test_a_name_or_date_like_patient_reference_is_warned_about(tmp_path: Path) -> None:
+    db = str(tmp_path / "warn.db")
+    args = ["episode", "open", "--discipline", "PT", "--payer", "medicare", "--diagnosis", "M17.11"]
+    args += ["--start", "2026-09-01", "--db", db]
+    env = {"CARELEDGER_USER": "tester", "CARELEDGER_ANCHOR_DIR": None, "CARELEDGER_ACCESS_LOG": None}
+    warned = CliRunner().invoke(app, [*args, "--patient", "Smith.Jane.1950-01-02"], env=env)
+    assert warned.exit_code == 0 and "warning: patient_ref: it looks like it holds a date" in warned.stderr
+    assert "1950" not in warned.stderr  # the warning does not repeat the reference
+    quiet = CliRunner().invoke(app, [*args, "--patient", "MRN-1"], env=env)
+    assert quiet.exit_code == 0 and "warning" not in quiet.stderr
