@@ -87,6 +87,8 @@ def _reader(db: str | None, episode: str | None) -> Iterator[tuple[Any, Any]]:
 
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode) if episode is not None else None
+        if episode_id is None:
+            store.require_intact()  # the clinic-wide gate reads every episode: every chain verifies first
         reader = FindingsReader(store)
         try:
             with progress_bar("catching up the findings") as advance:

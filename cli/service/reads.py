@@ -229,6 +229,7 @@ def check_all(
 ) -> Response:
     """Findings per rule across the clinic, and the episodes most at risk."""
     service = service_of(request)
+    service.store.require_intact()  # the clinic-wide gate reads every episode: every chain verifies first
     service.catch_up()
     with service.store.acting(caller.actor):
         answer = service.findings.clinic(since, top)
