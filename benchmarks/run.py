@@ -12,7 +12,7 @@ command files live in CARELEDGER_BENCH_DIR (default /tmp/careledger-bench).
     --reuse            keep a large store built by an earlier run (skips the memory case)
     --postgres URL     also run the PostgreSQL cases (default: CARELEDGER_BENCH_POSTGRES or
                        CARELEDGER_TEST_POSTGRES); --no-postgres to skip them
-    --only a,b         run only these cases: ingest, replay, projections, memory, cli, audit
+    --only a,b         run only these cases: ingest, replay, projections, memory, cli, audit, service
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from benchmarks.workload import (
 )
 from domain.episode.application import derived_episode_id
 
-CASES = ("ingest", "reimport", "replay", "memory", "projections", "cli", "audit")
+CASES = ("ingest", "reimport", "replay", "memory", "projections", "cli", "audit", "service")
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
 
@@ -224,6 +224,27 @@ def audit(args: argparse.Namespace, out: dict[str, Any]) -> None:
         report(f"verify {args.size:,} events", out["verify_large"])
 
 
+def service(args: argparse.Namespace, out: dict[str, Any]) -> None:
+    from benchmarks.service import in_process_rate, service_figures
+
+    clients, visits = (4, 25) if args.quick else (8, 150)
+    name = "postgres" if args.postgres else "sqlite"
+    scratch = (lambda prefix="": scratch_postgres(args.postgres)) if args.postgres else scratch_sqlite
+    with scratch("service") as db:
+        entry = service_figures(db, clients, visits, workers=2)
+    with scratch("in-process") as db:
+        entry["in_process_commands_per_second"] = in_process_rate(db, clients, visits)
+    entry["backend"] = name
+    entry["ratio"] = entry["commands_per_second"] / entry["in_process_commands_per_second"]
+    entry["checks"] = [
+        check("no failed request", entry["failures"] == 0),
+        check("service >= 0.6x in-process command rate", entry["ratio"] >= 0.6),
+        check("GET /episodes/{id} p95 <= 25 ms", entry["get_episode"]["p95_ms"] <= 25),
+    ]
+    out["service"] = entry
+    report(f"service ({name}, {clients} clients, 2 workers)", entry)
+
+
 def report(name: str, entry: dict[str, Any]) -> None:
     flat = {k: v for k, v in entry.items() if k not in ("runs", "checks") and not isinstance(v, dict)}
     nested = {k: v for k, v in entry.items() if isinstance(v, dict)}
@@ -303,6 +324,7 @@ def main() -> None:
                 "memory": memory,
                 "cli": cli,
                 "audit": audit,
+                "service": service,
             }[name](args, results)
     results["seconds"] = time.perf_counter() - started
     checks = [

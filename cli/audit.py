@@ -14,10 +14,8 @@ import typer
 from cli.common import (
     TIME_HELP,
     DbOption,
-    EpisodeArg,
     JsonOption,
     emit_json,
-    log_access,
     open_db,
     resolve_episode,
 )
@@ -30,7 +28,15 @@ if TYPE_CHECKING:
 
 
 def audit(
-    episode: EpisodeArg,
+    episode: Annotated[
+        str,
+        typer.Argument(
+            help="Episode id (a UUID, or a unique prefix of one); or `access [EPISODE]` for the access log."
+        ),
+    ],
+    access_episode: Annotated[
+        str | None, typer.Argument(help="With `access`: only reads of this episode.", show_default=False)
+    ] = None,
     as_of: Annotated[
         str | None,
         typer.Option("--as-of", help=f"Show the episode as it stood at this recorded time: {TIME_HELP}."),
@@ -48,10 +54,24 @@ def audit(
     until: Annotated[
         str | None, typer.Option("--until", help=f"End of --changes (included; default: now): {TIME_HELP}.")
     ] = None,
+    reader: Annotated[
+        str | None, typer.Option("--user", help="With `access`: only reads by this user.", show_default=False)
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show an episode as it stood at a recorded time, or every change recorded after one."""
+    """Show an episode as it stood at a recorded time, or every change recorded after one.
+
+    `careledger audit access [EPISODE] [--since TIME] [--user NAME]` lists who read
+    which record, when, and from where (the store's access log).
+    """
+    if episode == "access":
+        if as_of is not None or changes or until is not None:
+            raise typer.BadParameter("`audit access` takes [EPISODE] [--since TIME] [--user NAME]")
+        _show_access(db, access_episode, since, reader, as_json)
+        return
+    if access_episode is not None or reader is not None:
+        raise typer.BadParameter("a second EPISODE and --user go with `audit access`")
     if (as_of is None) == (not changes):
         raise typer.BadParameter("give --as-of TIME, or --changes --since TIME [--until TIME]")
     if as_of is not None and (since is not None or until is not None):
@@ -64,16 +84,38 @@ def audit(
         episode_id = resolve_episode(store, episode)
         if as_of is not None:
             at = moment(as_of, "as_of", store.timezone)
-            found = store.app.episode_as_of(episode_id, at)
+            found = store.as_of(episode_id, at)
             current = store.app.last_version(episode_id)
             _show_as_of(found, at.isoformat(), current, as_json, store.app.payer_dirs)
             return
-        report = store.app.changes_between(
+        report = store.changes(
             episode_id,
             moment(since or "", "since", store.timezone),
             moment(until, "until", store.timezone) if until else None,
         )
     _show_changes(report, as_json, store.timezone)
+
+
+def _show_access(
+    db: str | None, episode: str | None, since: str | None, user: str | None, as_json: bool
+) -> None:
+    from domain.episode.audit import moment
+
+    with open_db(db) as store:
+        episode_id = resolve_episode(store, episode) if episode is not None else None
+        start = f"{since.strip()}T00:00" if since is not None and len(since.strip()) == 10 else since
+        at = moment(start, "since", store.timezone) if start is not None else None
+        rows = store.access.entries(episode_id, at, user)
+    if as_json:
+        emit_json(rows)
+        return
+    from cli.render import table
+
+    table(
+        ["at (UTC)", "user", "role", "read", "episode", "from"],
+        [[r["at"][:19], r["user"], r["role"], r["action"], r["episode_id"][:8], r["origin"]] for r in rows],
+        title=f"{len(rows)} read{'s' if len(rows) != 1 else ''} of the record",
+    )
 
 
 def _show_as_of(found: Episode, at: str, current: int, as_json: bool, payer_dirs: tuple[Path, ...]) -> None:
@@ -201,9 +243,8 @@ def verify(
         if anchors is None:
             anchors = store.anchors() or None
         ids = [resolve_episode(store, episode, verified=False)] if episode is not None else None
-        if ids is None:
-            log_access(store, None)
-        elif anchors is not None:
+        store.log_read("verify", ids[0] if ids else None)
+        if ids is not None and anchors is not None:
             anchors = {k: v for k, v in anchors.items() if k == ids[0]}
         report = verify_chains(recorder, ids, anchors, snapshot_checker(store.app))
         if ids is None:  # the read models too: each episode's rows against their seals
@@ -251,7 +292,6 @@ def _adopt(store: Store, as_json: bool) -> None:
     from domain.errors import InvalidInput
     from projections.store.chain import AdoptRefused
 
-    log_access(store, None)
     try:
         linked = store.app.recorder.adopt_unchained()  # type: ignore[attr-defined]
     except AdoptRefused as exc:

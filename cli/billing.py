@@ -117,19 +117,14 @@ def bill(
     """Show the claim lines of an episode's visits: units, modifiers, reasons and the KX threshold."""
     from domain.billing.bill import bill_with_others, billing_rules
     from domain.errors import InvalidInput
+    from projections.interop.fhir.export import others_of
 
     on = parse_date("visit", visit) if visit is not None else None
     with open_db(db) as store:
-        found = store.app.get_episode(resolve_episode(store, episode))
-        # The beneficiary's other episodes count toward KX (docs/rules.md#modifiers). A billing
-        # projection will replace this scan.
-        others = [
-            other
-            for other_id in store.app.episode_ids()
-            if other_id != found.id
-            and (other := store.app.get_episode(other_id)).patient_ref == found.patient_ref
-        ]
-        store.require_intact([other.id for other in others])  # they count toward KX: verified too
+        found = store.episode(resolve_episode(store, episode), action="bill")
+        # The beneficiary's other episodes count toward KX (docs/rules.md#modifiers): verified too.
+        others = others_of(store.app, found)
+        store.require_intact([other.id for other in others])
         result = bill_with_others(found, others, billing_rules(found.payer, store.app.payer_dirs))
     if on is not None:
         chosen = tuple(v for v in result.visits if v.date_of_service == on)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.common import DbOption, JsonOption, emit_json, log_access, open_db, parse_date, resolve_episode
+from cli.common import DbOption, JsonOption, emit_json, open_db, parse_date, resolve_episode
 from cli.text import echo
 
 if TYPE_CHECKING:
@@ -88,7 +88,6 @@ def _reader(db: str | None, episode: str | None) -> Iterator[tuple[Any, Any]]:
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode) if episode is not None else None
         if episode_id is None:
-            log_access(store, None)
             store.require_intact()  # the clinic-wide gate reads every episode: every chain verifies first
         reader = FindingsReader(store)
         try:

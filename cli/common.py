@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from projections.store.root import Store
 
 ENV_USER = "CARELEDGER_USER"
-ENV_ACCESS_LOG = "CARELEDGER_ACCESS_LOG"
 
 DbOption = Annotated[
     str | None,
@@ -93,13 +92,26 @@ def new_app(help_text: str) -> typer.Typer:
 
 @contextmanager
 def open_db(db: str | None, *, create: bool = False) -> Iterator[Store]:
-    """Open the store for one command and close it afterwards."""
+    """Open the store for one command and close it afterwards.
+
+    Reads of the record are logged in the store's access log (projections/store/access.py)
+    as the user given with --user or CARELEDGER_USER, else the operating-system login.
+    """
+    from projections.store.access import local_actor
     from projections.store.root import open_store
 
     store = open_store(db, create=create)
+    user, command = _actor_of_command()
+    store.actor = local_actor(user, command)
     try:
         yield store
     finally:
+        if store.unlogged_reads:
+            typer.echo(
+                f"warning: {store.location.display} is read-only: {store.unlogged_reads} read(s) "
+                "of the record could not be recorded in its access log",
+                err=True,
+            )
         store.close()
 
 
@@ -136,7 +148,6 @@ def _resolve(store: Store, text: str) -> UUID:
     except ValueError:
         pass
     else:
-        log_access(store, episode_id)
         return episode_id
     if len(cleaned) < 4 or any(ch not in "0123456789abcdef-" for ch in cleaned):
         raise InvalidInput("episode", f"'{text}' is not an episode id (a UUID or a prefix of 4+ hex digits)")
@@ -147,28 +158,11 @@ def _resolve(store: Store, text: str) -> UUID:
         raise EpisodeNotFound(text)
     if len(matches) > 1:
         raise InvalidInput("episode", f"prefix '{text}' matches {len(matches)} episodes; give more digits")
-    log_access(store, matches[0])
     return matches[0]
 
 
-def log_access(store: Store, episode_id: UUID | None) -> None:
-    """Append who used which episode, by which command, to CARELEDGER_ACCESS_LOG (if set).
-
-    One JSON line per access (HIPAA 45 CFR 164.312(b) audit controls): time (UTC),
-    user (--user or CARELEDGER_USER, else null), the operating-system login,
-    command, episode ("*" for all) and store. If the log cannot be written the
-    command stops before it reads or writes anything.
-    """
-    path = os.environ.get(ENV_ACCESS_LOG)
-    if not path:
-        return
-    import getpass
-    from datetime import UTC, datetime
-
-    import orjson
-
-    from domain.errors import InvalidInput
-
+def _actor_of_command() -> tuple[str | None, str]:
+    """Return the --user given to the running command (else CARELEDGER_USER) and its command path."""
     try:
         from typer._click.globals import get_current_context
 
@@ -176,25 +170,8 @@ def log_access(store: Store, episode_id: UUID | None) -> None:
     except ImportError:  # pragma: no cover - a typer without its bundled click
         ctx = None
     given = ctx.params.get("user") if ctx is not None else None
-    try:
-        os_user: str | None = getpass.getuser()
-    except (OSError, KeyError):
-        os_user = None
-    entry = {
-        "time": datetime.now(UTC).isoformat(),
-        "user": given or os.environ.get(ENV_USER) or None,
-        "os_user": os_user,
-        "command": ctx.command_path if ctx is not None else "careledger",
-        "episode": str(episode_id) if episode_id is not None else "*",
-        "store": store.location.display,
-    }
-    try:
-        with open(path, "ab") as log:
-            log.write(orjson.dumps(entry) + b"\n")
-    except OSError as exc:
-        raise InvalidInput(
-            ENV_ACCESS_LOG, f"cannot append to {path} ({exc.strerror}); nothing was read or written"
-        ) from exc
+    path = ctx.command_path.split()[1:] if ctx is not None else []
+    return given or os.environ.get(ENV_USER) or None, " ".join(["cli", *path])
 
 
 def read_document(path: str) -> dict[str, Any]:

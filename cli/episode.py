@@ -78,7 +78,7 @@ def list_episodes(db: DbOption = None, as_json: JsonOption = False) -> None:
     """List every episode in the store, with its open continuity gaps (from the summary read model)."""
     from cli.views import read_models
 
-    with read_models(db, log_all=True) as (models, _):
+    with read_models(db) as (models, _):
         rows = models.episodes()
         refused = models.refused
     if refused:
@@ -120,7 +120,7 @@ def show_episode(
 ) -> None:
     """Show an episode: plan, certifications, visits, exercises, outcomes."""
     with open_db(db) as store:
-        found = store.app.get_episode(resolve_episode(store, episode), version=version)
+        found = store.episode(resolve_episode(store, episode), version=version)
     if as_json:
         emit_json(found.as_dict())
         return
@@ -133,7 +133,7 @@ def show_episode(
 def history(episode: EpisodeArg, db: DbOption = None, as_json: JsonOption = False) -> None:
     """List every event of an episode: version, type, recorded time, clinical date."""
     with open_db(db) as store:
-        events = store.app.history(resolve_episode(store, episode))
+        events = store.history(resolve_episode(store, episode))
     rows: list[dict[str, Any]] = [
         {
             "version": e.originator_version,

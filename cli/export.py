@@ -21,7 +21,6 @@ from cli.common import (
     DbOption,
     EpisodeArg,
     emit_json,
-    log_access,
     new_app,
     open_db,
     parse_date,
@@ -73,6 +72,7 @@ def export_fhir(
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode)
         at = moment(as_of, "as_of", store.timezone) if as_of is not None else None
+        store.log_read("export fhir", episode_id)
         text = export_episode(store.app, episode_id, at)
     _write(text, out)
 
@@ -96,7 +96,7 @@ def export_claims(
 
     day = parse_date("since", since) if since is not None else None
     with open_db(db) as store:
-        log_access(store, None)
+        store.log_read("export claims", None)
         store.require_intact()  # no claim line from a record that fails verification (exit 3)
         rows = store_claim_rows(store.app, day)
     if output is Format.json:
@@ -135,7 +135,6 @@ def import_fhir(file: str, db: str | None, as_json: bool, quiet: bool) -> None:
         raise InvalidInput(name, f"cannot read ({exc.strerror})") from exc
     with open_db(db, create=True) as store:
         result = import_bundle(store.app, text, name)
-        log_access(store, result.episode_id)
     if as_json:
         emit_json(result.as_dict())
     elif not quiet:

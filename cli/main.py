@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli import audit, billing, episode, exercise, outcome, plan, report, settings, visit
+from cli import audit, billing, episode, exercise, outcome, plan, report, settings, tokens, visit
 from cli.check import check
 from cli.common import new_app
 from cli.demo import demo
@@ -12,6 +12,7 @@ from cli.packet import packet
 from cli.projections import app as projections_app
 from cli.rules import rules
 from cli.schema import schema
+from cli.serve import serve
 from cli.views import continuity, outcomes, progression, timeline
 
 app = new_app(
@@ -44,6 +45,8 @@ app.command("demo")(demo)
 app.add_typer(settings.app, name="settings")
 app.add_typer(export_app, name="export")
 app.command("packet")(packet)
+app.add_typer(tokens.app, name="token")
+app.command("serve")(serve)
 
 
 def run() -> None:

@@ -51,6 +51,7 @@ def packet(
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode)
         at = moment(as_of, "as_of", store.timezone) if as_of is not None else None
+        store.log_read("packet", episode_id)
         html = build_packet(store, episode_id, at)
     if out.suffix.lower() not in (".html", ".htm") and not out.exists():
         try:

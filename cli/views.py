@@ -21,7 +21,6 @@ from cli.common import (
     EpisodeArg,
     JsonOption,
     emit_json,
-    log_access,
     open_db,
     parse_date,
     resolve_episode,
@@ -32,21 +31,16 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def read_models(
-    db: str | None, episode: str | None = None, *, log_all: bool = False
-) -> Iterator[tuple[ReadModels, UUID | None]]:
+def read_models(db: str | None, episode: str | None = None) -> Iterator[tuple[ReadModels, UUID | None]]:
     """Open the store, catch the projections up, and yield the queries (and the episode id).
 
-    Naming an episode logs the access (CARELEDGER_ACCESS_LOG); `log_all` logs a
-    read of every episode, as `episode list` does.
+    Each query appends its read to the store's access log.
     """
     from cli.projections import progress_bar
     from projections.views.queries import ReadModels
 
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode) if episode is not None else None
-        if log_all:
-            log_access(store, None)
         models = ReadModels(store)
         try:
             with progress_bar("catching up the read models") as advance:

@@ -146,7 +146,7 @@ def history(
         raise InvalidInput("date_of_service", f"'{date_of_service}' is not a date (YYYY-MM-DD)") from None
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode)
-        entries = store.app.visit_history(episode_id, day)
+        entries = store.visit_history(episode_id, day)
         zone = store.timezone
     if as_json:
         emit_json([entry.as_dict(with_visit=True) for entry in entries])

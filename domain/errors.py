@@ -23,10 +23,12 @@ class CareledgerError(Exception):
 class InvalidInput(CareledgerError):
     """A command or value breaks a rule; nothing was stored."""
 
-    def __init__(self, field: str, problem: str) -> None:
+    def __init__(self, field: str, problem: str, problems: tuple[tuple[str, str], ...] = ()) -> None:
         super().__init__(f"{field}: {problem}" if field else problem)
         self.field = field
         self.problem = problem
+        # Every (field, problem) found, when a document broke several rules at once.
+        self.problems = problems or ((field, problem),)
 
 
 class EpisodeNotFound(CareledgerError):

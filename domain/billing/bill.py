@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Protocol
 from uuid import UUID
 
+from pydantic import ValidationError
+
 from domain.billing.claims import ClaimLine, VisitBill, price_visit
 from domain.billing.ledger import Note
 from domain.billing.modifiers import kx_reason, order_modifiers
@@ -277,7 +279,12 @@ def calculate(
     payer_dirs: Sequence[Path] = (),
 ) -> Calculation:
     """Price one date's service lines (CODE=MINUTES[/ASSISTANT]) under a payer's rules in force that day."""
-    rules = billing_rules(PayerRef(payer_id=payer_id), payer_dirs)
+    try:
+        payer = PayerRef(payer_id=payer_id)
+    except ValidationError as exc:  # a payer id no profile could have (too long, empty)
+        problem = exc.errors(include_url=False)[0]["msg"]
+        raise InvalidInput("payer", f"'{payer_id[:20]}' is not a payer id: {problem.lower()}") from None
+    rules = billing_rules(payer, payer_dirs)
     lines = tuple(parse_line(text, rules.catalogue) for text in texts)
     for text, line in zip(texts, lines, strict=True):
         info = rules.catalogue.codes[line.code]

@@ -218,7 +218,10 @@ def parse_command(document: bytes | str | dict[str, Any]) -> Command:
     document is checked before pydantic sees it. Stored events never come here.
     """
     decoded = document if isinstance(document, dict) else door.load_json(document)
-    check_at_door(decoded)
+    try:
+        check_at_door(decoded)
+    except InvalidInput as refused:
+        raise _with_other_problems(refused, decoded) from None
     try:
         command: Command = _ADAPTER.validate_python(decoded)
     except ValidationError as exc:
@@ -228,22 +231,44 @@ def parse_command(document: bytes | str | dict[str, Any]) -> Command:
     return command
 
 
+def _with_other_problems(refused: InvalidInput, document: Any) -> InvalidInput:
+    """Return the door's refusal listing, besides its own, every problem pydantic finds in other fields."""
+    if not isinstance(document, dict):
+        return refused
+    try:
+        _ADAPTER.validate_python(document)
+    except ValidationError as exc:
+        named = {field for field, _ in refused.problems}
+        others = [p for p in (_describe(e) for e in exc.errors(include_url=False)) if p[0] not in named]
+        return InvalidInput(refused.field, refused.problem, (*refused.problems, *others))
+    except (TypeError, ValueError):
+        pass
+    return refused
+
+
 def describe_validation_error(exc: ValidationError) -> InvalidInput:
-    """Turn pydantic's report into one line that names the field and the problem."""
+    """Turn pydantic's report into one line that names the field and the problem (and list every one)."""
     errors = exc.errors(include_url=False)
-    first = errors[0]
-    loc = [str(part) for part in first["loc"]]
+    field, problem = _describe(errors[0])
+    if len(errors) > 1:
+        problem += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return InvalidInput(field, problem, tuple(_describe(error) for error in errors))
+
+
+def _describe(error: Any) -> tuple[str, str]:
+    """Return the field and the problem of one of pydantic's errors."""
+    loc = [str(part) for part in error["loc"]]
     if loc and loc[0] in COMMANDS:
         loc = loc[1:]
-    kind = first["type"]
+    kind = error["type"]
     field = ".".join(loc)
     if kind == "json_invalid":
-        problem = f"malformed JSON ({first['msg'].removeprefix('Invalid JSON: ')})"
+        problem = f"malformed JSON ({error['msg'].removeprefix('Invalid JSON: ')})"
         field = ""
     elif kind == "union_tag_not_found":
         field, problem = "command", f"missing; expected one of {', '.join(COMMANDS)}"
     elif kind == "union_tag_invalid":
-        tag = first.get("ctx", {}).get("tag", "?")
+        tag = error.get("ctx", {}).get("tag", "?")
         field, problem = (
             "command",
             f"'{tag}' is not a command; expected one of {', '.join(COMMANDS)}",
@@ -255,9 +280,7 @@ def describe_validation_error(exc: ValidationError) -> InvalidInput:
     elif kind in ("model_type", "model_attributes_type", "dict_type") and not loc:
         field, problem = "", "a command must be a JSON object"
     else:
-        message = first["msg"]
+        message = error["msg"]
         problem = message[0].lower() + message[1:]
         problem = problem.removeprefix("value error, ")
-    if len(errors) > 1:
-        problem += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-    return InvalidInput(field, problem)
+    return field, problem

@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 from uuid import UUID
 
@@ -22,8 +23,14 @@ from eventsourcing.persistence import PersistenceError
 
 from domain.episode.application import MAX_ATTEMPTS, Episodes, RetryPolicy
 from domain.errors import InvalidInput, StoreUnavailable, Tampered
+from projections.store.access import AccessLog, Actor, local_actor
 from projections.store.anchor import AnchorLog, Anchors, anchor_dir, default_anchor, read_anchor
 from projections.store.settings import Settings
+from projections.store.tokens import Tokens
+
+if TYPE_CHECKING:
+    from domain.episode.aggregate import Episode
+    from domain.episode.audit import AuditEntry, ChangeReport
 
 DEFAULT_DB = "careledger.db"
 ENV_DB = "CARELEDGER_DB"
@@ -199,6 +206,10 @@ def _env_number(name: str, default: int, *, minimum: int) -> int:
     return int(text)
 
 
+# Who reads in the current thread or task, when a server reads for many callers (Store.acting).
+_ACTING: ContextVar[Actor | None] = ContextVar("careledger_actor", default=None)
+
+
 def read_only_if_unwritable(location: Location) -> Location:
     """Open an existing SQLite store that this process cannot write read-only (a backup, a read-only mount).
 
@@ -222,7 +233,13 @@ def read_only_if_unwritable(location: Location) -> Location:
 
 
 class Store:
-    """An open careledger store: the application service and the location."""
+    """An open careledger store: the application service, the location, and the reads that are logged.
+
+    `app` (Episodes) takes commands. Reading an episode's record goes through the
+    store (`episode`, `history`, `as_of`, `changes`, `visit_history`, or
+    `log_read` before another read), which appends the read to the access log
+    under `actor` first: a Python caller sets `store.actor` to say who reads.
+    """
 
     def __init__(
         self,
@@ -232,8 +249,10 @@ class Store:
         clock: Callable[[], datetime] | None = None,
         payer_dirs: Sequence[Path] = (),
         retry: RetryPolicy | None = None,
+        actor: Actor | None = None,
     ) -> None:
         self.location = location
+        self.actor = actor or local_actor(None, "python")
         policy = retry or retry_from_env()
         if location.kind == "sqlite" and location.path is not None:
             if not create and not location.path.exists():
@@ -266,6 +285,56 @@ class Store:
         self.settings = Settings(self.app, location.kind)
         # The clinic's time zone, a setting of the store: "today" for every command and query.
         self.app.timezone = self.timezone = self.settings.timezone()
+        self.access = AccessLog(self.app, location.kind)
+        self.unlogged_reads = 0
+        self.tokens = Tokens(self.app, location.kind)
+
+    # --- reads of the record: each appends to the access log first ----------------------------
+
+    def log_read(self, action: str, episode_id: UUID | None, actor: Actor | None = None) -> None:
+        """Append a read of an episode (None: of every episode) by `actor` (default: who is acting).
+
+        A store opened read-only (a backup this process cannot write) cannot take the row:
+        the read is counted in `unlogged_reads` for the caller to say so, not refused.
+        """
+        if self.read_only:
+            self.unlogged_reads += 1
+            return
+        self.access.record(actor or _ACTING.get() or self.actor, action, episode_id)
+
+    @contextmanager
+    def acting(self, actor: Actor) -> Iterator[None]:
+        """Log the reads made inside the block (in this thread or task) as `actor`'s."""
+        token = _ACTING.set(actor)
+        try:
+            yield
+        finally:
+            _ACTING.reset(token)
+
+    def episode(self, episode_id: UUID, version: int | None = None, *, action: str = "show") -> Episode:
+        """Return an episode (at a version, if given), logging the read."""
+        self.log_read(action, episode_id)
+        return self.app.get_episode(episode_id, version=version)
+
+    def history(self, episode_id: UUID) -> list[Episode.Event]:
+        """Return every stored event of an episode, logging the read."""
+        self.log_read("history", episode_id)
+        return self.app.history(episode_id)
+
+    def as_of(self, episode_id: UUID, at: datetime) -> Episode:
+        """Return the episode as it stood at recorded time `at`, logging the read."""
+        self.log_read("audit as-of", episode_id)
+        return self.app.episode_as_of(episode_id, at)
+
+    def changes(self, episode_id: UUID, since: datetime, until: datetime | None = None) -> ChangeReport:
+        """Return what changed in an episode between two recorded times, logging the read."""
+        self.log_read("audit changes", episode_id)
+        return self.app.changes_between(episode_id, since, until)
+
+    def visit_history(self, episode_id: UUID, date_of_service: date) -> list[AuditEntry]:
+        """Return every version of one visit, logging the read."""
+        self.log_read("visit history", episode_id)
+        return self.app.visit_history(episode_id, date_of_service)
 
     def close(self) -> None:
         """Close the store's connections and the anchor log."""

@@ -164,6 +164,7 @@ class FindingsReader(Reader):
 
     def episode(self, episode_id: UUID, since: date | None = None) -> Answer:
         """Return one episode's findings (copied notes and KX across episodes included), most severe first."""
+        self.store.log_read("check", episode_id)
         summary = self.tables.summary
         findings = self.tables.named(FINDINGS)
         visits = self.tables.named(CHECK_VISITS)
@@ -239,6 +240,7 @@ class FindingsReader(Reader):
 
     def clinic(self, since: date | None = None, top: int = 10) -> Answer:
         """Return the clinic-wide view: per rule, the episodes and visits it hits; the most at risk."""
+        self.store.log_read("check --all", None)
         summary = self.tables.summary
         findings = self.tables.named(FINDINGS)
         visits = self.tables.named(CHECK_VISITS)

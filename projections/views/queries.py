@@ -112,19 +112,45 @@ class ReadModels(Reader):
 
     # --- answers -------------------------------------------------------------------------
 
-    def episodes(self) -> list[Answer]:
-        """Return one line per episode, in the order they were opened (those that verify)."""
+    def episodes(
+        self,
+        *,
+        status: str | None = None,
+        payer: str | None = None,
+        discipline: str | None = None,
+        patient_ref: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Answer]:
+        """Return one line per episode, in the order they were opened (those that verify; filtered and
+        paged if asked)."""
+        self.store.log_read("list", None)
         table = self.tables.summary
+        query = select(table).order_by(table.c.opened_at, table.c.episode_id)
+        for column, value in (
+            ("status", status),
+            ("payer", payer),
+            ("discipline", discipline),
+            ("patient_ref", patient_ref),
+        ):
+            if value is not None:
+                query = query.where(table.c[column] == value)
         with self._read() as conn:
             # A listing keeps serving: an episode whose rows fail their seal is left out and named
             # in `refused` (the CLI says so on stderr); every query on it refuses.
             self.refused = seal_breaks(conn, self.tables.seal, [table], None, self.store.episode_versions())
             left_out = {str(problem.episode_id) for problem in self.refused}
-            rows = conn.execute(select(table).order_by(table.c.opened_at, table.c.episode_id))
-            return [_plain(row, ("opened_at",)) for row in rows if row.episode_id not in left_out]
+            if left_out:
+                query = query.where(table.c.episode_id.not_in(left_out))
+            if offset:
+                query = query.offset(offset)
+            if limit is not None:
+                query = query.limit(limit)
+            return [_plain(row, ("opened_at",)) for row in conn.execute(query)]
 
     def timeline(self, episode_id: UUID) -> Answer:
         """Return every fact of an episode in clinical-date order, with its recorded time."""
+        self.store.log_read("timeline", episode_id)
         table = self.tables.timeline
         with self._read() as conn:
             head = self._summary(conn, episode_id, table)
@@ -135,6 +161,7 @@ class ReadModels(Reader):
         self, episode_id: UUID, exercise: str | None = None, plateau_visits: int = DEFAULT_PLATEAU_VISITS
     ) -> Answer:
         """Return each exercise's dosage at every visit, its changes and its plateaus."""
+        self.store.log_read("progression", episode_id)
         table = self.tables.exercise
         with self._read() as conn:
             head = self._summary(conn, episode_id, table)
@@ -154,6 +181,7 @@ class ReadModels(Reader):
 
     def outcomes(self, episode_id: UUID) -> Answer:
         """Return each instrument's scores, change from baseline and whether it reaches its MCID."""
+        self.store.log_read("outcomes", episode_id)
         table = self.tables.outcomes
         catalogue = instrument_catalogue()
         with self._read() as conn:
@@ -190,6 +218,7 @@ class ReadModels(Reader):
 
     def continuity(self, episode_id: UUID, today: date) -> Answer:
         """Return each visit's coverage, the clocks (read against today) and the gaps."""
+        self.store.log_read("continuity", episode_id)
         table = self.tables.continuity
         with self._read() as conn:
             head = self._summary(conn, episode_id, table, self.tables.continuity_clock)

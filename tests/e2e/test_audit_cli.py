@@ -24,7 +24,7 @@ KNEE = str(demo_episode_ids()["knee"])
 
 
 def run(*args: str, user: str | None = "auditor", env: dict[str, str | None] | None = None) -> Any:
-    settings: dict[str, str | None] = {"CARELEDGER_USER": user, "CARELEDGER_ACCESS_LOG": None}
+    settings: dict[str, str | None] = {"CARELEDGER_USER": user}
     settings.update(env or {})
     return CliRunner().invoke(app, list(args), env=settings)
 
@@ -231,26 +231,102 @@ def test_audit_needs_one_mode_and_clear_times(demo_db: str) -> None:
     assert early.exit_code == 1 and "before episode" in early.stderr
 
 
-def test_reads_of_an_episode_are_appended_to_the_access_log(demo_db: str, tmp_path: Path) -> None:
-    log = tmp_path / "access.jsonl"
-    env: dict[str, str | None] = {"CARELEDGER_ACCESS_LOG": str(log)}
-    assert run("episode", "show", KNEE[:8], "--db", demo_db, user="auditor-7", env=env).exit_code == 0
-    assert (
-        run("audit", KNEE, "--as-of", "2026-04-01", "--db", demo_db, user="auditor-7", env=env).exit_code == 0
+def refuse_access_rows(db: str) -> None:
+    """Make the database refuse every new access-log row (a trigger), as a failing disk would."""
+    raw = RawStore(db)
+    if raw.location.kind == "sqlite":
+        raw.run(
+            "CREATE TRIGGER refuse_reads BEFORE INSERT ON careledger_access_log "
+            "BEGIN SELECT RAISE(ABORT, 'no space'); END"
+        )
+        return
+    raw.run(
+        "CREATE FUNCTION refuse_reads() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'no space'; END $$ "
+        "LANGUAGE plpgsql"
     )
-    assert run("verify", "--db", demo_db, user=None, env=env).exit_code == 0
-    lines = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [(e["user"], e["episode"]) for e in lines] == [
-        ("auditor-7", KNEE),
-        ("auditor-7", KNEE),
-        (None, "*"),
+    raw.run(
+        "CREATE TRIGGER refuse_reads BEFORE INSERT ON careledger_access_log EXECUTE FUNCTION refuse_reads()"
+    )
+
+
+def allow_access_rows(db: str) -> None:
+    raw = RawStore(db)
+    raw.run(
+        "DROP TRIGGER refuse_reads" + ("" if raw.location.kind == "sqlite" else " ON careledger_access_log")
+    )
+    if raw.location.kind != "sqlite":
+        raw.run("DROP FUNCTION refuse_reads()")
+
+
+def access(db: str, *args: str) -> list[dict[str, Any]]:
+    done = run("audit", "access", *args, "--db", db, "--json")
+    assert done.exit_code == 0, done.output
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def test_reads_of_an_episode_are_kept_in_the_store_s_access_log(demo_db: str) -> None:
+    before = len(access(demo_db))
+    assert run("episode", "show", KNEE[:8], "--db", demo_db, user="auditor-7").exit_code == 0
+    assert run("audit", KNEE, "--as-of", "2026-04-01", "--db", demo_db, user="auditor-7").exit_code == 0
+    assert run("verify", "--db", demo_db, user=None).exit_code == 0
+    rows = access(demo_db)[before:]
+    assert [(r["user"], r["action"], r["episode_id"]) for r in rows[:2]] == [
+        ("auditor-7", "show", KNEE),
+        ("auditor-7", "audit as-of", KNEE),
     ]
-    assert lines[1]["command"].endswith("audit") and lines[0]["command"].endswith("episode show")
-    assert all(e["time"] and e["os_user"] is not None and e["store"] == demo_db for e in lines)
+    assert rows[2]["action"] == "verify" and rows[2]["episode_id"] == "*" and rows[2]["user"]
+    assert rows[0]["origin"] == "cli episode show" and rows[1]["origin"] == "cli audit"
+    assert all(r["role"] == "local" and r["origin"].startswith("cli ") and r["at"] for r in rows)
+    mine = access(demo_db, KNEE, "--user", "auditor-7")
+    assert [r["action"] for r in mine][-2:] == ["show", "audit as-of"]
+    assert all(r["user"] == "auditor-7" for r in mine)
+    assert access(demo_db, "--since", "2999-01-01") == []
 
 
-def test_a_read_is_refused_when_the_access_log_cannot_be_written(demo_db: str, tmp_path: Path) -> None:
-    env: dict[str, str | None] = {"CARELEDGER_ACCESS_LOG": str(tmp_path / "missing-dir" / "access.jsonl")}
-    done = run("episode", "show", KNEE, "--db", demo_db, env=env)
-    assert done.exit_code == 1 and "CARELEDGER_ACCESS_LOG: cannot append" in done.stderr
-    assert done.stdout == ""
+def test_a_write_leaves_no_access_row(demo_db: str) -> None:
+    before = len(access(demo_db))
+    shoulder = str(demo_episode_ids()["shoulder"])
+    done = run("visit", "history", shoulder, "2026-05-14", "--db", demo_db, user="pt-9")
+    assert done.exit_code == 0, done.output
+    assert len(access(demo_db)) == before + 1  # the read left its row
+    done = run(
+        "episode",
+        "hold",
+        shoulder,
+        "--from",
+        "2026-05-20",
+        "--reason",
+        "travel",
+        "--db",
+        demo_db,
+        user="pt-9",
+    )
+    assert done.exit_code == 0, done.output
+    assert len(access(demo_db)) == before + 1
+
+
+def test_a_read_is_refused_when_the_access_log_cannot_be_written(demo_db: str) -> None:
+    assert run("episode", "show", KNEE, "--db", demo_db).exit_code == 0  # the table exists
+    refuse_access_rows(demo_db)
+    try:
+        done = run("episode", "show", KNEE, "--db", demo_db)
+        listed = run("episode", "list", "--db", demo_db, "--json")
+    finally:
+        allow_access_rows(demo_db)
+    assert done.exit_code == 3 and "the access log could not be written; nothing was read" in done.stderr
+    assert done.stdout == "" and listed.exit_code == 3 and listed.stdout == ""
+
+
+def test_a_read_only_backup_is_read_and_says_its_reads_were_not_recorded(tmp_path: Path) -> None:
+    import stat
+
+    path = tmp_path / "backup.db"
+    assert run("demo", "--db", str(path), "--quiet").exit_code == 0
+    assert run("episode", "show", KNEE, "--db", str(path)).exit_code == 0  # the access table exists
+    path.chmod(stat.S_IRUSR)
+    try:
+        shown = run("episode", "show", KNEE, "--db", str(path))
+    finally:
+        path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    assert shown.exit_code == 0 and "PT-1001" in shown.stdout
+    assert "is read-only: 1 read(s) of the record could not be recorded in its access log" in shown.stderr

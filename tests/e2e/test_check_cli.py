@@ -20,9 +20,7 @@ IDS = {name: str(episode_id) for name, episode_id in demo_episode_ids().items()}
 
 
 def run(*args: str) -> Any:
-    return CliRunner().invoke(
-        app, list(args), env={"CARELEDGER_USER": "biller", "CARELEDGER_ACCESS_LOG": None}
-    )
+    return CliRunner().invoke(app, list(args), env={"CARELEDGER_USER": "biller"})
 
 
 def as_json(*args: str, code: int = 0) -> Any:

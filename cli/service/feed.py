@@ -1,0 +1,79 @@
+"""GET /events: the notification log in order, with a cursor, for downstream consumers.
+
+A consumer keeps the `position` of the last event it has processed (in its own
+store, in the transaction that processes the event) and asks for `after` that
+position; after a crash it resumes from what it kept, so each event is processed
+once. `wait` holds the request open (long-poll) until an event arrives or the
+seconds pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from cli.service.auth import Caller, require, service_of
+from cli.service.problems import COMMON
+from cli.service.reads import json_response
+from domain.episode.roles import Capability
+from domain.errors import StoreUnavailable
+
+router = APIRouter(tags=["events"])
+FEED = require(Capability.FEED)
+POLL = 0.2
+
+
+def _page(request: Request, after: int, limit: int) -> list[dict[str, Any]]:
+    from eventsourcing.persistence import PersistenceError
+
+    app = service_of(request).store.app
+    try:
+        notifications = app.recorder.select_notifications(after + 1, limit)
+    except PersistenceError as exc:
+        raise StoreUnavailable(f"database: {exc}") from exc
+    items = []
+    for notification in notifications:
+        event: Any = app.mapper.to_domain_event(notification)
+        items.append(
+            {
+                "position": notification.id,
+                "episode_id": str(notification.originator_id),
+                "version": notification.originator_version,
+                "type": type(event).__name__,
+                "topic": notification.topic,
+                "recorded_at": event.timestamp.isoformat(),
+                "recorded_by": getattr(event, "recorded_by", None),
+                "fields": event.payload() if hasattr(event, "payload") else {},
+            }
+        )
+    return items
+
+
+@router.get("/events", responses=COMMON, summary="The event feed")
+async def events(
+    request: Request,
+    after: int = Query(0, ge=0, le=2**62, description="The position of the last event you processed"),
+    limit: int = Query(100, ge=1, le=1000),
+    wait: float = Query(0, ge=0, le=25, description="Seconds to wait for an event when there is none"),
+    caller: Caller = Depends(FEED),
+) -> Response:
+    """Events after a position, oldest first, and the cursor to ask for next."""
+    store = service_of(request).store
+
+    def log() -> None:
+        with store.acting(caller.actor):
+            store.log_read("events", None)
+
+    await run_in_threadpool(log)
+    deadline = time.monotonic() + wait
+    items = await run_in_threadpool(_page, request, after, limit)
+    while not items and time.monotonic() < deadline and not await request.is_disconnected():
+        await asyncio.sleep(POLL)
+        items = await run_in_threadpool(_page, request, after, limit)
+    cursor = items[-1]["position"] if items else after
+    return json_response({"events": items, "next_after": cursor})
