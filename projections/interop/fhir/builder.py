@@ -20,9 +20,11 @@ from projections.interop.fhir.codes import (
     NPI,
     SID_PATIENT,
     SID_PROVIDER,
+    complex_ext,
     concept,
     ref,
     resource_id,
+    sub,
 )
 
 if TYPE_CHECKING:
@@ -113,24 +115,36 @@ class Builder:
         return {"url": EPISODE_OF_CARE_EXT, "valueReference": self.episode_ref}
 
     def practitioner(self, provider: Provider) -> Resource:
-        """Return a reference to the Practitioner a provider record describes (one per distinct record)."""
-        identifier = resource_id(
-            "Practitioner",
-            provider.provider_id,
-            provider.name or "",
-            provider.npi or "",
-            provider.credential or "",
-        )
-        identifiers = [{"system": SID_PROVIDER, "value": provider.provider_id}]
-        if provider.npi:
-            identifiers.append({"system": NPI, "value": provider.npi})
+        """Return a reference to the Practitioner of a provider: one per person (provider id).
+
+        The Practitioner gathers what any mention recorded of the person (the first name, credential
+        and each NPI); the reference carries what this mention recorded (extension `provider-record`),
+        so the import gives each command the provider record it was given.
+        """
+        identifier = resource_id("Practitioner", provider.provider_id)
+        known = self.resources.get(identifier, {})
+        identifiers = known.get("identifier") or [{"system": SID_PROVIDER, "value": provider.provider_id}]
+        if provider.npi and {"system": NPI, "value": provider.npi} not in identifiers:
+            identifiers = [*identifiers, {"system": NPI, "value": provider.npi}]
         resource: Resource = {"resourceType": "Practitioner", "id": identifier, "identifier": identifiers}
-        if provider.name:
-            resource["name"] = [{"text": provider.name}]
-        if provider.credential:
-            resource["qualification"] = [{"code": credential_concept(provider.credential)}]
-        self.add(resource)
-        return ref("Practitioner", identifier, provider.name or provider.provider_id)
+        name = known.get("name") or ([{"text": provider.name}] if provider.name else None)
+        if name:
+            resource["name"] = name
+        qualification = known.get("qualification") or (
+            [{"code": credential_concept(provider.credential)}] if provider.credential else None
+        )
+        if qualification:
+            resource["qualification"] = qualification
+        self.resources[identifier] = resource
+        reference = ref("Practitioner", identifier, provider.name or provider.provider_id)
+        record = [
+            sub("name", "String", provider.name),
+            sub("npi", "String", provider.npi),
+            sub("credential", "Code", provider.credential),
+        ]
+        if any(record):
+            reference["extension"] = [complex_ext("provider-record", record)]
+        return reference
 
     def role(self, provider_id: str, credential: str) -> Resource:
         """Return a reference to the PractitionerRole of a therapist acting with a credential."""

@@ -71,8 +71,8 @@ def note_of(bundle: Bundle, encounter: Json, source: str) -> Json:
     }
     supervisor = participant_of(encounter, "ATND")
     if supervisor is not None:
-        practitioner = bundle.get(supervisor, source, "supervising provider")
-        note["supervising_provider_id"] = provider_of(practitioner, source)["provider_id"]
+        supervising = provider_of(bundle, supervisor, source, "supervising provider")
+        note["supervising_provider_id"] = supervising["provider_id"]
     procedures = [p for p in bundle.of_type("Procedure") if ref_id(p.get("encounter")) == encounter["id"]]
     if not procedures:
         raise InvalidInput(source, "no Procedure (service line) refers to this Encounter")

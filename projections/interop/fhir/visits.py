@@ -190,7 +190,7 @@ def _provenance(b: Builder, visit: Visit, amendment: Amendment, encounter: Resou
             "id": resource_id("Provenance", b.episode_id, amendment.event_version),
             "extension": extensions,
             "target": [encounter],
-            "occurredDateTime": day(visit.date_of_service),
+            "occurredDateTime": instant(amendment.recorded_at),
             "recorded": instant(amendment.recorded_at),
             "reason": [{"text": amendment.reason}],
             "activity": {"coding": [coding(CS_AMENDMENT, code, display), coding(DATA_OPERATION, operation)]},

@@ -1,0 +1,159 @@
+"""FHIR's own invariants, evaluated by a FHIRPath engine (fhirpathpy) nobody here wrote.
+
+The R4 specification states its constraints as FHIRPath expressions; the ones
+below are copied from it (their keys name them; `hasValue()`, which fhirpathpy
+does not implement, is written with `exists()`). Every demo episode's bundle and
+the every-fact scenario's bundle must satisfy each of them on every element.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+import pytest
+from fhirpathpy import compile
+from fhirpathpy.models import models
+
+from domain.demo import ReplayClock, demo_clinic, demo_episode_ids
+from projections.interop.fhir.export import export_episode
+from projections.store.root import Store, parse_location
+from tests.fhir_scenario import episode_id as scenario_id
+from tests.fhir_scenario import load, scenario
+
+R4 = models["r4"]
+
+# (key, the resource type it applies to ("" = every resource), the elements it is on ("" = the
+# resource), its expression), as in the R4 specification. ele-1 (every element has a value or
+# children) is checked on the JSON by `empty_elements`: as a FHIRPath query over every descendant
+# it takes seconds a bundle in fhirpathpy.
+INVARIANTS = (
+    ("ext-1", "", "descendants().ofType(Extension)", "extension.exists() != value.exists()"),
+    (
+        "per-1",
+        "",
+        "descendants().ofType(Period)",
+        "start.exists().not() or end.exists().not() or (start <= end)",
+    ),
+    ("qty-3", "", "descendants().ofType(Quantity)", "code.empty() or system.exists()"),
+    ("dom-2", "", "", "contained.contained.empty()"),
+    ("dom-4", "", "", "contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()"),
+    ("dom-5", "", "", "contained.meta.security.empty()"),
+    (
+        "bdl-7",
+        "Bundle",
+        "",
+        "(type = 'history') or entry.where(fullUrl.exists()).select(fullUrl).isDistinct()",
+    ),
+    ("bdl-8", "Bundle", "", "entry.fullUrl.all(contains('/_history/').not())"),
+    ("bdl-3", "Bundle", "", "entry.request.empty() or type = 'batch' or type = 'transaction'"),
+    ("bdl-4", "Bundle", "", "entry.response.empty() or type = 'batch-response' or type = 'history'"),
+    ("cpl-3", "CarePlan", "activity", "detail.empty() or reference.empty()"),
+    ("obs-6", "Observation", "", "dataAbsentReason.empty() or value.empty()"),
+    (
+        "obs-7",
+        "Observation",
+        "",
+        "value.empty() or component.code.where(coding.intersect(%resource.code.coding).exists()).empty()",
+    ),
+    ("gol-1", "Goal", "target", "(detail.exists() and measure.exists()) or detail.exists().not()"),
+)
+
+
+@cache
+def _check(kind: str, path: str, expression: str) -> Any:
+    """Compile, once, the query for the elements of a resource type that break an expression."""
+    return compile(f"{'.'.join(p for p in (kind, path) if p)}.where(({expression}).not())", R4)
+
+
+def violations(bundle: dict[str, Any]) -> list[str]:
+    """Return `<key> <resource>: <element>` for each element of the bundle that breaks an invariant."""
+    resources = [bundle, *(entry["resource"] for entry in bundle.get("entry", []))]
+    found = []
+    for key, kind, path, expression in INVARIANTS:
+        for resource in resources:
+            if (kind and resource["resourceType"] != kind) or (not kind and resource is bundle):
+                continue
+            check = _check(resource["resourceType"], path, expression)
+            for bad in check(resource, {"resource": resource}):
+                text = json.dumps(bad, default=str)[:160]
+                found.append(f"{key} {resource['resourceType']}/{resource.get('id')}: {text}")
+    return found + [f"ele-1 {path}" for path in empty_elements(bundle, "Bundle")]
+
+
+def empty_elements(value: Any, path: str) -> Iterator[str]:
+    """Yield the path of each element with neither a value nor children (FHIR's ele-1)."""
+    if value in ({}, [], "", None):
+        yield path
+    elif isinstance(value, dict):
+        for name, child in value.items():
+            yield from empty_elements(child, f"{path}.{name}")
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from empty_elements(child, f"{path}[{index}]")
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict[str, Any]]]:
+    recorded = demo_clinic()
+    clock = ReplayClock(recorded[0].at)
+    store = Store(parse_location(str(tmp_path_factory.mktemp("fhirpath") / "careledger.db")), clock=clock)
+    for item in recorded:
+        clock.now = item.at
+        store.app.handle(item.command)
+    load(store, scenario())
+    ids = {**demo_episode_ids(), "scenario": scenario_id()}
+    yield {name: json.loads(export_episode(store.app, i)) for name, i in ids.items()}
+    store.close()
+
+
+def test_every_demo_bundle_and_the_every_fact_bundle_keep_fhirs_invariants(
+    bundles: dict[str, dict[str, Any]],
+) -> None:
+    for name, bundle in bundles.items():
+        assert violations(bundle) == [], name
+
+
+def test_the_invariant_check_catches_an_empty_extension_a_period_backwards_and_a_repeated_full_url(
+    bundles: dict[str, dict[str, Any]],
+) -> None:
+    bundle = json.loads(json.dumps(bundles["knee"]))
+    entries = bundle["entry"]
+    encounter = next(e["resource"] for e in entries if e["resource"]["resourceType"] == "Encounter")
+    encounter["extension"].append({"url": "https://careledger.invalid/fhir/StructureDefinition/dosage"})
+    episode = next(e["resource"] for e in entries if e["resource"]["resourceType"] == "EpisodeOfCare")
+    episode["period"] = {"start": "2026-05-02", "end": "2026-05-01"}
+    entries.append(dict(entries[0]))
+    encounter["extension"][0]["valueString"] = ""
+    keys = {problem.split()[0] for problem in violations(bundle)}
+    assert keys == {"ext-1", "per-1", "bdl-7", "ele-1"}
+
+
+def test_each_person_is_one_practitioner_whatever_each_mention_recorded(
+    bundles: dict[str, dict[str, Any]],
+) -> None:
+    for name, bundle in bundles.items():
+        people = [
+            next(i["value"] for i in e["resource"]["identifier"] if i["system"].endswith("/sid/provider"))
+            for e in bundle["entry"]
+            if e["resource"]["resourceType"] == "Practitioner"
+        ]
+        assert sorted(people) == sorted(set(people)), name
+    knee = bundles["knee"]["entry"]
+    osei = [e["resource"] for e in knee if e["resource"]["resourceType"] == "Practitioner"]
+    assert [p["name"][0]["text"] for p in osei if "dr-osei" in json.dumps(p)] == ["Dr. A. Osei"]
+
+
+def test_an_amendments_provenance_occurred_when_it_was_recorded_not_on_the_date_of_service(
+    bundles: dict[str, dict[str, Any]],
+) -> None:
+    provenances = [
+        e["resource"]
+        for bundle in bundles.values()
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "Provenance"
+    ]
+    assert provenances
+    assert all(p["occurredDateTime"] == p["recorded"] for p in provenances)
