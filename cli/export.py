@@ -145,3 +145,5 @@ def import_fhir(file: str, db: str | None, as_json: bool, quiet: bool) -> None:
             f"{name}: FHIR Bundle of episode {result.episode_id}: {result.commands} commands: "
             f"{result.applied} applied, {result.already_applied} already applied (version {result.version})"
         )
+        if result.unread:
+            typer.echo(f"{name}: not read (careledger does not record them): {', '.join(result.unread)}")

@@ -12,7 +12,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from domain.errors import InvalidInput
-from projections.interop.fhir.codes import CS_AMENDMENT, extensions, parse_instant, parts_of, ref_id, value_of
+from projections.interop.fhir.codes import (
+    CPT,
+    CS_AMENDMENT,
+    HCPCS,
+    extensions,
+    parse_instant,
+    parts_of,
+    ref_id,
+    value_of,
+)
 from projections.interop.fhir.reading import (
     Bundle,
     Json,
@@ -32,7 +41,7 @@ KINDS = {"late-entry": "late_entry", "amend": "correction", "addendum": "addendu
 
 def _line(procedure: Json) -> tuple[int, Json]:
     line: Json = {
-        "code": procedure["code"]["coding"][0]["code"],
+        "code": code_in(procedure["code"], CPT) or code_in(procedure["code"], HCPCS),
         "minutes": value_of(procedure, "minutes", "Integer"),
     }
     optional = {
