@@ -53,6 +53,24 @@ def ingest_careledger(db: str, workload: Workload) -> float:
     return stored / seconds
 
 
+def reimport_careledger(db: str, workload: Workload) -> dict[str, float]:
+    """Import a command file, then import it again (every line already applied); return both times."""
+    with Store(parse_location(db)) as store:
+
+        def run() -> int:
+            return sum(
+                1
+                for outcome in import_lines(store.app, read_stream(workload.path), default_user="bench")
+                if outcome.result is not None and outcome.result.applied
+            )
+
+        first, applied = timed(run)
+        again, reapplied = timed(run)
+    if applied != workload.commands or reapplied:
+        raise SystemExit(f"reimport: {applied} applied first, {reapplied} again; expected all, then none")
+    return {"first_s": first, "again_s": again, "ratio": again / first}
+
+
 def ingest_raw(db: str, workload: Workload) -> float:
     """Store the same commands' JSON as events of eventsourcing's own Aggregate, same batches; events/s."""
     with Store(parse_location(db)) as located:  # only to reuse the location's settings

@@ -41,7 +41,7 @@ from benchmarks.workload import (
 )
 from domain.episode.application import derived_episode_id
 
-CASES = ("ingest", "replay", "memory", "projections", "cli", "audit")
+CASES = ("ingest", "reimport", "replay", "memory", "projections", "cli", "audit")
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
 
@@ -79,6 +79,25 @@ def ingest(args: argparse.Namespace, out: dict[str, Any]) -> None:
             ]
         out[f"ingest_{name}"] = entry
         report(f"ingest {name}", entry)
+
+
+def reimport(args: argparse.Namespace, out: dict[str, Any]) -> None:
+    """Re-import an imported file: every line is a replay, and must cost no more than 1.2x the first."""
+    workload = command_file(min(args.ingest, 10_000))
+    runs = []
+    for _ in range(args.repeat):
+        with scratch_sqlite("reimport") as db:
+            runs.append(cases.reimport_careledger(db, workload))
+    entry: dict[str, Any] = {
+        "commands": workload.commands,
+        "first_s": median_of([r["first_s"] for r in runs]),
+        "again_s": median_of([r["again_s"] for r in runs]),
+        "runs": runs,
+    }
+    entry["ratio"] = entry["again_s"] / entry["first_s"]
+    entry["checks"] = [check("re-import <= 1.2x the first import", entry["ratio"] <= 1.2)]
+    out["reimport"] = entry
+    report("reimport", entry)
 
 
 def replay(args: argparse.Namespace, out: dict[str, Any]) -> None:
@@ -278,6 +297,7 @@ def main() -> None:
         if name in chosen:
             {
                 "ingest": ingest,
+                "reimport": reimport,
                 "replay": replay,
                 "projections": projections,
                 "memory": memory,

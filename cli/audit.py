@@ -25,9 +25,8 @@ from cli.common import (
 if TYPE_CHECKING:
     from domain.episode.aggregate import Episode
     from domain.episode.audit import ChangeReport
-    from projections.store.verify import ChainReport, Head
-
-HEADS_FORMAT = "careledger-heads/1"
+    from projections.store.root import Store
+    from projections.store.verify import ChainReport
 
 
 def audit(
@@ -169,48 +168,101 @@ def verify(
         Path | None,
         typer.Option(
             "--anchor",
-            help="Also check against heads printed earlier by --head (a chain rewritten or cut since then).",
+            help="Check against this anchor log or heads file (a chain rewritten or cut since) "
+            "[default: the store's log under CARELEDGER_ANCHOR_DIR, when there is one].",
             dir_okay=False,
         ),
     ] = None,
+    adopt: Annotated[
+        bool,
+        typer.Option(
+            "--adopt",
+            help="Link a store written before the hash chain existed (refused when it has a chain table).",
+        ),
+    ] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Walk the hash chain of the stored events: report each broken link (exit 1), or that it is intact."""
     from domain.errors import EpisodeNotFound, InvalidInput
+    from projections.store.anchor import read_anchor
     from projections.store.verify import snapshot_checker, verify_chains
 
-    anchors = _read_anchor(anchor) if anchor is not None else None
+    if adopt and (episode is not None or head or anchor is not None):
+        raise typer.BadParameter("--adopt links the whole store; give it alone")
+    anchors = read_anchor(anchor) if anchor is not None else None
     with open_db(db) as store:
-        ids = [resolve_episode(store, episode)] if episode is not None else None
+        recorder: Any = store.app.recorder
+        if not hasattr(recorder, "read_chains"):
+            raise InvalidInput("db", "this store was opened without its hash chain")
+        if adopt:
+            _adopt(store, as_json)
+            return
+        if anchors is None:
+            anchors = store.anchors() or None
+        ids = [resolve_episode(store, episode, verified=False)] if episode is not None else None
         if ids is None:
             log_access(store, None)
         elif anchors is not None:
             anchors = {k: v for k, v in anchors.items() if k == ids[0]}
-        recorder: Any = store.app.recorder
-        if not hasattr(recorder, "read_chains"):
-            raise InvalidInput("db", "this store was opened without its hash chain")
         report = verify_chains(recorder, ids, anchors, snapshot_checker(store.app))
+        if ids is None:  # the read models too: each episode's rows against their seals
+            from dataclasses import replace
+
+            from projections.views.seal import read_model_breaks
+
+            broken = {b.episode_id for b in report.breaks}
+            extra = [b for b in read_model_breaks(store) if b.episode_id not in broken]
+            report = replace(report, breaks=report.breaks + tuple(extra))
         display = store.location.display
+        chain_table = recorder.chain_table_present()
     if ids is not None and report.events == 0 and not report.breaks:
         raise EpisodeNotFound(ids[0])
     anchored = anchors is not None
     if not report.intact:
         if as_json:
-            emit_json(report.as_dict())
+            emit_json({**report.as_dict(), "chain_table": chain_table})
         else:
+            if not chain_table:
+                typer.echo(f"the store has no hash-chain table: {_NO_CHAIN_HELP}")
             for problem in report.breaks:
                 where = f"episode {problem.episode_id} version {problem.version}"
                 typer.echo(f"{where}: {problem.kind}: {problem.detail}")
             typer.echo(_summary(report, anchored))
         raise typer.Exit(1)
     if head:
-        _emit_heads(display, report.heads)
+        from projections.store.anchor import head_document
+
+        emit_json(head_document(display, report.heads))
         typer.echo(_summary(report, anchored), err=True)
     elif as_json:
         emit_json(report.as_dict())
     else:
         typer.echo(_summary(report, anchored))
+
+
+_NO_CHAIN_HELP = (
+    "it was removed (treat the store as tampered with and restore a backup), or the store was written "
+    "by a careledger from before the chain (then, and only then, `careledger verify --adopt` links it)"
+)
+
+
+def _adopt(store: Store, as_json: bool) -> None:
+    from domain.errors import InvalidInput
+    from projections.store.chain import AdoptRefused
+
+    log_access(store, None)
+    try:
+        linked = store.app.recorder.adopt_unchained()  # type: ignore[attr-defined]
+    except AdoptRefused as exc:
+        raise InvalidInput("adopt", str(exc)) from None
+    if as_json:
+        emit_json({"adopted": True, "events": linked})
+    else:
+        typer.echo(
+            f"linked {linked:,} events of a store written before the hash chain; the chain proves "
+            "nothing changed from now on, and nothing about before"
+        )
 
 
 def _summary(report: ChainReport, anchored: bool) -> str:
@@ -223,42 +275,3 @@ def _summary(report: ChainReport, anchored: bool) -> str:
     if report.intact:
         return f"hash chain intact{' and matching the anchored heads' if anchored else ''}: {what}"
     return f"hash chain BROKEN in {len(report.breaks)} of {episodes}: {what}"
-
-
-def _emit_heads(display: str, heads: tuple[Head, ...]) -> None:
-    from datetime import UTC, datetime
-
-    emit_json(
-        {
-            "format": HEADS_FORMAT,
-            "store": display,
-            "taken_at": datetime.now(UTC).isoformat(),
-            "heads": [h.as_dict() for h in heads],
-        }
-    )
-
-
-def _read_anchor(path: Path) -> dict[Any, Head]:
-    from uuid import UUID
-
-    import orjson
-
-    from domain.errors import InvalidInput
-    from projections.store.verify import Head
-
-    try:
-        document = orjson.loads(path.read_bytes())
-    except OSError as exc:
-        raise InvalidInput("anchor", f"cannot read {path} ({exc.strerror})") from exc
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput("anchor", f"{path} is not JSON ({exc})") from exc
-    if not isinstance(document, dict) or document.get("format") != HEADS_FORMAT:
-        raise InvalidInput("anchor", f"{path} is not a heads file printed by `careledger verify --head`")
-    heads: dict[Any, Head] = {}
-    for index, item in enumerate(document.get("heads", [])):
-        try:
-            episode_id = UUID(item["episode_id"])
-            heads[episode_id] = Head(episode_id, int(item["version"]), bytes.fromhex(item["chain_hash"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidInput(f"anchor.heads.{index}", f"not a head ({exc})") from exc
-    return heads

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli.common import DbOption, EpisodeArg, JsonOption, emit_json, open_db, parse_date, resolve_episode
+from cli.text import cell, echo
 
 if TYPE_CHECKING:
     from domain.billing.bill import Calculation, EpisodeBill, VisitBill
@@ -76,11 +77,11 @@ def units(
 
 def _print_units(result: Calculation) -> None:
     name = "CMS 8-minute rule" if result.units.rule == "cms" else "AMA per-code rule"
-    typer.echo(
+    echo(
         f"{name}: {result.units.total_timed_minutes} timed minutes, {result.units.total_units} units "
         f"({result.payer_id} on {result.date_of_service})"
     )
-    typer.echo("")
+    echo("")
     rows = [["code", "minutes", "assistant", "units", "modifiers"]]
     rows += [
         [
@@ -94,15 +95,15 @@ def _print_units(result: Calculation) -> None:
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     for row in rows:
-        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-    typer.echo("")
+        echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    echo("")
     for sentence in result.units.explanation:
-        typer.echo(sentence)
+        echo(sentence)
     for line in result.lines:
         for share in line.units_furnished:
-            typer.echo(f"{line.code} unit {share.unit} ({share.furnished_by}): {share.reason}.")
+            echo(f"{line.code} unit {share.unit} ({share.furnished_by}): {share.reason}.")
     for note in result.notes:
-        typer.echo(f"{note.severity}: {note.message} ({note.source})")
+        echo(f"{note.severity}: {note.message} ({note.source})")
 
 
 VisitOption = Annotated[
@@ -128,6 +129,7 @@ def bill(
             if other_id != found.id
             and (other := store.app.get_episode(other_id)).patient_ref == found.patient_ref
         ]
+        store.require_intact([other.id for other in others])  # they count toward KX: verified too
         result = bill_with_others(found, others, billing_rules(found.payer, store.app.payer_dirs))
     if on is not None:
         chosen = tuple(v for v in result.visits if v.date_of_service == on)
@@ -147,7 +149,6 @@ def _money(value: Any) -> str:
 
 def _print_bill(result: EpisodeBill) -> None:
     from rich.console import Group
-    from rich.text import Text
 
     from cli.render import show
 
@@ -179,7 +180,7 @@ def _print_bill(result: EpisodeBill) -> None:
         out.extend(f"  - {reason}" for reason in result.not_ready)
     else:
         out.append("\nReady: no error, and KX is decided on every visit.")
-    show(Group(*(Text(item) if isinstance(item, str) else item for item in out)))
+    show(Group(*(cell(item) if isinstance(item, str) else item for item in out)))
 
 
 def _visit_block(visit: VisitBill) -> list[Any]:
@@ -207,13 +208,18 @@ def _visit_block(visit: VisitBill) -> list[Any]:
         grid.add_column(header)
     for line in visit.lines:
         grid.add_row(
-            line.code + (" (split)" if line.split else ""),
-            str(line.units) + ("" if line.billable or not line.units else " (not paid)"),
-            " ".join(line.modifiers) or "-",
-            str(line.minutes),
-            str(line.assistant_minutes) if line.assistant_minutes else "-",
-            ",".join(str(p) for p in line.diagnosis_pointers),
-            _money(line.allowed_amount),
+            *map(
+                cell,
+                (
+                    line.code + (" (split)" if line.split else ""),
+                    str(line.units) + ("" if line.billable or not line.units else " (not paid)"),
+                    " ".join(line.modifiers) or "-",
+                    line.minutes,
+                    line.assistant_minutes or "-",
+                    ",".join(str(p) for p in line.diagnosis_pointers),
+                    _money(line.allowed_amount),
+                ),
+            )
         )
     sentences = dict.fromkeys([*visit.explanation, *(s for line in visit.lines for s in line.explanation)])
     return [title, grid, *(f"  {s}" for s in sentences), *_note_lines(visit.notes, indent="  ")]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli.common import DbOption, JsonOption, emit_json, log_access, open_db, parse_date, resolve_episode
+from cli.text import echo
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -63,7 +64,7 @@ def check(
     except CareledgerError as error:
         if error.exit_code != 1:
             raise
-        typer.echo(f"error: {error}", err=True)
+        echo(f"error: {error}", err=True)
         raise typer.Exit(NOT_CHECKED) from None
     if as_json:
         emit_json(answer)
@@ -158,7 +159,7 @@ def _print_episode(answer: dict[str, Any]) -> None:
             out.extend(finding_lines(finding))
     if answer["findings"]:
         out += ["", "By rule", *_rule_table(answer["findings"])]
-    typer.echo("\n".join(out))
+    echo("\n".join(out))
 
 
 def _rule_table(findings: list[dict[str, Any]]) -> list[str]:
@@ -210,7 +211,7 @@ def _print_clinic(answer: dict[str, Any], db: str | None) -> None:
             )
         out.append("")
         out.append("See one episode's findings and fixes: careledger check EPISODE")
-    typer.echo("\n".join(out))
+    echo("\n".join(out))
 
 
 def as_of_checks(found: Episode, payer_dirs: tuple[Path, ...]) -> dict[str, Any]:
@@ -265,4 +266,4 @@ def print_as_of_checks(checks: dict[str, Any]) -> None:
     for finding in checks["findings"]:
         day = finding["date_of_service"] or "episode"
         out.append(f"  {day}  {LABELS[finding['severity']]:<7}  {finding['rule_id']}: {finding['message']}")
-    typer.echo("\n".join(out))
+    echo("\n".join(out))

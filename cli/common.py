@@ -70,7 +70,9 @@ class CareledgerGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except CareledgerError as error:
-            typer.echo(f"error: {error}", err=True)
+            from cli.text import echo
+
+            echo(f"error: {error}", err=True)
             raise typer.Exit(error.exit_code) from None
         except BrokenPipeError:
             sys.stderr.close()
@@ -112,8 +114,20 @@ def require_user(user: str | None) -> str:
     return user.strip()
 
 
-def resolve_episode(store: Store, text: str) -> UUID:
-    """Accept a full episode id or a unique prefix of one."""
+def resolve_episode(store: Store, text: str, *, verified: bool = True) -> UUID:
+    """Accept a full episode id or a unique prefix of one; refuse an episode that fails verification.
+
+    Every command that shows or changes an episode comes through here, so none
+    answers from (or writes onto) a record whose hash chain or anchored heads do
+    not verify (exit 3). `verify` itself passes `verified=False`: it reports.
+    """
+    episode_id = _resolve(store, text)
+    if verified:
+        store.require_intact([episode_id])
+    return episode_id
+
+
+def _resolve(store: Store, text: str) -> UUID:
     from domain.errors import EpisodeNotFound, InvalidInput
 
     cleaned = text.strip().lower()
@@ -185,8 +199,7 @@ def log_access(store: Store, episode_id: UUID | None) -> None:
 
 def read_document(path: str) -> dict[str, Any]:
     """Read one JSON object from a file, or from stdin when the path is '-'."""
-    import orjson
-
+    from domain.door import load_json
     from domain.errors import InvalidInput
 
     name = "stdin" if path == "-" else path
@@ -195,9 +208,9 @@ def read_document(path: str) -> dict[str, Any]:
     except OSError as exc:
         raise InvalidInput(name, f"cannot read ({exc.strerror})") from exc
     try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput(name, f"malformed JSON ({exc})") from exc
+        document = load_json(data)  # the door: a key given twice is refused
+    except InvalidInput as exc:
+        raise InvalidInput(f"{name}: {exc.field}" if exc.field else name, exc.problem) from None
     if not isinstance(document, dict):
         raise InvalidInput(name, "must hold one JSON object")
     return document
@@ -239,14 +252,55 @@ def parse_date(field: str, text: str) -> date:
 
 
 def emit_json(value: Any) -> None:
-    """Print a value as indented JSON on stdout."""
+    """Print a value as indented JSON on stdout (member ids masked to their last 4 characters)."""
     import orjson
 
     sys.stdout.buffer.write(
-        orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str)
+        orjson.dumps(mask_members(value), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str)
     )
     sys.stdout.buffer.write(b"\n")
     sys.stdout.flush()
+
+
+def mask_members(value: Any) -> Any:
+    """Return JSON-ready values with every `member_id` masked: output that does not need the whole id."""
+    from domain.values import masked
+
+    if isinstance(value, dict):
+        return {
+            k: masked(v) if k == "member_id" and isinstance(v, str) else mask_members(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [mask_members(item) for item in value]
+    return value
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file only its owner can read, atomically, never through a planted link.
+
+    The bytes go to a new temporary file beside it (O_CREAT|O_EXCL|O_NOFOLLOW, 0600),
+    which is then renamed over `path`: a symbolic link at `path` is replaced, not followed.
+    """
+    import secrets
+
+    from domain.errors import InvalidInput
+
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(temporary, flags, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise InvalidInput("out", f"cannot write {path} ({exc.strerror})") from exc
 
 
 def report_result(result: CommandResult, as_json: bool) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -49,3 +49,28 @@ def demo(
 
             typer.echo("")
             episode_report(store.app.get_episode(ids["knee"]))
+            _highlights(store, ids["shoulder"])
+
+
+def _highlights(store: Any, episode_id: Any) -> None:
+    """Point at what the other episodes show: a code split by CQ/CO, a recertification signed late."""
+    from domain.billing.bill import bill_with_others, billing_rules
+    from domain.clocks.coverage import judge
+    from domain.clocks.periods import MEDICARE
+
+    episode = store.app.get_episode(episode_id)
+    short = str(episode_id)[:4]
+    bill = bill_with_others(episode, [], billing_rules(episode.payer, store.app.payer_dirs))
+    typer.echo("")
+    typer.echo(f"Also in the demo, the shoulder ({episode.patient_ref}):")
+    for visit in bill.visits:
+        split = [line for line in visit.lines if line.split]
+        if split:
+            parts = ", ".join(f"{x.units} × {' '.join(x.modifiers)}" for x in split)
+            typer.echo(
+                f"  {visit.date_of_service}: {split[0].code} is two claim lines ({parts}): the OT and "
+                f"the OTA each furnished part of it (careledger bill {short} --visit {visit.date_of_service})"
+            )
+    for gap in judge(episode, True, MEDICARE).episode_gaps:
+        if gap.rule_id == "clock.certification_late" and gap.message.startswith("recertification"):
+            typer.echo(f"  {gap.message} (careledger continuity {short})")

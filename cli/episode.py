@@ -72,6 +72,12 @@ def list_episodes(db: DbOption = None, as_json: JsonOption = False) -> None:
 
     with read_models(db, log_all=True) as (models, _):
         rows = models.episodes()
+        refused = models.refused
+    if refused:
+        from cli.text import echo
+
+        for problem in refused:
+            echo(f"warning: {problem}; not listed", err=True)
     if as_json:
         emit_json(rows)
         return

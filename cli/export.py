@@ -26,6 +26,7 @@ from cli.common import (
     open_db,
     parse_date,
     resolve_episode,
+    write_private,
 )
 
 app = new_app("Export an episode as a FHIR R4 Bundle, or the store's claim lines for a billing system.")
@@ -46,16 +47,12 @@ class Format(StrEnum):
 
 
 def _write(data: bytes, out: Path | None) -> None:
-    from domain.errors import InvalidInput
 
     if out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    try:
-        out.write_bytes(data)
-    except OSError as exc:
-        raise InvalidInput("out", f"cannot write {out} ({exc.strerror})") from exc
+    write_private(out, data)  # 0600, atomically, never through a planted link
     typer.echo(f"wrote {out} ({len(data):,} bytes)", err=True)
 
 
@@ -100,6 +97,7 @@ def export_claims(
     day = parse_date("since", since) if since is not None else None
     with open_db(db) as store:
         log_access(store, None)
+        store.require_intact()  # no claim line from a record that fails verification (exit 3)
         rows = store_claim_rows(store.app, day)
     if output is Format.json:
         _write(orjson.dumps(rows, option=orjson.OPT_INDENT_2) + b"\n", out)

@@ -10,6 +10,7 @@ from typing import IO, Annotated
 import typer
 
 from cli.common import DbOption, JsonOption, UserOption, emit_json, is_terminal, open_db
+from cli.text import echo
 
 
 def import_file(
@@ -66,7 +67,7 @@ def import_file(
                 if outcome.error is not None:
                     counts["rejected"] += 1
                     rejected.append(outcome.as_dict())
-                    typer.echo(f"{name}: line {outcome.line}: {outcome.error}", err=True)
+                    echo(f"{name}: line {outcome.line}: {outcome.error}", err=True)
                 elif outcome.result is not None and outcome.result.applied:
                     counts["applied"] += 1
                 else:
@@ -75,6 +76,8 @@ def import_file(
             raise StoreUnavailable(
                 f"{error}; lines up to {last_done} were applied, re-run the import to continue"
             ) from error
+    if counts["lines"] == 0:
+        raise InvalidInput(name, "holds no command (an empty file is an error: nothing was imported)")
     if as_json:
         emit_json({**counts, "rejected_lines": rejected})
     elif not quiet:

@@ -47,5 +47,8 @@ app.command("packet")(packet)
 
 
 def run() -> None:
-    """Entry point of the `careledger` script."""
+    """Entry point of the `careledger` script: files it creates are its user's only (umask 077)."""
+    import os
+
+    os.umask(0o077)
     app(prog_name="careledger")

@@ -20,7 +20,8 @@ from cli.common import (
 app = new_app("Record outcome measures (LEFS, ODI, NDI, QuickDASH, PSFS, NPRS, TUG, 6MWT, Berg...).")
 
 
-@app.command("record")
+# A score may be negative (`-5` on a change scale): not an option, so unknown options are read as arguments.
+@app.command("record", context_settings={"ignore_unknown_options": True})
 def record(
     episode: EpisodeArg,
     instrument: Annotated[str | None, typer.Argument(help="Instrument id, e.g. LEFS.")] = None,

@@ -12,7 +12,16 @@ from typing import Annotated
 
 import typer
 
-from cli.common import TIME_HELP, DbOption, EpisodeArg, JsonOption, emit_json, open_db, resolve_episode
+from cli.common import (
+    TIME_HELP,
+    DbOption,
+    EpisodeArg,
+    JsonOption,
+    emit_json,
+    open_db,
+    resolve_episode,
+    write_private,
+)
 
 
 def packet(
@@ -23,7 +32,7 @@ def packet(
             "--out",
             "-o",
             help="A FILE.html to write, or a directory (created if missing) "
-            "to write packet-PATIENT-EPISODE.html in.",
+            "to write packet-EPISODE.html in (0600; never through a planted link).",
             show_default=False,
         ),
     ],
@@ -43,17 +52,13 @@ def packet(
         episode_id = resolve_episode(store, episode)
         at = moment(as_of, "as_of", store.timezone) if as_of is not None else None
         html = build_packet(store, episode_id, at)
-        patient = store.app.get_episode(episode_id).patient_ref
     if out.suffix.lower() not in (".html", ".htm") and not out.exists():
         try:
-            out.mkdir(parents=True)
+            out.mkdir(mode=0o700, parents=True)
         except OSError as exc:
             raise InvalidInput("out", f"cannot create directory {out} ({exc.strerror})") from exc
-    path = packet_path(out, patient, episode_id, at)
-    try:
-        path.write_text(html, encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput("out", f"cannot write {path} ({exc.strerror})") from exc
+    path = packet_path(out, episode_id, at)
+    write_private(path, html.encode())
     if as_json:
         emit_json({"episode_id": str(episode_id), "path": str(path), "bytes": len(html.encode())})
     else:

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
+from cli.text import cell, clean, markup
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -33,7 +35,8 @@ def show(*renderables: object) -> None:
         return
     with out.capture() as captured:
         out.print(*renderables, sep="\n")
-    text = "\n".join(line.rstrip() for line in captured.get().splitlines())
+    # Piped, rich adds no escape codes of its own: anything left is from the data.
+    text = "\n".join(clean(line.rstrip()) for line in captured.get().splitlines())
     sys.stdout.write(text.strip("\n") + "\n" if text.strip() else "")
 
 
@@ -46,7 +49,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], title: str | No
     for header in headers:
         grid.add_column(header, overflow="fold")
     for row in rows:
-        grid.add_row(*row)
+        grid.add_row(*(cell(value) for value in row))
     show(grid)
 
 
@@ -62,7 +65,7 @@ def sparkline(values: Sequence[float]) -> str:
 
 def amendment_lines(episode: Episode) -> list[str]:
     """Describe each visit's amendments and each voided visit, one line each (docs/rules.md#amendments)."""
-    from rich.markup import escape
+    escape = markup
 
     marks = [(dos, a) for dos, visit in sorted(episode.visits.items()) for a in visit.amendments]
     marks += [(visit.date_of_service, visit.amendments[-1]) for visit in episode.voided_visits]
@@ -159,29 +162,30 @@ def episode_report(episode: Episode) -> None:
     from domain.rules.catalogue import code_catalogue
 
     out = _Collector()
+    m = markup  # every value from the record is cleaned and escaped before it meets markup
     dx = ", ".join(d.code + (f" {d.description}" if d.description else "") for d in episode.diagnoses)
     out.print(f"[bold]Episode {episode.id}[/bold]  (version {episode.version})")
     out.print(
-        f"patient {episode.patient_ref} · {episode.discipline} · payer {episode.payer.payer_id} "
-        f"({episode.payer.unit_rule} rule) · started {episode.start_date} · {episode.status}"
+        f"patient {m(episode.patient_ref)} · {m(episode.discipline)} · payer {m(episode.payer.payer_id)} "
+        f"({m(episode.payer.unit_rule)} rule) · started {episode.start_date} · {m(episode.status)}"
     )
-    out.print(f"diagnoses: {dx}")
+    out.print(f"diagnoses: {m(dx)}")
     if episode.discharge is not None:
         d = episode.discharge
-        out.print(f"discharged {d.discharge_date}: {d.reason}")
+        out.print(f"discharged {d.discharge_date}: {m(d.reason)}")
     for plan in episode.plans:
         duration = f"{plan.duration_weeks} weeks" if plan.duration_weeks else f"{plan.duration_visits} visits"
         out.print(
             f"\n[bold]Plan of care v{plan.plan_version}[/bold] established {plan.established_on} by "
-            f"{plan.therapist_id} ({plan.credential}): {plan.frequency_per_week}x/week for {duration}"
+            f"{m(plan.therapist_id)} ({m(plan.credential)}): {plan.frequency_per_week}x/week for {duration}"
         )
         for goal in plan.goals:
-            out.print(f"  {goal.goal_id} [{goal.term}] {goal.text}")
+            out.print(f"  {m(goal.goal_id)} {m('[' + str(goal.term) + ']')} {m(goal.text)}")
     for cert in episode.certifications:
         signed = f"signed {cert.signed_on}" if cert.signed_on else f"verbal order {cert.verbal_order_on}"
         out.print(
-            f"{cert.kind} certification of plan v{cert.certified_plan} by {cert.certifier.provider_id}: "
-            f"{cert.period_start} to {cert.period_end}, {signed}"
+            f"{m(cert.kind)} certification of plan v{cert.certified_plan} by "
+            f"{m(cert.certifier.provider_id)}: {cert.period_start} to {cert.period_end}, {signed}"
         )
     catalogue = code_catalogue()
     visits = Table(title="\nVisits", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
@@ -197,12 +201,17 @@ def episode_report(episode: Episode) -> None:
             for line in visit.service_lines
         )
         visits.add_row(
-            str(dos),
-            f"{visit.provider_id} {visit.credential}",
-            lines,
-            str(timed),
-            str(visit.total_treatment_minutes),
-            str(len(visit.exercises)),
+            *map(
+                cell,
+                (
+                    dos,
+                    f"{visit.provider_id} {visit.credential}",
+                    lines,
+                    timed,
+                    visit.total_treatment_minutes,
+                    len(visit.exercises),
+                ),
+            )
         )
     out.print(visits)
     for line in amendment_lines(episode):
@@ -213,12 +222,17 @@ def episode_report(episode: Episode) -> None:
             grid.add_column(header)
         for exercise in episode.exercises.values():
             grid.add_row(
-                exercise.exercise_id,
-                exercise.name,
-                exercise.category,
-                exercise.dosage.describe(),
-                str(len(exercise.history) - 1),
-                "active" if exercise.active else "discontinued",
+                *map(
+                    cell,
+                    (
+                        exercise.exercise_id,
+                        exercise.name,
+                        exercise.category,
+                        exercise.dosage.describe(),
+                        len(exercise.history) - 1,
+                        "active" if exercise.active else "discontinued",
+                    ),
+                )
             )
         out.print(grid)
     by_instrument: dict[str, list[tuple[str, float]]] = {}
@@ -226,10 +240,10 @@ def episode_report(episode: Episode) -> None:
         by_instrument.setdefault(outcome.instrument, []).append((str(outcome.taken_on), float(outcome.score)))
     for instrument, scores in by_instrument.items():
         series = " → ".join(f"{score:g} ({day})" for day, score in scores)
-        out.print(f"{instrument}: {sparkline([s for _, s in scores])}  {series}")
+        out.print(f"{m(instrument)}: {sparkline([s for _, s in scores])}  {series}")
     for report in episode.progress_reports:
         out.print(
-            f"progress report {report.report_date} by {report.author_id} ({report.credential}) "
+            f"progress report {report.report_date} by {m(report.author_id)} ({m(report.credential)}) "
             f"covering {report.period_start} to {report.period_end}"
         )
     show(*out.items)

@@ -1,7 +1,8 @@
 """Terminal rendering of the read models: progression, outcomes and continuity (rich, lazily).
 
 Text from the record (names, reasons, messages) is printed as plain text, never
-as rich markup, so a bracket in a note cannot change the output.
+as rich markup, so a bracket in a note cannot change the output, and cleaned of
+control characters (cli/text.py).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from typing import Any
 from rich import box
 from rich.console import Group
 from rich.table import Table
-from rich.text import Text
 
 from cli.render import show, sparkline
+from cli.text import cell
 
 VERDICTS = {
     "baseline": "baseline",
@@ -40,7 +41,7 @@ def grid(
         else:
             table.add_column(header, no_wrap=True)
     for row in rows:
-        table.add_row(*(Text(cell) for cell in row))
+        table.add_row(*(cell(value) for value in row))
     return table
 
 
@@ -51,10 +52,10 @@ def _spark(values: Sequence[Any]) -> str:
 
 def render_progression(answer: dict[str, Any], title: str, *, detail: bool) -> None:
     """Print the exercises, their dosage trend, their changes and their plateaus."""
-    items: list[object] = [Text(title)]
+    items: list[object] = [cell(title)]
     exercises = answer["exercises"]
     if not exercises:
-        items.append(Text("no exercises recorded"))
+        items.append(cell("no exercises recorded"))
         show(Group(*items))  # type: ignore[arg-type]
         return
     rows = [
@@ -127,21 +128,21 @@ def render_progression(answer: dict[str, Any], title: str, *, detail: bool) -> N
     flagged = sum(1 for ex in exercises for p in ex["plateaus"] if p["flagged"])
     total = sum(ex["changes"] for ex in exercises)
     items.append(
-        Text(
+        cell(
             f"\n{len(exercises)} exercises, {total} progressions or regressions; "
             f"{flagged} plateau{'s' if flagged != 1 else ''} flagged "
             f"({n}+ consecutive visits without a change in dosage or complexity, docs/rules.md#documentation)"
         )
     )
-    items.extend(Text(line) for line in lines)
+    items.extend(cell(line) for line in lines)
     show(Group(*items))  # type: ignore[arg-type]
 
 
 def render_outcomes(answer: dict[str, Any], title: str) -> None:
     """Print each instrument's trajectory with a sparkline and its verdict against the MCID."""
-    items: list[object] = [Text(title)]
+    items: list[object] = [cell(title)]
     if not answer["instruments"]:
-        items.append(Text("no outcome measures recorded"))
+        items.append(cell("no outcome measures recorded"))
     for inst in answer["instruments"]:
         mcid = f"MCID {inst['mcid']}" if inst["mcid"] is not None else "no MCID"
         if inst["mcid_percent"] is not None:
@@ -160,7 +161,7 @@ def render_outcomes(answer: dict[str, Any], title: str) -> None:
             + f"  {trend}  {VERDICTS.get(inst['verdict'], inst['verdict'])}"
         )
         items.append(
-            Text(
+            cell(
                 f"\n{inst['instrument']} ({inst['name'] or 'unknown'}; {inst['unit'] or ''}, "
                 f"{inst['better'] or '?'} is better; {mcid}{source})\n  {summary}"
             )
@@ -245,7 +246,7 @@ def render_continuity(answer: dict[str, Any], title: str) -> None:
     needed = clocks["recertification_needed"]
     reasons = "; ".join(clocks["recertification_reasons"])
     lines.append(f"recertification needed: {'YES: ' + reasons if needed else 'no'}")
-    items: list[object] = [Text("\n".join(lines))]
+    items: list[object] = [cell("\n".join(lines))]
     if answer["certifications"]:
         items.append(
             grid(
@@ -266,7 +267,7 @@ def render_continuity(answer: dict[str, Any], title: str) -> None:
             )
         )
     if not answer["visits"]:
-        items.append(Text("\nno visits recorded"))
+        items.append(cell("\nno visits recorded"))
     else:
         items.append(
             grid(
@@ -290,7 +291,7 @@ def render_continuity(answer: dict[str, Any], title: str) -> None:
                 wrap=(7,),
             )
         )
-    items.append(Text(f"\n{answer['errors']} gaps, {answer['warnings']} warnings"))
+    items.append(cell(f"\n{answer['errors']} gaps, {answer['warnings']} warnings"))
     if answer["gaps"]:
         items.append(
             grid(

@@ -70,3 +70,31 @@ class StoreUnavailable(CareledgerError):
     def __init__(self, message: str) -> None:
         # Driver messages can span lines ("connection failed: ...\n Is the server running?").
         super().__init__(" ".join(message.split()))
+
+
+class Tampered(CareledgerError):
+    """The stored record of an episode fails its hash chain, anchor or read-model seal: it is not shown."""
+
+    exit_code = 3
+
+    def __init__(self, episode_id: object, version: int, kind: str, detail: str) -> None:
+        super().__init__(
+            f"episode {episode_id} version {version}: {kind}: {detail}; "
+            "refusing to answer from a record that fails verification (run `careledger verify`)"
+        )
+        self.episode_id = episode_id
+        self.version = version
+        self.kind = kind
+        self.detail = detail
+
+
+class DamagedEvent(Tampered):
+    """A stored event that cannot be read back (edited or damaged bytes): named, never a traceback."""
+
+    def __init__(self, episode_id: object, version: int, cause: Exception) -> None:
+        super().__init__(
+            episode_id,
+            version,
+            "undecodable",
+            f"the stored event cannot be read ({type(cause).__name__})",
+        )

@@ -65,6 +65,13 @@ def construct(cls: type[_M], values: dict[str, Any]) -> _M:
     return model
 
 
+def masked(value: str, keep: int = 4) -> str:
+    """Return an identifier with all but its last `keep` characters hidden (all of a short one)."""
+    if len(value) <= keep:
+        return "*" * len(value)
+    return "*" * (len(value) - keep) + value[-keep:]
+
+
 # Identifiers and texts. Patient references are opaque ids, never names.
 Identifier = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^\S+$")

@@ -330,6 +330,10 @@ class Episodes(Application[UUID]):
         episode = touched.get(episode_id) or (cache.get(episode_id) if cache else None)
         if episode is None:
             episode = self._load_or_none(episode_id)
+            if episode is not None and cache is not None:
+                # Keep it even if this command changes nothing (a replayed line): re-importing a
+                # file, or resuming one after a crash, then loads each episode once, not per line.
+                cache.put(episode_id, episode)
         if isinstance(command, c.OpenEpisode):
             if episode is not None:
                 return self._replayed(command, digest, episode, "episode_id")

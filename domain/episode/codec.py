@@ -13,8 +13,10 @@ from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import TopicError, get_topic, resolve_topic
 from pydantic import BaseModel
+
+from domain.errors import DamagedEvent
 
 _ORIGINATOR_FIELDS = {"originator_id", "originator_version"}
 
@@ -57,7 +59,17 @@ class PydanticMapper(Mapper[UUID]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        """Rebuild an event from its stored bytes, upcasting older versions first."""
+        """Rebuild an event from its stored bytes, upcasting older versions first.
+
+        A stored row that cannot be rebuilt (bytes edited or damaged, an unknown
+        topic) is a DamagedEvent naming the episode and version, never a traceback.
+        """
+        try:
+            return self._decode(stored_event)
+        except (ValueError, TypeError, KeyError, AttributeError, TopicError) as exc:
+            raise DamagedEvent(stored_event.originator_id, stored_event.originator_version, exc) from None
+
+    def _decode(self, stored_event: StoredEvent) -> Any:
         cls = resolve_topic(stored_event.topic)
         data = stored_event.state
         if self.cipher:

@@ -14,12 +14,14 @@ the episode (`Episode.open`). Nothing else lists the commands.
 from __future__ import annotations
 
 import hashlib
+from functools import cache
 from typing import Annotated, Any, Literal, Union
 from uuid import UUID
 
 import orjson
 from pydantic import Field, TypeAdapter, ValidationError
 
+from domain import door
 from domain.errors import InvalidInput
 from domain.records import (
     AddendumFields,
@@ -194,15 +196,35 @@ _ANY_COMMAND: Any = Annotated[Union[tuple(COMMANDS.values())], Field(discriminat
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(_ANY_COMMAND)
 
 
+@cache
+def _moment_fields() -> dict[str, str]:
+    from domain.records import VisitFields
+
+    # VisitFields: what a correction's `changes` hold.
+    return door.field_kinds([*COMMANDS.values(), VisitFields])
+
+
+def check_at_door(document: Any) -> None:
+    """Refuse what pydantic would coerce in an incoming command document (domain.door); name the field."""
+    if not isinstance(document, dict):
+        raise InvalidInput("", "a command must be a JSON object")
+    door.check_document(document, _moment_fields())
+
+
 def parse_command(document: bytes | str | dict[str, Any]) -> Command:
-    """Validate a JSON document (text or decoded) as a command, or raise InvalidInput."""
+    """Check an incoming JSON document (text or decoded) at the door, then validate it as a command.
+
+    Text is parsed by the door (a key given twice is refused); either way the
+    document is checked before pydantic sees it. Stored events never come here.
+    """
+    decoded = document if isinstance(document, dict) else door.load_json(document)
+    check_at_door(decoded)
     try:
-        if isinstance(document, dict):
-            command: Command = _ADAPTER.validate_python(document)
-        else:
-            command = _ADAPTER.validate_json(document)
+        command: Command = _ADAPTER.validate_python(decoded)
     except ValidationError as exc:
         raise describe_validation_error(exc) from None
+    except TypeError as exc:  # a rule comparing values pydantic let through; never a traceback
+        raise InvalidInput("", f"the document could not be checked ({exc})") from None
     return command
 
 
@@ -235,10 +257,6 @@ def describe_validation_error(exc: ValidationError) -> InvalidInput:
     else:
         message = first["msg"]
         problem = message[0].lower() + message[1:]
-        if "input" in first and kind not in ("value_error",):
-            shown = orjson.dumps(first["input"], default=str).decode()
-            if len(shown) <= 60:
-                problem += f" (got {shown})"
         problem = problem.removeprefix("value error, ")
     if len(errors) > 1:
         problem += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"

@@ -14,8 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-import orjson
-
+from domain import door
 from domain.episode.application import CommandResult, Episodes
 from domain.episode.commands import Command, parse_command
 from domain.errors import CareledgerError, InvalidInput
@@ -40,10 +39,7 @@ class LineOutcome:
 
 def parse_line(raw: bytes, default_user: str | None = None) -> Command:
     """Validate one line as a command, filling `recorded_by` from the default user."""
-    try:
-        document = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput("", f"malformed JSON ({exc})") from None
+    document = door.load_json(raw)  # a key given twice is refused
     if not isinstance(document, dict):
         raise InvalidInput("", "a command must be a JSON object")
     if default_user and "recorded_by" not in document:

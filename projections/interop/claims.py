@@ -15,6 +15,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from domain.billing.bill import bill_with_others, billing_rules
+from domain.door import FORMULA_START
 
 if TYPE_CHECKING:
     from domain.episode.aggregate import Episode
@@ -102,6 +103,17 @@ def as_csv(rows: Iterable[Row]) -> str:
                 value = " ".join(str(v) for v in value)
             elif isinstance(value, bool):
                 value = "true" if value else "false"
-            cells.append("" if value is None else value)
+            cells.append("" if value is None else neutralise(value))
         writer.writerow(cells)
     return out.getvalue()
+
+
+def neutralise(value: Any) -> Any:
+    """Prefix a text cell that a spreadsheet would run as a formula with a quote (OWASP CSV injection).
+
+    Cells starting with = + - @ tab or CR get a leading `'`; numbers stay numbers.
+    The door refuses such identifiers already; this covers what was stored before.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value

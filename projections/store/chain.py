@@ -12,12 +12,20 @@ eventsourcing's `APPLICATION_RECORDER_TOPIC`):
 with 32 zero bytes before version 1. The digest of each event is kept apart
 from the link so that `verify` can tell a changed event from a moved one. See
 docs/decisions/0005-hash-chain.md and the threat model in docs/audit.md.
+
+Opening a store never links events that are already stored: a chain table that
+is missing beside stored events is evidence (of tampering, or of a store written
+before the chain), and only `careledger verify --adopt` (`adopt_unchained`)
+links such a store, once, and only while no chain table exists. After each
+committed write the recorder hands the new heads to `on_commit` (set by the
+store to append them to the anchor log, projections/store/anchor.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +40,59 @@ GENESIS = bytes(32)
 
 class ChainBroken(PersistenceError):
     """The link before a new event is missing: the chain was damaged; nothing was stored."""
+
+
+class AdoptRefused(PersistenceError):
+    """`adopt_unchained` was asked to link a store that already has a chain table."""
+
+
+NO_CHAIN = (
+    "the store has events but no hash-chain table: it was removed (tampering) or the store was written "
+    "before the chain; `careledger verify` reports it, and only for a store from before the chain "
+    "`careledger verify --adopt` links it"
+)
+ADOPT_REFUSED = (
+    "refused: this store already has a hash-chain table; linking its events again would launder "
+    "any edit made to them (`careledger verify` reports what is unchained)"
+)
+
+# What a recorder hands to `on_commit` after a write committed: (episode, version, chain hash) per episode.
+Heads = list[tuple[UUID, int, bytes]]
+OnCommit = Callable[[Heads], None]
+
+
+def last_heads(links: Sequence[tuple[UUID, int, bytes, bytes]]) -> Heads:
+    """Return the newest (episode, version, chain hash) of each episode among new links."""
+    newest: dict[UUID, tuple[int, bytes]] = {}
+    for episode_id, version, _, head in links:
+        if version > newest.get(episode_id, (0, b""))[0]:
+            newest[episode_id] = (version, head)
+    return [(episode_id, version, head) for episode_id, (version, head) in newest.items()]
+
+
+class CommitHeads:
+    """The links a thread's write transaction added, handed to `on_commit` once it committed."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self.on_commit: OnCommit | None = None
+
+    def start(self) -> None:
+        """Forget links of an earlier attempt (a write that rolled back)."""
+        self._local.links = []
+
+    def add(self, links: list[tuple[UUID, int, bytes, bytes]]) -> None:
+        """Remember links written in the current transaction."""
+        if not hasattr(self._local, "links"):
+            self._local.links = []
+        self._local.links.extend(links)
+
+    def committed(self) -> None:
+        """Hand the heads of the committed transaction to `on_commit`."""
+        links: list[tuple[UUID, int, bytes, bytes]] = getattr(self._local, "links", [])
+        self._local.links = []
+        if self.on_commit is not None and links:
+            self.on_commit(last_heads(links))
 
 
 @dataclass(frozen=True)
@@ -124,6 +185,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name)
+        self.heads = CommitHeads()
         chain = self.chain_table_name = f"{events_table_name}_chain"
         events = self.events_table_name
         # Table names are ours (never user input); values always go in as parameters.
@@ -131,6 +193,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         self.select_head = f"SELECT chain_hash FROM {chain} WHERE originator_id=? AND originator_version=?"  # noqa: S608
         self.insert_link = f"INSERT INTO {chain} VALUES (?,?,?,?)"  # noqa: S608
         self.select_ids = f"SELECT originator_id FROM {events} UNION SELECT originator_id FROM {chain}"  # noqa: S608
+        self.select_event_ids = f"SELECT DISTINCT originator_id FROM {events}"  # noqa: S608
         self.select_links = (
             f"SELECT originator_id, originator_version, event_digest, chain_hash FROM {chain} "  # noqa: S608
         )
@@ -144,17 +207,35 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         )
 
     def create_table(self) -> None:
-        """Create the events and chain tables; link events stored before the chain existed."""
+        """Create the events table, and the chain table when the store holds no event yet.
+
+        Events without a chain table are never linked here (see `adopt_unchained`).
+        """
         super().create_table()
-        with self.datastore.transaction(commit=False) as c:
-            c.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (self.chain_table_name,))
-            if c.fetchone() is not None:
-                return
-        # Take the write lock before reading, so two first openers cannot both link the log.
+        if self.chain_table_present():
+            return
+        # Take the write lock before looking, so an event cannot be stored in between.
         with self._immediate() as c:
-            c.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (self.chain_table_name,))
-            if c.fetchone() is not None:
+            if self._has_chain(c):
                 return
+            c.execute(f"SELECT 1 FROM {self.events_table_name} LIMIT 1")  # noqa: S608
+            if c.fetchone() is None:
+                c.execute(self._chain_statement())
+
+    def _has_chain(self, c: sqlite3.Cursor | SQLiteCursor) -> bool:
+        c.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (self.chain_table_name,))
+        return c.fetchone() is not None
+
+    def chain_table_present(self) -> bool:
+        """Tell whether the store has its hash-chain table."""
+        with self.datastore.transaction(commit=False) as c:
+            return self._has_chain(c)
+
+    def adopt_unchained(self) -> int:
+        """Link a store written before the chain existed (no chain table yet); return the events linked."""
+        with self._immediate() as c:
+            if self._has_chain(c):
+                raise AdoptRefused(ADOPT_REFUSED)
             c.execute(self._chain_statement())
             c.execute(self.select_all_events + "ORDER BY originator_id, originator_version")
             stored = [
@@ -163,7 +244,12 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 )
                 for row in c.fetchall()
             ]
-            self._insert_links(c, new_links(stored, lambda _: {}))
+            links = new_links(stored, lambda _: {})
+            self._insert_links(c, links)
+        self.heads.start()
+        self.heads.add(links)
+        self.heads.committed()
+        return len(stored)
 
     @contextmanager
     def _immediate(self) -> Iterator[sqlite3.Cursor]:
@@ -180,13 +266,24 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 conn.rollback()
                 raise
 
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """Store events and their links in one transaction; then hand the new heads on."""
+        self.heads.start()
+        notification_ids = super().insert_events(stored_events, **kwargs)
+        self.heads.committed()
+        return notification_ids
+
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         # The events go in first: that first write takes the database's write lock,
         # so the links read below cannot change before this transaction commits.
         notification_ids = super()._insert_events(c, stored_events, **kwargs)
-        self._insert_links(c.sqlite_cursor, new_links(stored_events, lambda wanted: self._heads(c, wanted)))
+        if not self._has_chain(c):
+            raise ChainBroken(NO_CHAIN)
+        links = new_links(stored_events, lambda wanted: self._heads(c, wanted))
+        self._insert_links(c.sqlite_cursor, links)
+        self.heads.add(links)
         return notification_ids
 
     def _heads(self, c: SQLiteCursor, wanted: list[tuple[UUID, int]]) -> dict[UUID, bytes]:
@@ -209,8 +306,8 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     def chained_episode_ids(self) -> list[UUID]:
         """Return every episode id found in the events or the chain table."""
         with self.datastore.transaction(commit=False) as c:
-            c.execute(self.select_ids)
-            return sorted(as_uuid(row[0]) for row in c.fetchall())
+            c.execute(self.select_ids if self._has_chain(c) else self.select_event_ids)
+            return sorted({as_uuid(row[0]) for row in c.fetchall()})
 
     def read_chains(self, episode_ids: Sequence[UUID]) -> dict[UUID, tuple[list[EventRow], list[Link]]]:
         """Return the stored events and links of some episodes, as the chain covers them."""
@@ -221,6 +318,8 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             c.execute(self.select_all_events + f"WHERE originator_id IN ({marks})", keys)
             for row in c.fetchall():
                 found[as_uuid(row[0])][0].append(EventRow(row[1], str(row[2]), stored_bytes(row[3])))
+            if not self._has_chain(c):
+                return found  # every event is unchained
             c.execute(self.select_links + f"WHERE originator_id IN ({marks})", keys)
             for row in c.fetchall():
                 found[as_uuid(row[0])][1].append(Link(row[1], stored_bytes(row[2]), stored_bytes(row[3])))

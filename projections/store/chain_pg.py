@@ -19,7 +19,18 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
-from projections.store.chain import EventRow, Link, as_uuid, new_links, stored_bytes
+from projections.store.chain import (
+    ADOPT_REFUSED,
+    NO_CHAIN,
+    AdoptRefused,
+    ChainBroken,
+    CommitHeads,
+    EventRow,
+    Link,
+    as_uuid,
+    new_links,
+    stored_bytes,
+)
 
 
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
@@ -32,6 +43,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         self.chain_table_name = f"{events_table_name}_chain"
         self.check_identifier_length(self.chain_table_name)
         self.id_type = "uuid" if datastore.originator_id_type == "uuid" else "text"
+        self.heads = CommitHeads()
 
     def _sql(self, text: str) -> Composed:
         return SQL(text).format(
@@ -42,28 +54,47 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         )
 
     def create_table(self) -> None:
-        """Create the events and chain tables; link events stored before the chain existed."""
+        """Create the events table, and the chain table when the store holds no event yet.
+
+        Events without a chain table are never linked here (see `adopt_unchained`).
+        """
         super().create_table()
-        exists = SQL("SELECT to_regclass(%s) IS NOT NULL AS present")
-        name = f'"{self.datastore.schema}"."{self.chain_table_name}"'
+        if self.chain_table_present():
+            return
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(exists, (name,))
-            row = curs.fetchone()
-            if row is not None and row["present"]:
-                return
             self._lock_table(curs)  # serialise with writers and with another first opener
-            curs.execute(exists, (name,))
-            row = curs.fetchone()
-            if row is not None and row["present"]:
+            if self._has_chain(curs):
                 return
-            curs.execute(
-                self._sql(
-                    "CREATE TABLE {schema}.{chain} ("
-                    "originator_id {id_type} NOT NULL, originator_version bigint NOT NULL, "
-                    "event_digest bytea NOT NULL, chain_hash bytea NOT NULL, "
-                    "PRIMARY KEY (originator_id, originator_version))"
-                )
-            )
+            curs.execute(self._sql("SELECT 1 AS one FROM {schema}.{events} LIMIT 1"))
+            if curs.fetchone() is None:
+                curs.execute(self._chain_statement())
+
+    def _chain_statement(self) -> Composed:
+        return self._sql(
+            "CREATE TABLE {schema}.{chain} ("
+            "originator_id {id_type} NOT NULL, originator_version bigint NOT NULL, "
+            "event_digest bytea NOT NULL, chain_hash bytea NOT NULL, "
+            "PRIMARY KEY (originator_id, originator_version))"
+        )
+
+    def _has_chain(self, curs: Cursor[DictRow]) -> bool:
+        name = f'"{self.datastore.schema}"."{self.chain_table_name}"'
+        curs.execute(SQL("SELECT to_regclass(%s) IS NOT NULL AS present"), (name,))
+        row = curs.fetchone()
+        return bool(row is not None and row["present"])
+
+    def chain_table_present(self) -> bool:
+        """Tell whether the store has its hash-chain table."""
+        with self.datastore.transaction(commit=False) as curs:
+            return self._has_chain(curs)
+
+    def adopt_unchained(self) -> int:
+        """Link a store written before the chain existed (no chain table yet); return the events linked."""
+        with self.datastore.transaction(commit=True) as curs:
+            self._lock_table(curs)
+            if self._has_chain(curs):
+                raise AdoptRefused(ADOPT_REFUSED)
+            curs.execute(self._chain_statement())
             curs.execute(
                 self._sql(
                     "SELECT originator_id, originator_version, topic, state FROM {schema}.{events} "
@@ -79,7 +110,19 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 )
                 for r in curs.fetchall()
             ]
-            self._insert_links(curs, new_links(stored, lambda _: {}))
+            links = new_links(stored, lambda _: {})
+            self._insert_links(curs, links)
+        self.heads.start()
+        self.heads.add(links)
+        self.heads.committed()
+        return len(stored)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """Store events and their links in one transaction; then hand the new heads on."""
+        self.heads.start()
+        notification_ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+        self.heads.committed()
+        return notification_ids
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -91,6 +134,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         if not stored_events:
             return
         self._lock_table(curs)
+        if not self._has_chain(curs):
+            raise ChainBroken(NO_CHAIN)
         firsts: dict[UUID, int] = {}
         for stored in stored_events:
             episode_id = as_uuid(stored.originator_id)
@@ -98,7 +143,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 firsts.get(episode_id, stored.originator_version), stored.originator_version
             )
         heads = self._heads(curs, firsts)
-        self._insert_links(curs, new_links(stored_events, lambda _: heads))
+        links = new_links(stored_events, lambda _: heads)
+        self._insert_links(curs, links)
+        self.heads.add(links)
 
     def _heads(self, curs: Cursor[DictRow], firsts: dict[UUID, int]) -> dict[UUID, bytes]:
         """Return the links the batch continues from; refuse a batch another writer got ahead of.
@@ -158,6 +205,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                     "SELECT originator_id FROM {schema}.{events} "
                     "UNION SELECT originator_id FROM {schema}.{chain}"
                 )
+                if self._has_chain(curs)
+                else self._sql("SELECT DISTINCT originator_id FROM {schema}.{events}")
             )
             return sorted(as_uuid(r["originator_id"]) for r in curs.fetchall())
 
@@ -179,6 +228,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 found[as_uuid(r["originator_id"])][0].append(
                     EventRow(r["originator_version"], str(r["topic"]), stored_bytes(r["state"]))
                 )
+            if not self._has_chain(curs):
+                return found  # every event is unchained
             curs.execute(
                 self._sql(
                     "SELECT originator_id, originator_version, event_digest, chain_hash "

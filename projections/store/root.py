@@ -11,17 +11,18 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import Any, Literal
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 from uuid import UUID
 
 from eventsourcing.persistence import PersistenceError
 
 from domain.episode.application import MAX_ATTEMPTS, Episodes, RetryPolicy
-from domain.errors import InvalidInput, StoreUnavailable
+from domain.errors import InvalidInput, StoreUnavailable, Tampered
+from projections.store.anchor import AnchorLog, Anchors, anchor_dir, default_anchor, read_anchor
 from projections.store.settings import Settings
 
 DEFAULT_DB = "careledger.db"
@@ -44,6 +45,7 @@ class Location:
     sqlalchemy_url: str = field(repr=False)
     path: Path | None = None
     schema: str | None = None
+    read_only: bool = False
 
 
 def payer_dirs_from_env() -> tuple[Path, ...]:
@@ -197,6 +199,28 @@ def _env_number(name: str, default: int, *, minimum: int) -> int:
     return int(text)
 
 
+def read_only_if_unwritable(location: Location) -> Location:
+    """Open an existing SQLite store that this process cannot write read-only (a backup, a read-only mount).
+
+    SQLite needs to write beside a WAL database even to read it; a file or
+    directory it cannot write is opened `immutable` instead: read as it is, no
+    locks, no journal, nothing created. Writes are refused (exit 3).
+    """
+    path = location.path
+    if path is None or not path.exists():
+        return location
+    writable = path.stat().st_mode & 0o222  # a file nobody may write was made read-only on purpose
+    if writable and os.access(path, os.W_OK) and os.access(path.parent, os.W_OK):
+        return location
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1"
+    return replace(
+        location,
+        es_env={**location.es_env, "SQLITE_DBNAME": uri, "CREATE_TABLE": "n"},
+        sqlalchemy_url=f"sqlite:///{uri}&uri=true",
+        read_only=True,
+    )
+
+
 class Store:
     """An open careledger store: the application service and the location."""
 
@@ -219,19 +243,60 @@ class Store:
                 )
             if create and not location.path.parent.exists():
                 raise StoreUnavailable(f"db: directory {location.path.parent} does not exist")
+            location = read_only_if_unwritable(location)
+            self.location = location
+        self.read_only = location.read_only
+        new_file = location.kind == "sqlite" and location.path is not None and not location.path.exists()
         dirs = [*payer_dirs, *payer_dirs_from_env()]
         try:
             with _creating(location) if location.kind == "postgres" else _as_is(location) as env:
                 self.app = Episodes(env=env, clock=clock, payer_dirs=dirs, retry=policy)
         except OSError as exc:
             raise StoreUnavailable(f"database: cannot open {location.display} ({exc})") from exc
+        if new_file and location.path is not None and location.path.exists():
+            location.path.chmod(0o600)  # a new store is its owner's only (SQLite gives -wal/-shm the same)
+        self.anchor_log: AnchorLog | None = None
+        directory = anchor_dir()
+        heads = getattr(self.app.recorder, "heads", None)
+        if directory is not None and heads is not None:
+            # Every committed write (any caller of this store's application) appends its heads.
+            self.anchor_log = AnchorLog(directory, location.display, location.path)
+            heads.on_commit = self.anchor_log.append
+        self._anchors: Anchors | None = None
         self.settings = Settings(self.app, location.kind)
         # The clinic's time zone, a setting of the store: "today" for every command and query.
         self.app.timezone = self.timezone = self.settings.timezone()
 
     def close(self) -> None:
-        """Close the store's connections."""
+        """Close the store's connections and the anchor log."""
         self.app.close()
+        if self.anchor_log is not None:
+            self.anchor_log.close()
+
+    def anchors(self) -> Anchors:
+        """Return the heads anchored for this store under CARELEDGER_ANCHOR_DIR (empty without a log)."""
+        if self._anchors is None:
+            log = default_anchor(self.location.display, self.location.path)
+            self._anchors = read_anchor(log) if log is not None else {}
+        return self._anchors
+
+    def require_intact(self, episode_ids: Sequence[UUID] | None = None) -> None:
+        """Refuse (Tampered) when an episode's chain or anchored heads fail verification; None: all."""
+        from projections.store.verify import verify_chains
+
+        recorder: Any = self.app.recorder
+        if not hasattr(recorder, "read_chains"):
+            raise InvalidInput("db", "this store was opened without its hash chain")
+        anchors = self.anchors()
+        if episode_ids is not None:
+            anchors = {k: v for k, v in anchors.items() if k in set(episode_ids)}
+        try:
+            report = verify_chains(recorder, episode_ids, anchors)
+        except PersistenceError as exc:
+            raise StoreUnavailable(f"database: {exc}") from exc
+        if report.breaks:
+            first = report.breaks[0]
+            raise Tampered(first.episode_id, first.version, first.kind, first.detail)
 
     def episode_ids_with_prefix(self, prefix: str, limit: int = 2) -> list[UUID]:
         """Return up to `limit` episode ids whose hex digits start with `prefix` (lowercase hex).
@@ -262,6 +327,34 @@ class Store:
             with recorder.datastore.transaction(commit=False) as curs:  # type: ignore[attr-defined]
                 curs.execute(statement, (UUID(low), UUID(high), limit))
                 return [UUID(str(row["originator_id"])) for row in curs.fetchall()]
+        except PersistenceError as exc:
+            raise StoreUnavailable(f"database: {exc}") from exc
+
+    def episode_versions(self, episode_ids: Sequence[UUID] | None = None) -> dict[str, int]:
+        """Return the last stored version of some episodes (all when None), keyed by their id text."""
+        recorder = self.app.recorder
+        table = recorder.events_table_name  # type: ignore[attr-defined]
+        keys = list(episode_ids) if episode_ids is not None else None
+        try:
+            if self.location.kind == "sqlite":
+                where = f"WHERE originator_id IN ({','.join('?' * len(keys))}) " if keys is not None else ""
+                with recorder.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
+                    c.execute(
+                        f"SELECT originator_id, MAX(originator_version) FROM {table} "  # noqa: S608
+                        f"{where}GROUP BY originator_id",
+                        [k.hex for k in keys] if keys is not None else [],
+                    )
+                    return {str(UUID(str(row[0]))): int(row[1]) for row in c.fetchall()}
+            from psycopg.sql import SQL, Identifier
+
+            where = "WHERE originator_id = ANY(%s) " if keys is not None else ""
+            statement = SQL(
+                "SELECT originator_id, MAX(originator_version) AS v FROM {schema}.{table} {where}"
+                "GROUP BY originator_id"
+            ).format(where=SQL(where), schema=Identifier(recorder.datastore.schema), table=Identifier(table))  # type: ignore[attr-defined]
+            with recorder.datastore.transaction(commit=False) as curs:  # type: ignore[attr-defined]
+                curs.execute(statement, (keys,) if keys is not None else ())
+                return {str(UUID(str(row["originator_id"]))): int(row["v"]) for row in curs.fetchall()}
         except PersistenceError as exc:
             raise StoreUnavailable(f"database: {exc}") from exc
 

@@ -9,7 +9,7 @@ of its events. The threat model is in docs/audit.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 from uuid import UUID
@@ -160,33 +160,38 @@ class ChainReport:
         }
 
 
-def check_anchor(episode_id: UUID, links: Sequence[Link], anchored: Head | None) -> Break | None:
-    """Compare an episode's chain with the head stored elsewhere earlier (see docs/audit.md)."""
+def check_anchor(
+    episode_id: UUID, links: Sequence[Link], anchored: Head | Sequence[Head] | None
+) -> Break | None:
+    """Compare an episode's chain with the heads stored elsewhere earlier (see docs/audit.md)."""
     if anchored is None:
         return None
-    link = next((item for item in links if item.version == anchored.version), None)
-    last = max((item.version for item in links), default=0)
-    if link is None:
-        return Break(
-            episode_id,
-            anchored.version,
-            "truncated",
-            f"the anchored head is version {anchored.version} but the chain ends at version {last}",
-        )
-    if link.chain_hash != anchored.chain_hash:
-        return Break(
-            episode_id,
-            anchored.version,
-            "rewritten",
-            "the link differs from the anchored head: the chain was rewritten since it was anchored",
-        )
+    heads = [anchored] if isinstance(anchored, Head) else sorted(anchored, key=lambda h: h.version)
+    by_version = {item.version: item for item in links}
+    last = max(by_version, default=0)
+    for head in heads:
+        link = by_version.get(head.version)
+        if link is None:
+            return Break(
+                episode_id,
+                head.version,
+                "truncated",
+                f"the anchored head is version {head.version} but the chain ends at version {last}",
+            )
+        if link.chain_hash != head.chain_hash:
+            return Break(
+                episode_id,
+                head.version,
+                "rewritten",
+                "the link differs from the anchored head: the chain was rewritten since it was anchored",
+            )
     return None
 
 
 def verify_chains(
     reader: ChainReader,
     episode_ids: Sequence[UUID] | None = None,
-    anchors: dict[UUID, Head] | None = None,
+    anchors: Mapping[UUID, Head | Sequence[Head]] | None = None,
     snapshot_check: Callable[[UUID], tuple[int, Break | None]] | None = None,
 ) -> ChainReport:
     """Walk the chain of every episode (or of some), check anchors and snapshots; report the breaks.

@@ -16,7 +16,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from sqlalchemy import Row, select
+from sqlalchemy import Connection, Row, select
 
 from domain.billing.threshold import Accrual
 from domain.errors import EpisodeNotFound
@@ -38,7 +38,8 @@ from domain.findings.kx import check as kx_check
 from projections.views.findings import CHECK_VISITS, FINDINGS, check_context
 from projections.views.projector import Projector
 from projections.views.queries import Reader
-from projections.views.registry import PROJECTIONS
+from projections.views.registry import PROJECTIONS, Derived
+from projections.views.seal import check_recomputed
 
 if TYPE_CHECKING:
     from projections.store.root import Store
@@ -168,9 +169,11 @@ class FindingsReader(Reader):
         visits = self.tables.named(CHECK_VISITS)
         key = str(episode_id)
         with self._read() as conn:
+            self.sealed(conn, [summary.name, findings.name, visits.name], [episode_id])
             head = conn.execute(select(summary).where(summary.c.episode_id == key)).first()
             if head is None:
                 raise EpisodeNotFound(episode_id)
+            self._recomputed(conn, episode_id, head.version)
             local = [
                 finding_of(r)
                 for r in conn.execute(
@@ -197,6 +200,9 @@ class FindingsReader(Reader):
                     )
                 )
             )
+            others = sorted({UUID(r.episode_id) for r in (*peers, *family)})
+            if others:  # their rows count too (copied notes, KX): they must be vouched for
+                self.sealed(conn, [summary.name, visits.name], others)
         sets: Texts = {}
         notes = [note_of(r, sets) for r in (*own, *peers)]
         copied = clone_findings(notes, self.context.clone_percent, {key})
@@ -219,12 +225,25 @@ class FindingsReader(Reader):
             "findings": [f.as_dict() for f in result],
         }
 
+    def _recomputed(self, conn: Connection, episode_id: UUID, version: int) -> None:
+        """Refuse (Tampered) when the stored findings rows differ from a fold of the verified events.
+
+        The seals catch an edit that did not recompute them; this catches one that did:
+        the billing gate never answers from rows the events do not produce.
+        """
+        episode = self.store.app.get_episode(episode_id, version=version)
+        derived = Derived(episode, self.projector.context)
+        for proj in self.projector.projections:
+            for name, rows in proj.rows(derived).items():
+                check_recomputed(conn, self.tables.named(name), str(episode_id), version, rows)
+
     def clinic(self, since: date | None = None, top: int = 10) -> Answer:
         """Return the clinic-wide view: per rule, the episodes and visits it hits; the most at risk."""
         summary = self.tables.summary
         findings = self.tables.named(FINDINGS)
         visits = self.tables.named(CHECK_VISITS)
         with self._read() as conn:
+            self.sealed(conn, [summary.name, findings.name, visits.name], None)
             heads = {r.episode_id: r for r in conn.execute(select(summary))}
             query = select(
                 findings.c.episode_id,

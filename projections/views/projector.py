@@ -25,14 +25,15 @@ from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import PersistenceError
-from sqlalchemy import Connection, delete, inspect, select, update
+from sqlalchemy import Connection, Table, delete, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from domain.errors import StoreUnavailable
+from domain.errors import DamagedEvent, StoreUnavailable
 from domain.rules.catalogue import rules_fingerprint
 from projections.views.context import ViewContext
 from projections.views.registry import PROJECTIONS, Derived, Projection
-from projections.views.schema import SqliteInsert, Tables, build_tables, make_engine
+from projections.views.schema import SEAL, SqliteInsert, Tables, build_tables, make_engine
+from projections.views.seal import seal_rows
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Notification
@@ -156,6 +157,8 @@ class Projector:
             if self.location.kind == "postgres":
                 conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242004)")
             tracking.create(conn, checkfirst=True)
+            unsealed = not inspect(conn).has_table(SEAL, schema=self.tables.seal.schema)
+            self.tables.seal.create(conn, checkfirst=True)
             self._add_inputs_column(conn)
             stored = {
                 row.name: (row.version, row.inputs)
@@ -170,10 +173,12 @@ class Projector:
                         )
                     )
                     self._reset(conn, proj)
-                elif stored[proj.name] != (proj.version, self.inputs[proj.name]) or self._outdated(
-                    conn, proj
+                elif (
+                    unsealed
+                    or stored[proj.name] != (proj.version, self.inputs[proj.name])
+                    or self._outdated(conn, proj)
                 ):
-                    self._reset(conn, proj)
+                    self._reset(conn, proj)  # rows built before seals existed are rebuilt with their seals
         self._ready = True
 
     @cached_property
@@ -208,6 +213,8 @@ class Projector:
             table = self.tables.named(name)
             table.drop(conn, checkfirst=True)
             table.create(conn)
+        seal = self.tables.seal
+        conn.execute(delete(seal).where(seal.c.table_name.in_(proj.tables)))
         conn.execute(
             update(self.tables.tracking)
             .where(self.tables.tracking.c.name == proj.name)
@@ -338,14 +345,30 @@ class Projector:
         first_seen: dict[UUID, int] = {}
         last_seen: dict[UUID, int] = {}
         opened: set[UUID] = set()
+        damaged: set[UUID] = set()
         for notification in page:
-            event = to_event(notification)
-            episode = self.fold.apply(event)
+            episode_id = UUID(str(notification.originator_id))
+            if episode_id in damaged:
+                continue
+            try:
+                event = to_event(notification)
+                episode = self.fold.apply(event)
+            except DamagedEvent:
+                # One unreadable row stops its episode, not the store: its rows lose their seals
+                # (queries refuse it, naming the version) and every other episode goes on.
+                damaged.add(episode_id)
+                for seen in (episodes, first_seen, last_seen):
+                    seen.pop(episode_id, None)
+                opened.discard(episode_id)
+                continue
             episodes[episode.id] = episode
             first_seen.setdefault(episode.id, notification.id)
             last_seen[episode.id] = notification.id
             if event.originator_version == 1:
                 opened.add(episode.id)
+        if damaged:
+            seal = self.tables.seal
+            conn.execute(delete(seal).where(seal.c.episode_id.in_([str(e) for e in damaged])))
         derived = {episode_id: Derived(episode, self.context) for episode_id, episode in episodes.items()}
         for proj in self.projections:
             position = positions[proj.name]
@@ -356,21 +379,34 @@ class Projector:
 
     def _replace(self, conn: Connection, proj: Projection, items: list[Derived], fresh: set[UUID]) -> None:
         rows: dict[str, list[dict[str, Any]]] = {name: [] for name in proj.tables}
+        seals: list[dict[str, Any]] = []
+        tables = [self.tables.named(name) for name in proj.tables]
         for item in items:
-            for name, table_rows in proj.rows(item).items():
+            episode_rows = proj.rows(item)
+            for name, table_rows in episode_rows.items():
                 rows[name].extend(table_rows)
+            seals.extend(seal_rows(tables, str(item.episode.id), item.episode.version, episode_rows))
         stale = [str(item.episode.id) for item in items if item.episode.id not in fresh]
+        seal = self.tables.seal
+        for start in range(0, len(stale), _DELETE_CHUNK):
+            chunk = stale[start : start + _DELETE_CHUNK]
+            conn.execute(delete(seal).where(seal.c.episode_id.in_(chunk), seal.c.table_name.in_(proj.tables)))
         for name in proj.tables:
             table = self.tables.named(name)
             for start in range(0, len(stale), _DELETE_CHUNK):
                 chunk = stale[start : start + _DELETE_CHUNK]
                 conn.execute(delete(table).where(table.c.episode_id.in_(chunk)))
-            if not rows[name]:
-                continue
-            if self.location.kind == "sqlite":
-                insert = self._sqlite_inserts.get(name)
-                if insert is None:
-                    insert = self._sqlite_inserts[name] = SqliteInsert.of(table, conn.dialect)
-                conn.exec_driver_sql(insert.statement, insert.values(rows[name]))
-            else:
-                conn.execute(table.insert(), rows[name])
+            if rows[name]:
+                self._insert(conn, table, rows[name])
+        self._insert(conn, seal, seals)
+
+    def _insert(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        if self.location.kind == "sqlite":
+            insert = self._sqlite_inserts.get(table.name)
+            if insert is None:
+                insert = self._sqlite_inserts[table.name] = SqliteInsert.of(table, conn.dialect)
+            conn.exec_driver_sql(insert.statement, insert.values(rows))
+        else:
+            conn.execute(table.insert(), rows)

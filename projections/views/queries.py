@@ -8,7 +8,7 @@ documented in docs/projections.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -18,10 +18,11 @@ from sqlalchemy import Connection, Row, Table, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from domain.clocks.periods import as_of
-from domain.errors import EpisodeNotFound, StoreUnavailable
+from domain.errors import EpisodeNotFound, StoreUnavailable, Tampered
 from domain.progression.dosage import DEFAULT_PLATEAU_VISITS, Performed, plateaus
 from domain.rules.catalogue import instrument_catalogue
 from projections.views.projector import Progress, Projector
+from projections.views.seal import check_seals, seal_breaks
 
 if TYPE_CHECKING:
     from projections.store.root import Store
@@ -61,6 +62,7 @@ class Reader:
         self.store = store
         self.projector = projector or Projector(store)
         self.tables = self.projector.tables
+        self.refused: list[Tampered] = []
 
     def close(self) -> None:
         """Release the read models' connections."""
@@ -69,6 +71,12 @@ class Reader:
     def refresh(self, progress: Progress | None = None) -> int:
         """Catch the projections up to the last event in the log now; return how many were applied."""
         return self.projector.catch_up(progress=progress)
+
+    def sealed(self, conn: Connection, names: Sequence[str], episode_ids: Sequence[UUID] | None) -> None:
+        """Refuse (Tampered) rows of these tables that their seals do not vouch for (None: every episode)."""
+        versions = self.store.episode_versions(episode_ids)
+        keys = [str(i) for i in episode_ids] if episode_ids is not None else None
+        check_seals(conn, self.tables.seal, [self.tables.named(n) for n in names], keys, versions)
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -88,7 +96,9 @@ class ReadModels(Reader):
         query = select(table).where(table.c.episode_id == str(episode_id)).order_by(*order)
         return list(conn.execute(query))
 
-    def _summary(self, conn: Connection, episode_id: UUID) -> dict[str, Any]:
+    def _summary(self, conn: Connection, episode_id: UUID, *tables: Table) -> dict[str, Any]:
+        """Return the episode's summary row, after checking the seals of it and the tables the query reads."""
+        self.sealed(conn, [self.tables.summary.name, *(t.name for t in tables)], [episode_id])
         rows = self._rows(conn, self.tables.summary, episode_id)
         if not rows:
             raise EpisodeNotFound(episode_id)
@@ -97,17 +107,21 @@ class ReadModels(Reader):
     # --- answers -------------------------------------------------------------------------
 
     def episodes(self) -> list[Answer]:
-        """Return one line per episode, in the order they were opened."""
+        """Return one line per episode, in the order they were opened (those that verify)."""
         table = self.tables.summary
         with self._read() as conn:
+            # A listing keeps serving: an episode whose rows fail their seal is left out and named
+            # in `refused` (the CLI says so on stderr); every query on it refuses.
+            self.refused = seal_breaks(conn, self.tables.seal, [table], None, self.store.episode_versions())
+            left_out = {str(problem.episode_id) for problem in self.refused}
             rows = conn.execute(select(table).order_by(table.c.opened_at, table.c.episode_id))
-            return [_plain(row, ("opened_at",)) for row in rows]
+            return [_plain(row, ("opened_at",)) for row in rows if row.episode_id not in left_out]
 
     def timeline(self, episode_id: UUID) -> Answer:
         """Return every fact of an episode in clinical-date order, with its recorded time."""
         table = self.tables.timeline
         with self._read() as conn:
-            head = self._summary(conn, episode_id)
+            head = self._summary(conn, episode_id, table)
             entries = [_plain(row) for row in self._rows(conn, table, episode_id, table.c.seq)]
         return {**_head(head), "entries": entries}
 
@@ -117,7 +131,7 @@ class ReadModels(Reader):
         """Return each exercise's dosage at every visit, its changes and its plateaus."""
         table = self.tables.exercise
         with self._read() as conn:
-            head = self._summary(conn, episode_id)
+            head = self._summary(conn, episode_id, table)
             rows = [
                 _plain(r) for r in self._rows(conn, table, episode_id, table.c.added_on, table.c.exercise_id)
             ]
@@ -137,7 +151,7 @@ class ReadModels(Reader):
         table = self.tables.outcomes
         catalogue = instrument_catalogue()
         with self._read() as conn:
-            head = self._summary(conn, episode_id)
+            head = self._summary(conn, episode_id, table)
             rows = self._rows(conn, table, episode_id, table.c.instrument, table.c.seq)
         by_instrument: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
@@ -172,7 +186,7 @@ class ReadModels(Reader):
         """Return each visit's coverage, the clocks (read against today) and the gaps."""
         table = self.tables.continuity
         with self._read() as conn:
-            head = self._summary(conn, episode_id)
+            head = self._summary(conn, episode_id, table, self.tables.continuity_clock)
             visits = [_plain(r) for r in self._rows(conn, table, episode_id, table.c.date_of_service)]
             clock = _plain(self._rows(conn, self.tables.continuity_clock, episode_id)[0])
         gaps = clock.pop("gaps")

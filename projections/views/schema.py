@@ -46,6 +46,7 @@ from projections.store.root import Location
 TRACKING = "projection_tracking"
 FINDINGS = "pv_findings"
 CHECK_VISITS = "pv_check_visits"
+SEAL = "pv_seal"
 
 
 class Moment(TypeDecorator[datetime]):
@@ -113,6 +114,7 @@ class Tables:
     continuity: Table
     continuity_clock: Table
     summary: Table
+    seal: Table
 
     def named(self, name: str) -> Table:
         """Return a table by its SQL name (without schema)."""
@@ -243,7 +245,8 @@ def build_tables(schema: str | None) -> Tables:
         Column("gap_warnings", Integer, nullable=False),
     )
     define_findings_tables(md)  # pv_findings, pv_check_visits (the findings read model)
-    return Tables(md, tracking, timeline, exercise, outcomes, continuity, continuity_clock, summary)
+    seal = define_seal_table(md)  # pv_seal: what vouches for each episode's rows (projections/views/seal.py)
+    return Tables(md, tracking, timeline, exercise, outcomes, continuity, continuity_clock, summary, seal)
 
 
 def define_findings_tables(md: MetaData) -> None:
@@ -283,6 +286,18 @@ def define_findings_tables(md: MetaData) -> None:
         Column("note", _json(), nullable=False),
         Index("ix_pv_check_visits_provider", "provider_id"),
         Index("ix_pv_check_visits_patient", "patient_ref"),
+    )
+
+
+def define_seal_table(md: MetaData) -> Table:
+    """Declare the seal table: per episode and read-model table, the version and digest of its rows."""
+    return Table(
+        SEAL,
+        md,
+        Column("episode_id", String(36), primary_key=True),
+        Column("table_name", String(64), primary_key=True),
+        Column("version", Integer, nullable=False),
+        Column("digest", String(64), nullable=False),
     )
 
 

@@ -203,6 +203,9 @@ def test_the_demo_builds_four_episodes_and_reports_the_knee(db: str) -> None:
     done = run("demo", "--db", db)
     assert done.exit_code == 0, done.output
     assert "4 episodes" in done.stdout and "LEFS" in done.stdout
+    # the demo shows a code split by CQ/CO per unit and a recertification signed late with no reason
+    assert "97530 is two claim lines (1 × GO, 1 × GO CO)" in done.stdout
+    assert "recertification of plan v1 was signed on 2026-05-09" in done.stdout
     again = run("demo", "--db", db)
     assert again.exit_code == 1 and ("already exists" in again.stderr or "is not empty" in again.stderr)
     listed = json.loads(run("episode", "list", "--db", db, "--json").stdout)
@@ -225,3 +228,10 @@ def test_single_action_commands_also_take_their_json_document(db: str, tmp_path:
     shown = json.loads(run("episode", "show", episode, "--db", db, "--json").stdout)
     assert shown["outcomes"][0]["score"] == "31"
     assert shown["discharge"]["discharge_date"] == "2026-09-30"
+
+
+def test_a_negative_score_is_a_score_not_an_option(db: str) -> None:
+    episode = open_episode(db)
+    done = run("outcome", "record", episode, "NPRS", "-5", "--on", "2026-09-02", "--db", db)
+    assert done.exit_code == 1, done.output
+    assert done.stderr.startswith("error: score:")

@@ -79,6 +79,23 @@ BROKEN: dict[str, tuple[bytes, str]] = {
     "unknown field": (with_line(units_total=3), "units_total: unknown field"),
     "malformed JSON": (b'{"command": "record_visit", "minutes": \n', "malformed JSON"),
     "reused command_id": (json.dumps(REUSED_CHANGED).encode() + b"\n", "command_id:"),
+    # The door (domain/door.py): each of these was a traceback or a silent coercion before.
+    "time with an offset beside a plain one": (
+        with_line(service_lines=[{"code": "97110", "minutes": 30, "start": "10:00+02:00", "end": "10:30"}]),
+        "service_lines.0.start: must be a clock time",
+    ),
+    "unix time for a date": (with_line(date_of_service=1788739200), "date_of_service: must be a date"),
+    "date-time for a date": (
+        with_line(date_of_service="2026-09-10T00:00:00+14:00"),
+        "date_of_service: must be a date",
+    ),
+    "duplicate key": (
+        with_line().replace(
+            b'"provider_id": "pt-rivera"', b'"provider_id": "pta-evil", "provider_id": "pt-rivera"'
+        ),
+        "provider_id: given twice",
+    ),
+    "formula in an id": (with_line(provider_id="=HYPERLINK(1)"), "provider_id: must not start with ="),
 }
 
 
@@ -125,3 +142,10 @@ def test_reimporting_a_file_is_a_no_op(db: str) -> None:
     assert done.returncode == 0
     assert "0 applied, 20 already applied" in done.stdout.decode()
     assert event_rows(db) == before
+
+
+def test_an_empty_import_file_is_an_error(db: str, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"\n\n")
+    done = careledger("import", str(empty), "--db", db)
+    assert done.returncode == 1 and "holds no command" in done.stderr.decode()

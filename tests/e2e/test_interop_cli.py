@@ -87,7 +87,7 @@ def test_packet_writes_into_a_directory_or_a_named_file(demo_db: Path, tmp_path:
     done = careledger("packet", KNEE, "--db", str(demo_db), "--out", str(tmp_path / "packets"))
     assert done.returncode == 0, done.stderr
     [written] = (tmp_path / "packets").iterdir()
-    assert written.name == f"packet-PT-1001-{KNEE[:8]}.html"
+    assert written.name == f"packet-{KNEE}.html"  # never the patient reference
     named = careledger(
         "packet", KNEE, "--db", str(demo_db), "--out", str(tmp_path / "knee.html"), "--as-of", "2026-03-30"
     )

@@ -17,7 +17,8 @@ import pytest
 
 from domain.episode import commands as c
 from domain.episode.application import Episodes
-from domain.errors import ConcurrencyConflict, StoreUnavailable
+from domain.errors import ConcurrencyConflict, StoreUnavailable, Tampered
+from projections.store.chain import AdoptRefused
 from projections.store.root import Store, parse_location
 from projections.store.verify import ChainReport, Head, snapshot_checker, verify_chains
 from tests import builders as b
@@ -154,7 +155,8 @@ def test_a_write_after_a_deleted_link_is_refused_and_stores_nothing(
     assert raw.count(raw.chain) == events - 1
 
 
-def test_a_store_written_before_the_chain_is_linked_when_first_opened(db_url: str, clock: FixedClock) -> None:
+def old_store_without_chain(db_url: str, clock: FixedClock) -> UUID:
+    """Write an episode with a careledger from before the chain (no chain table); return its id."""
     location = parse_location(db_url)
     if location.schema:
         RawStore(db_url).run(f'CREATE SCHEMA IF NOT EXISTS "{location.schema}"')
@@ -164,14 +166,56 @@ def test_a_store_written_before_the_chain_is_linked_when_first_opened(db_url: st
     clock.now += timedelta(seconds=1)
     unchained.handle(b.visit(episode_id))
     unchained.close()
+    return episode_id
+
+
+def test_a_store_written_before_the_chain_is_unchained_until_explicitly_adopted(
+    db_url: str, clock: FixedClock
+) -> None:
+    episode_id = old_store_without_chain(db_url, clock)
     with Store(parse_location(db_url), clock=clock) as store:
+        # Opening links nothing: the events are reported, and a write is refused.
+        assert the_break(verify(store)) == (episode_id, 1, "unchained")
+        assert not store.app.recorder.chain_table_present()  # type: ignore[attr-defined]
+        with pytest.raises(StoreUnavailable, match="no hash-chain table"):
+            store.app.handle(b.visit(episode_id, date_of_service="2026-09-03"))
+        assert store.app.recorder.adopt_unchained() == 2  # type: ignore[attr-defined]
         assert verify(store).intact
         clock.now += timedelta(seconds=1)
         store.app.handle(b.visit(episode_id, date_of_service="2026-09-03"))
         report = verify(store)
         assert report.intact and report.events == 3
-    with Store(parse_location(db_url), clock=clock) as again:  # linked once, not twice
-        assert verify(again).intact
+        with pytest.raises(AdoptRefused):  # linked once, never again
+            store.app.recorder.adopt_unchained()  # type: ignore[attr-defined]
+
+
+def test_an_edited_event_is_not_laundered_by_dropping_the_chain_table(
+    store: Store, db_url: str, clock: FixedClock
+) -> None:
+    episode_id = episode_with_visits(store, clock)
+    raw = RawStore(db_url)
+    topic, state = raw.event(episode_id, 3)
+    raw.set_event(
+        episode_id, 3, topic, state.replace(b'"total_treatment_minutes":', b'"total_treatment_minutes":1')
+    )
+    raw.run(f"DROP TABLE {raw.chain}")
+    store.close()
+    with Store(parse_location(db_url), clock=clock) as reopened:  # the next open (verify's too)
+        assert the_break(verify(reopened)) == (episode_id, 1, "unchained")
+        with pytest.raises(Tampered, match=f"episode {episode_id} version 1: unchained"):
+            reopened.require_intact([episode_id])
+
+
+def test_a_shortened_chain_table_is_reported_and_refused(
+    store: Store, db_url: str, clock: FixedClock
+) -> None:
+    episode_id = episode_with_visits(store, clock)
+    raw = RawStore(db_url)
+    raw.delete(raw.chain, episode_id, 7)
+    raw.delete(raw.chain, episode_id, 6)
+    assert the_break(verify(store)) == (episode_id, 6, "unchained")
+    with pytest.raises(Tampered, match="version 6: unchained"):
+        store.require_intact([episode_id])
 
 
 def test_concurrent_writers_keep_every_chain_intact(db_url: str, clock: FixedClock) -> None:

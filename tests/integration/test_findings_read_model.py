@@ -67,7 +67,8 @@ def test_the_clinic_view_counts_what_the_episodes_hold(reader: FindingsReader) -
         k: sum(a["counts"][k] for a in per_episode) for k in ("error", "warning", "info")
     }
     assert clinic["episodes"] == 4 and clinic["visits"] == sum(a["visits"] for a in per_episode)
-    assert clinic["at_risk"][0]["episode_id"] == str(ids["back"]) and clinic["episodes_with_errors"] == 1
+    # the back, and the shoulder with its late recertification (docs/rules.md#certification)
+    assert clinic["at_risk"][0]["episode_id"] == str(ids["back"]) and clinic["episodes_with_errors"] == 2
     cloned = next(r for r in clinic["rules"] if r["rule_id"] == "note.cloned")
     assert cloned["episodes"] == 3 and cloned["severity"] == "warning"
     overdue = next(r for r in clinic["rules"] if r["rule_id"] == "clock.progress_report_overdue")

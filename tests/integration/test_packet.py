@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from domain.demo import ReplayClock, demo_clinic, demo_episode_ids
+from domain.errors import Tampered
 from projections.interop.packet import build_packet, packet_path
 from projections.interop.packet.render import SECTIONS
 from projections.store.root import Store, parse_location
@@ -115,7 +116,7 @@ def test_a_packet_as_of_a_past_time_shows_the_record_as_it_stood(store: Store) -
     assert "as it stood" in html
 
 
-def test_a_changed_event_makes_the_packet_say_the_chain_is_broken(tmp_path: Path) -> None:
+def test_a_changed_event_makes_the_packet_refuse_the_episode(tmp_path: Path) -> None:
     recorded = [r for r in demo_clinic() if r.command.command != "noop"]
     clock = ReplayClock(recorded[0].at)
     path = tmp_path / "tampered.db"
@@ -129,12 +130,11 @@ def test_a_changed_event_makes_the_packet_say_the_chain_is_broken(tmp_path: Path
         "WHERE originator_id = ? AND originator_version = 8",
         knee.hex,
     )
-    with Store(parse_location(str(path))) as opened:
-        html = build_packet(opened, knee)
-    assert "BROKEN" in html and "version 8: changed" in html
+    with Store(parse_location(str(path))) as opened, pytest.raises(Tampered, match="version 8: changed"):
+        build_packet(opened, knee)
 
 
 def test_the_packet_file_is_named_for_the_episode_in_a_directory(tmp_path: Path) -> None:
     knee = demo_episode_ids()["knee"]
-    assert packet_path(tmp_path, "PT/1001", knee, None) == tmp_path / f"packet-PT_1001-{str(knee)[:8]}.html"
-    assert packet_path(tmp_path / "x.html", "PT-1001", knee, None) == tmp_path / "x.html"
+    assert packet_path(tmp_path, knee, None) == tmp_path / f"packet-{knee}.html"
+    assert packet_path(tmp_path / "x.html", knee, None) == tmp_path / "x.html"

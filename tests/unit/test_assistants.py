@@ -95,8 +95,8 @@ def test_units_with_and_without_cq_add_up_and_cq_never_exceeds_the_assistants_mi
     minutes: int, data: st.DataObject, extra: int
 ) -> None:
     helper = data.draw(st.integers(0, minutes))
-    # the code's units under the 8-minute rule, or one more when it wins a leftover of the day's pool
-    units = max(minutes // 15, chart_units(minutes)) + (extra if minutes % 15 else 0)
+    # a code's units: its whole 15-minute units, and one more when it wins a leftover unit of the day
+    units = minutes // 15 + (extra if minutes % 15 else 0)
     shares = split_units(units, minutes, helper)
     assert len(shares) == units
     marked = [s for s in shares if s.assistant_modifier]
@@ -108,6 +108,8 @@ def test_units_with_and_without_cq_add_up_and_cq_never_exceeds_the_assistants_mi
         assert not marked
     if helper == minutes:
         assert len(marked) == units
+    # the units the 8-minute rule gives the code alone are never fewer than its whole units
+    assert chart_units(minutes) >= minutes // 15
 
 
 @given(minutes=st.integers(8, 120), data=st.data())

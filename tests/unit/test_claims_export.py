@@ -81,3 +81,24 @@ def test_csv_has_the_documented_columns_and_survives_commas_and_quotes(app: Epis
 
 def test_no_episodes_give_only_the_header() -> None:
     assert as_csv(claim_rows([])) == ",".join(COLUMNS) + "\n"
+
+
+def test_cells_a_spreadsheet_would_run_are_neutralised_with_a_quote() -> None:
+    row = dict.fromkeys(COLUMNS)
+    row.update(
+        provider_id='=HYPERLINK("http://x")',
+        payer_id="-2+3",
+        credential="@SUM(A1)",
+        patient_ref="+cmd|'/Ccalc'!A0",
+        code="\t97110",
+        units=2,
+        explanation=["under the 8-minute rule"],
+    )
+    (header, cells) = list(csv.reader(io.StringIO(as_csv([row]))))
+    values = dict(zip(header, cells, strict=True))
+    assert values["provider_id"] == '\'=HYPERLINK("http://x")'
+    assert values["payer_id"] == "'-2+3"
+    assert values["credential"] == "'@SUM(A1)"
+    assert values["patient_ref"] == "'+cmd|'/Ccalc'!A0"
+    assert values["code"] == "'\t97110"
+    assert values["units"] == "2" and values["explanation"] == "under the 8-minute rule"

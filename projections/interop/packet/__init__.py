@@ -42,18 +42,20 @@ def build_packet(
     return render.document(data, parts)
 
 
-def packet_path(out: Path, patient_ref: str, episode_id: UUID, as_of: datetime | None) -> Path:
-    """Return where to write: `out` itself when it names an "
-    ".html file, else a file named for the episode in it."""
+def packet_path(out: Path, episode_id: UUID, as_of: datetime | None) -> Path:
+    """Return where to write: `out` when it names an .html file, else a file named for the episode in it.
+
+    The name never holds the patient reference (it is an identifier, and file
+    names end up in listings, backups and mail).
+    """
     if out.suffix.lower() in (".html", ".htm"):
         if not out.parent.exists():
             raise InvalidInput("out", f"directory {out.parent} does not exist")
         return out
     if out.exists() and not out.is_dir():
         raise InvalidInput("out", f"{out} is a file but not .html; give a directory or a FILE.html")
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in patient_ref)
     suffix = f"-as-of-{as_of.strftime('%Y%m%dT%H%M')}" if as_of is not None else ""
-    return out / f"packet-{safe}-{str(episode_id)[:8]}{suffix}.html"
+    return out / f"packet-{episode_id}{suffix}.html"
 
 
 __all__ = ["build_packet", "packet_path"]

@@ -77,12 +77,14 @@ def gather(
 ) -> PacketData:
     """Collect what the packet of one episode shows (as it stands, or as it stood at `as_of`)."""
     app = store.app
+    store.require_intact([episode_id])  # a packet never shows a record that fails verification
     episode = load_episode(app, episode_id, as_of)
     context = ViewContext.from_payer_profiles(app.payer_dirs)
     coverage = judge(episode, context.medicare_clocks(episode.payer.payer_id), context.rules)
     findings, scope = _findings(store, episode, as_of)
     recorder: Any = app.recorder  # the chained recorder of projections/chain.py
-    chain = verify_chains(recorder, [episode_id], None, snapshot_checker(app))
+    anchors = {k: v for k, v in store.anchors().items() if k == episode_id}
+    chain = verify_chains(recorder, [episode_id], anchors or None, snapshot_checker(app))
     return PacketData(
         episode=episode,
         as_of=as_of,

@@ -12,6 +12,7 @@ from decimal import Decimal
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from domain.values import masked
 from projections.interop.packet.style import CSS
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ def _header(data: PacketData) -> str:
         f"<h1>Additional documentation: episode of care {e(episode.id)}</h1>"
         f'<p class="lead">Patient {e(episode.patient_ref)} · {e(episode.discipline)} · payer '
         f"{e(episode.payer.name or episode.payer.payer_id)}"
-        + (f" · member {e(episode.payer.member_id)}" if episode.payer.member_id else "")
+        + (f" · member {e(masked(episode.payer.member_id))}" if episode.payer.member_id else "")
         + f"</p><p>The record {when}. Prepared {e(data.generated_at.isoformat(timespec='seconds'))} by "
         "careledger from its event log; every amendment is listed with its author, time and reason.</p>"
         f"<nav><strong>Contents</strong><ol>{contents}</ol></nav></header>"
