@@ -22,6 +22,7 @@ from domain.rules.catalogue import (
     PayerProfile,
     TherapyThresholds,
     code_catalogue,
+    load_charge_master,
     load_fee_schedule,
     mue_versions,
     ncci_versions,
@@ -44,10 +45,15 @@ class DayRules(Frozen):
     pairs: NcciTable
     mue: MueTable
     fees: FeeSchedule | None
+    charges: FeeSchedule | None = None
 
     def fee(self, code: str) -> Decimal | None:
         """Return the allowed amount of one unit of a code on this date, if the schedule has one."""
         return self.fees.fee(code, self.day.year) if self.fees is not None else None
+
+    def charge(self, code: str) -> Decimal | None:
+        """Return the billed charge of one unit of a code on this date, if the charge master has one."""
+        return self.charges.fee(code, self.day.year) if self.charges is not None else None
 
 
 class BillingRules(Frozen):
@@ -81,6 +87,7 @@ class BillingRules(Frozen):
             pairs=version_on(tuple(("", t) for t in self.pair_versions), day)[1],
             mue=version_on(tuple(("", t) for t in self.mue_versions), day)[1],
             fees=self._fees(profile),
+            charges=load_charge_master(self.fee_dirs),
         )
 
     def kx_on(self, day: date) -> bool:

@@ -157,3 +157,39 @@ def test_an_amendments_provenance_occurred_when_it_was_recorded_not_on_the_date_
     ]
     assert provenances
     assert all(p["occurredDateTime"] == p["recorded"] for p in provenances)
+
+
+def test_a_claim_bills_the_charge_masters_charge_and_cq_co_only_lowers_the_expected_allowed_amount(
+    bundles: dict[str, dict[str, Any]],
+) -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from domain.rules.catalogue import load_charge_master, load_fee_schedule
+
+    charges, fees = load_charge_master(), load_fee_schedule("fee_schedule_example.toml")
+    reduced = 0
+    for bundle in bundles.values():
+        for entry in bundle["entry"]:
+            claim = entry["resource"]
+            if claim["resourceType"] != "Claim":
+                continue
+            for item in claim["item"]:
+                code = item["productOrService"]["coding"][0]["code"]
+                year = date.fromisoformat(item["servicedDate"]).year
+                units = item["quantity"]["value"]
+                modifiers = {m["coding"][0]["code"] for m in item.get("modifier", [])}
+                assert Decimal(str(item["unitPrice"]["value"])) == charges.fee(code, year)
+                assert Decimal(str(item["net"]["value"])) == charges.fee(code, year) * units
+                allowed = next(
+                    e["valueMoney"]["value"] for e in item["extension"] if "expected-allowed" in e["url"]
+                )
+                fee = fees.fee(code, year)
+                assert fee is not None
+                if modifiers & {"CQ", "CO"}:
+                    reduced += 1
+                    assert Decimal(str(allowed)) < fee * units
+            assert Decimal(str(claim["total"]["value"])) == sum(
+                Decimal(str(item["net"]["value"])) for item in claim["item"]
+            )
+    assert reduced > 0
