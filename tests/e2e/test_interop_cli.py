@@ -155,11 +155,38 @@ def _packet_lines(html: str) -> list[tuple[str, str, int, str]]:
     return sorted(found)
 
 
+def _x12_lines(text: str) -> tuple[list[tuple[str, str, int, str, str]], set[tuple[str, str]]]:
+    """Return the 837P's service lines as (date, code, units, modifiers, episode prefix), and the
+    (episode prefix, date) of each claim."""
+    lines: list[tuple[str, str, int, str, str]] = []
+    claimed: set[tuple[str, str]] = set()
+    episode = ""
+    for segment in (s.strip() for s in text.split("~")):
+        parts = segment.split("*")
+        if parts[0] == "CLM":
+            episode, day = parts[1].split("-")
+            claimed.add((episode, f"{day[:4]}-{day[4:6]}-{day[6:]}"))
+        elif parts[0] == "SV1":
+            _, code, *modifiers = parts[1].split(":")
+            units = int(parts[4])
+            lines.append(("", code, units, " ".join(modifiers), episode))
+        elif parts[0] == "DTP" and parts[1] == "472":
+            day = parts[3]
+            _, code, units, modifiers, ep = lines[-1]
+            lines[-1] = (f"{day[:4]}-{day[4:6]}-{day[6:]}", code, units, modifiers, ep)
+    return lines, claimed
+
+
 def test_bill_claims_csv_fhir_claim_items_and_packet_agree_line_for_line(
     demo_db: Path, tmp_path: Path
 ) -> None:
     """One code on one date can be two claim lines (CQ/CO per unit, docs/rules.md#cq-co): every
-    output carries the same lines, units and modifiers as `bill`."""
+    output carries the same lines, units and modifiers as `bill`; the 837P carries them for every
+    date it claims, and lists every other date as left out."""
+    claim_file = tmp_path / "demo.837"
+    x12 = careledger("export", "837p", "--all", "--db", str(demo_db), "--out", str(claim_file))
+    assert x12.returncode == 0, x12.stderr
+    x12_lines, claimed = _x12_lines(claim_file.read_text())
     rows = list(
         csv.DictReader(io.StringIO(careledger("export", "claims", "--db", str(demo_db)).stdout.decode()))
     )
@@ -196,4 +223,11 @@ def test_bill_claims_csv_fhir_claim_items_and_packet_agree_line_for_line(
         assert careledger("packet", str(episode), "--db", str(demo_db), "--out", str(page)).returncode == 0
         packet_lines = [x for x in _packet_lines(page.read_text(encoding="utf-8")) if "(not paid)" not in x]
         assert packet_lines == expected, name
+        mine = {day for ep, day in claimed if ep == str(episode)[:8]}
+        assert sorted(x for x in x12_lines if x[0] in mine and x[-1] == str(episode)[:8]) == sorted(
+            (*x, str(episode)[:8]) for x in expected if x[0] in mine
+        ), name
+        for day in {x[0] for x in expected} - mine:
+            assert f"left out: {str(episode)[:8]} {day}: " in x12.stderr.decode(), (name, day)
+    assert claimed, "the demo's 837P claims some visits"
     assert split_seen, "the demo has a visit whose code is split into lines with and without CQ/CO"
