@@ -18,12 +18,15 @@ from fhirpathpy import compile
 from fhirpathpy.models import models
 
 from domain.demo import ReplayClock, demo_clinic, demo_episode_ids
+from domain.demo.identity import demo_identity
+from domain.episode.clinic_service import record_clinic_fact
 from projections.interop.fhir.export import export_episode
 from projections.store.root import Store, parse_location
 from tests.fhir_scenario import episode_id as scenario_id
 from tests.fhir_scenario import load, scenario
 
 R4 = models["r4"]
+SID = "https://careledger.invalid/fhir/sid/provider"
 
 # (key, the resource type it applies to ("" = every resource), the elements it is on ("" = the
 # resource), its expression), as in the R4 specification. ele-1 (every element has a value or
@@ -100,6 +103,8 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict
     recorded = demo_clinic()
     clock = ReplayClock(recorded[0].at)
     store = Store(parse_location(str(tmp_path_factory.mktemp("fhirpath") / "careledger.db")), clock=clock)
+    for command in demo_identity():
+        record_clinic_fact(store.app, command)
     for item in recorded:
         clock.now = item.at
         store.app.handle(item.command)
@@ -193,3 +198,22 @@ def test_a_claim_bills_the_charge_masters_charge_and_cq_co_only_lowers_the_expec
                 Decimal(str(item["net"]["value"])) for item in claim["item"]
             )
     assert reduced > 0
+
+
+def test_claims_carry_the_billing_organisation_and_the_therapists_npis(
+    bundles: dict[str, dict[str, Any]],
+) -> None:
+    entries = {e["resource"]["id"]: e["resource"] for e in bundles["knee"]["entry"]}
+    claims = [r for r in entries.values() if r["resourceType"] == "Claim"]
+    assert claims
+    for claim in claims:
+        provider = entries[claim["provider"]["reference"].removeprefix("urn:uuid:")]
+        assert provider["resourceType"] == "Organization"
+        assert {"system": "http://hl7.org/fhir/sid/us-npi", "value": "1999000015"} in provider["identifier"]
+        assert {"system": "urn:oid:2.16.840.1.113883.4.4", "value": "000000001"} in provider["identifier"]
+    rivera = next(
+        r
+        for r in entries.values()
+        if r["resourceType"] == "Practitioner" and {"system": SID, "value": "pt-rivera"} in r["identifier"]
+    )
+    assert {"system": "http://hl7.org/fhir/sid/us-npi", "value": "1999000023"} in rivera["identifier"]

@@ -268,7 +268,7 @@ def _claim(
         "billablePeriod": {"start": day(visit.date_of_service), "end": day(visit.date_of_service)},
         "created": instant(last),
         "insurer": insurer,
-        "provider": provider,
+        "provider": b.billing_organization() or provider,
         "priority": concept(PRIORITY, "normal", "Normal"),
         "careTeam": care_team,
         "diagnosis": [
