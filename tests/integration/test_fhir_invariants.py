@@ -217,3 +217,28 @@ def test_claims_carry_the_billing_organisation_and_the_therapists_npis(
         if r["resourceType"] == "Practitioner" and {"system": SID, "value": "pt-rivera"} in r["identifier"]
     )
     assert {"system": "http://hl7.org/fhir/sid/us-npi", "value": "1999000023"} in rivera["identifier"]
+
+
+def test_every_careledger_extension_in_the_bundles_has_a_published_structure_definition(
+    bundles: dict[str, dict[str, Any]],
+) -> None:
+    """docs/fhir/ holds what `python -m tests.fhirdefs` writes from these bundles; each is a valid
+    R4 StructureDefinition (read by fhir.resources) that a validator can check the extensions with."""
+    from fhir.resources.R4B.structuredefinition import StructureDefinition
+
+    from tests.fhirdefs import TARGET, render
+
+    expected = render(bundles.values())
+    published = {p.name: p.read_text() for p in TARGET.glob("StructureDefinition-careledger-*.json")}
+    assert published == expected, "docs/fhir/ is stale: run python -m tests.fhirdefs"
+    used = {
+        e["url"]
+        for b in bundles.values()
+        for entry in b["entry"]
+        for e in json.loads(json.dumps(entry["resource"])).get("extension", [])
+        if e["url"].startswith("https://careledger.invalid/")
+    }
+    urls = {json.loads(text)["url"] for text in published.values()}
+    assert used <= urls
+    for text in published.values():
+        StructureDefinition.model_validate_json(text)
