@@ -10,7 +10,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from domain.clinic.values import BillingProviderFields, PhysicianFields, RenderingProviderFields
-from domain.values import Frozen, UserId
+from domain.values import Frozen, UserId, command_digest
 
 CLINIC_COMMANDS: dict[str, type[ClinicCommand]] = {}
 
@@ -32,13 +32,7 @@ class ClinicCommand(Frozen):
 
     def digest(self) -> str:
         """Return a hash of the command's canonical JSON, to tell a replay from a reuse."""
-        import hashlib
-
-        import orjson
-
-        data = self.model_dump(mode="json", exclude_defaults=True)
-        data["command"] = self.command
-        return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        return command_digest(self, self.command)
 
 
 class RecordBillingProvider(ClinicCommand, BillingProviderFields):

@@ -5,7 +5,7 @@ and nothing stored (SQLite, and PostgreSQL when reachable). Resources it does no
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,7 +15,6 @@ from domain.errors import InvalidInput
 from projections.interop.fhir.export import export_episode
 from projections.interop.fhir.importer import import_bundle
 from projections.store.root import Store, parse_location
-from tests.conftest import drop_pg_schema, new_pg_schema_url, require_postgres
 
 Json = dict[str, Any]
 
@@ -32,21 +31,6 @@ def knee(tmp_path_factory: pytest.TempPathFactory) -> Json:
     text = export_episode(store.app, demo_episode_ids()["knee"])
     store.close()
     return dict(json.loads(text))
-
-
-@pytest.fixture
-def empty(db_url: str, tmp_path: Any) -> Iterator[Store]:
-    if db_url.startswith("postgresql"):
-        base = require_postgres()
-        url, schema = new_pg_schema_url(base)
-        store = Store(parse_location(url))
-        yield store
-        store.close()
-        drop_pg_schema(base, schema)
-        return
-    store = Store(parse_location(str(tmp_path / "careledger.db")))
-    yield store
-    store.close()
 
 
 def first(bundle: Json, kind: str) -> Json:

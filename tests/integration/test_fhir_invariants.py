@@ -17,13 +17,8 @@ import pytest
 from fhirpathpy import compile
 from fhirpathpy.models import models
 
-from domain.demo import ReplayClock, demo_clinic, demo_episode_ids
-from domain.demo.identity import demo_identity
-from domain.episode.clinic_service import record_clinic_fact
-from projections.interop.fhir.export import export_episode
-from projections.store.root import Store, parse_location
-from tests.fhir_scenario import episode_id as scenario_id
-from tests.fhir_scenario import load, scenario
+from domain.demo import demo_episode_ids
+from tests.fhirdefs import demo_bundles
 
 R4 = models["r4"]
 SID = "https://careledger.invalid/fhir/sid/provider"
@@ -99,19 +94,10 @@ def empty_elements(value: Any, path: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def bundles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict[str, Any]]]:
-    recorded = demo_clinic()
-    clock = ReplayClock(recorded[0].at)
-    store = Store(parse_location(str(tmp_path_factory.mktemp("fhirpath") / "careledger.db")), clock=clock)
-    for command in demo_identity():
-        record_clinic_fact(store.app, command)
-    for item in recorded:
-        clock.now = item.at
-        store.app.handle(item.command)
-    load(store, scenario())
-    ids = {**demo_episode_ids(), "scenario": scenario_id()}
-    yield {name: json.loads(export_episode(store.app, i)) for name, i in ids.items()}
-    store.close()
+def bundles() -> dict[str, dict[str, Any]]:
+    """Every demo episode's bundle and the every-fact scenario's, with the demo clinic's identity."""
+    names = [*demo_episode_ids(), "scenario"]
+    return dict(zip(names, demo_bundles(), strict=True))
 
 
 def test_every_demo_bundle_and_the_every_fact_bundle_keep_fhirs_invariants(
