@@ -15,6 +15,8 @@ from pathlib import Path
 
 from domain.errors import InvalidInput
 from domain.rules.catalogue import (
+    CHARGE_MASTER,
+    CHARGE_MASTER_EXAMPLE,
     CodeCatalogue,
     FeeSchedule,
     MueTable,
@@ -117,6 +119,10 @@ class BillingRules(Frozen):
         )
         if named:
             tables["fees"] = "; ".join(named)
+        charges = load_charge_master(self.fee_dirs)
+        tables["charges"] = (
+            f"{charges.version}{' EXAMPLE' if charges.example else ''} (effective {charges.effective})"
+        )
         return tables
 
 
@@ -237,6 +243,17 @@ def tables_in_force(
                     detail=f"{listed}{has_year} {day.year} amounts",
                 )
             )
+    charges = load_charge_master(dirs)
+    found.append(
+        TableInForce(
+            table="charges",
+            version=charges.version,
+            effective=charges.effective,
+            origin=table_origin(CHARGE_MASTER_EXAMPLE if charges.example else CHARGE_MASTER),
+            detail=f"{'EXAMPLE, ' if charges.example else ''}"
+            f"{'has' if day.year in charges.years else 'has no'} {day.year} charges (what a claim bills)",
+        )
+    )
     return found
 
 
