@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -163,10 +164,10 @@ def _packet_lines(html: str) -> list[tuple[str, str, int, str]]:
     return sorted(found)
 
 
-def _x12_lines(text: str) -> tuple[list[tuple[str, str, int, str, str]], set[tuple[str, str]]]:
-    """Return the 837P's service lines as (date, code, units, modifiers, episode prefix), and the
-    (episode prefix, date) of each claim."""
-    lines: list[tuple[str, str, int, str, str]] = []
+def _x12_lines(text: str) -> tuple[list[tuple[str, str, int, str, str, Decimal]], set[tuple[str, str]]]:
+    """Return the 837P's service lines as (date, code, units, modifiers, episode prefix, charge), and
+    the (episode prefix, date) of each claim."""
+    lines: list[tuple[str, str, int, str, str, Decimal]] = []
     claimed: set[tuple[str, str]] = set()
     episode = ""
     for segment in (s.strip() for s in text.split("~")):
@@ -177,11 +178,11 @@ def _x12_lines(text: str) -> tuple[list[tuple[str, str, int, str, str]], set[tup
         elif parts[0] == "SV1":
             _, code, *modifiers = parts[1].split(":")
             units = int(parts[4])
-            lines.append(("", code, units, " ".join(modifiers), episode))
+            lines.append(("", code, units, " ".join(modifiers), episode, Decimal(parts[2])))
         elif parts[0] == "DTP" and parts[1] == "472":
             day = parts[3]
-            _, code, units, modifiers, ep = lines[-1]
-            lines[-1] = (f"{day[:4]}-{day[4:6]}-{day[6:]}", code, units, modifiers, ep)
+            _, code, units, modifiers, ep, charge = lines[-1]
+            lines[-1] = (f"{day[:4]}-{day[4:6]}-{day[6:]}", code, units, modifiers, ep, charge)
     return lines, claimed
 
 
@@ -190,7 +191,8 @@ def test_bill_claims_csv_fhir_claim_items_and_packet_agree_line_for_line(
 ) -> None:
     """One code on one date can be two claim lines (CQ/CO per unit, docs/rules.md#cq-co): every
     output carries the same lines, units and modifiers as `bill`; the 837P carries them for every
-    date it claims, and lists every other date as left out."""
+    date it claims, and lists every other date as left out; the CSV, the FHIR Claim and the 837P
+    bill each line at the charge `bill` gives it."""
     claim_file = tmp_path / "demo.837"
     x12 = careledger("export", "837p", "--all", "--db", str(demo_db), "--out", str(claim_file))
     assert x12.returncode == 0, x12.stderr
@@ -201,19 +203,20 @@ def test_bill_claims_csv_fhir_claim_items_and_packet_agree_line_for_line(
     split_seen = False
     for name, episode in demo_episode_ids().items():
         bill = json.loads(careledger("bill", str(episode), "--db", str(demo_db), "--json").stdout)
-        expected = sorted(
-            (v["date_of_service"], x["code"], x["units"], " ".join(x["modifiers"]))
+        charged = sorted(
+            (v["date_of_service"], x["code"], x["units"], " ".join(x["modifiers"]), Decimal(x["charge"]))
             for v in bill["visits"]
             for x in v["lines"]
             if x["billable"] and x["units"] > 0
         )
+        expected = [line[:4] for line in charged]
         split_seen = split_seen or any(x["split"] for v in bill["visits"] for x in v["lines"])
         csv_lines = sorted(
-            (r["date_of_service"], r["code"], int(r["units"]), r["modifiers"])
+            (r["date_of_service"], r["code"], int(r["units"]), r["modifiers"], Decimal(r["charge"]))
             for r in rows
             if r["episode_id"] == str(episode) and r["billable"] == "true"
         )
-        assert csv_lines == expected, name
+        assert csv_lines == charged, name
         bundle = json.loads(careledger("export", "fhir", str(episode), "--db", str(demo_db)).stdout)
         claims = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Claim"]
         fhir_lines = sorted(
@@ -222,19 +225,20 @@ def test_bill_claims_csv_fhir_claim_items_and_packet_agree_line_for_line(
                 item["productOrService"]["coding"][0]["code"],
                 item["quantity"]["value"],
                 " ".join(m["coding"][0]["code"] for m in item.get("modifier", [])),
+                Decimal(str(item["net"]["value"])),
             )
             for claim in claims
             for item in claim["item"]
         )
-        assert fhir_lines == expected, name
+        assert fhir_lines == charged, name
         page = tmp_path / f"{name}.html"
         assert careledger("packet", str(episode), "--db", str(demo_db), "--out", str(page)).returncode == 0
         packet_lines = [x for x in _packet_lines(page.read_text(encoding="utf-8")) if "(not paid)" not in x]
         assert packet_lines == expected, name
         mine = {day for ep, day in claimed if ep == str(episode)[:8]}
-        assert sorted(x for x in x12_lines if x[0] in mine and x[-1] == str(episode)[:8]) == sorted(
-            (*x, str(episode)[:8]) for x in expected if x[0] in mine
-        ), name
+        assert sorted((*x[:4], x[5]) for x in x12_lines if x[0] in mine and x[4] == str(episode)[:8]) == [
+            x for x in charged if x[0] in mine
+        ], name
         for day in {x[0] for x in expected} - mine:
             assert f"left out: {str(episode)[:8]} {day}: " in x12.stderr.decode(), (name, day)
     assert claimed, "the demo's 837P claims some visits"
