@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -28,6 +28,9 @@ from cli.common import (
     resolve_episode,
     write_private,
 )
+
+if TYPE_CHECKING:
+    from domain.episode.aggregate import Episode
 
 app = new_app("Export an episode as a FHIR R4 Bundle, or the store's claim lines for a billing system.")
 
@@ -189,7 +192,7 @@ def export_837p(
         log_access(store, chosen[0] if len(chosen) == 1 else None)
         everyone = [store.app.get_episode(i) for i in store.app.episode_ids()]
         episodes = [e for e in everyone if e.id in set(chosen)]
-        by_patient: dict[str, list[object]] = {}
+        by_patient: dict[str, list[Episode]] = {}
         for other in everyone:
             by_patient.setdefault(other.patient_ref, []).append(other)
         clinic = load_clinic(store.app)
@@ -197,7 +200,7 @@ def export_837p(
             raise InvalidInput(
                 "billing_provider", "no clinic identity recorded (careledger clinic billing-provider)"
             )
-        ready, left = sort_out(episodes, by_patient, clinic, store.app.payer_dirs, day)  # type: ignore[arg-type]
+        ready, left = sort_out(episodes, by_patient, clinic, store.app.payer_dirs, day)
         if not ready:
             for item in left:
                 typer.echo(

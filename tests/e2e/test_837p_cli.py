@@ -101,3 +101,17 @@ def test_a_visit_whose_rendering_provider_has_no_npi_is_left_out(tmp_path: Path)
     assert "has no NPI recorded (careledger clinic provider)" in done.stderr.decode()
     assert "no visit is ready to bill; nothing was written" in done.stderr.decode()
     assert json.loads(careledger("clinic", "show", "--db", str(db), "--json").stdout)["version"] == 2
+
+
+def test_one_episode_since_a_date_claims_only_its_visits_from_then(demo_file: tuple[Path, Path, str]) -> None:
+    db = demo_file[0]
+    knee = IDS["knee"][:8]
+    done = careledger("export", "837p", knee, "--since", "2026-04-01", "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    claims = [s.split("*")[1] for s in segments(done.stdout.decode()) if s.startswith("CLM*")]
+    assert claims and all(c.startswith(f"{knee}-") and c[-8:] >= "20260401" for c in claims)
+    assert pyx12_errors(done.stdout.decode()) == []
+    both = careledger("export", "837p", knee, "--all", "--db", str(db))
+    assert both.returncode == 1 and "give one EPISODE or --all" in both.stderr.decode()
+    bad = careledger("export", "837p", "--all", "--since", "April", "--db", str(db))
+    assert bad.returncode == 1 and "since: 'April' is not a date" in bad.stderr.decode()
