@@ -15,10 +15,10 @@ IDS = {name: str(i) for name, i in demo_episode_ids().items()}
 
 
 @pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
-    folder = tmp_path_factory.mktemp("x12")
-    db, out = folder / "demo.db", folder / "demo.837"
-    assert careledger("demo", "--db", str(db), "--quiet").returncode == 0
+def demo_file(module_db_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, str]:
+    """The demo store (SQLite, and PostgreSQL when reachable), its 837P file and the export's report."""
+    db, out = module_db_url, tmp_path_factory.mktemp("x12") / "demo.837"
+    assert careledger("demo", "--db", db, "--quiet").returncode == 0
     done = careledger("export", "837p", "--all", "--db", str(db), "--out", str(out))
     assert done.returncode == 0, done.stderr
     return db, out, done.stderr.decode()
@@ -28,7 +28,7 @@ def segments(text: str) -> list[str]:
     return [s.strip() for s in text.split("~") if s.strip()]
 
 
-def test_the_demos_837p_passes_pyx12_with_no_error(demo_file: tuple[Path, Path, str]) -> None:
+def test_the_demos_837p_passes_pyx12_with_no_error(demo_file: tuple[str, Path, str]) -> None:
     _, out, _ = demo_file
     text = out.read_text()
     assert pyx12_errors(text) == []
@@ -50,7 +50,7 @@ def test_the_demos_837p_passes_pyx12_with_no_error(demo_file: tuple[Path, Path, 
     ],
 )
 def test_pyx12_catches_a_segment_broken_on_purpose(
-    demo_file: tuple[Path, Path, str], old: str, new: str, segment: str
+    demo_file: tuple[str, Path, str], old: str, new: str, segment: str
 ) -> None:
     text = demo_file[1].read_text().replace(old, new, 1)
     errors = pyx12_errors(text)
@@ -59,7 +59,7 @@ def test_pyx12_catches_a_segment_broken_on_purpose(
 
 
 def test_visits_that_are_not_ready_are_left_out_and_listed_with_the_reason(
-    demo_file: tuple[Path, Path, str],
+    demo_file: tuple[str, Path, str],
 ) -> None:
     _, out, report = demo_file
     claims = [s for s in segments(out.read_text()) if s.startswith("CLM*")]
@@ -103,7 +103,7 @@ def test_a_visit_whose_rendering_provider_has_no_npi_is_left_out(tmp_path: Path)
     assert json.loads(careledger("clinic", "show", "--db", str(db), "--json").stdout)["version"] == 2
 
 
-def test_one_episode_since_a_date_claims_only_its_visits_from_then(demo_file: tuple[Path, Path, str]) -> None:
+def test_one_episode_since_a_date_claims_only_its_visits_from_then(demo_file: tuple[str, Path, str]) -> None:
     db = demo_file[0]
     knee = IDS["knee"][:8]
     done = careledger("export", "837p", knee, "--since", "2026-04-01", "--db", str(db))
