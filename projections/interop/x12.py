@@ -15,6 +15,7 @@ address and birth date its payer needs (2010BA N3/N4/DMG).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -75,7 +76,10 @@ class ClaimFile:
 
 
 def _clean(text: str, limit: int = 60) -> str:
-    """Return text without X12's delimiters, trimmed to the element's length."""
+    """Return text in X12's character set (accents dropped: "Núñez" -> "Nunez"), without its
+    delimiters, trimmed to the element's length.
+    """
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     for delimiter in "*:~^":
         text = text.replace(delimiter, " ")
     return " ".join(text.split())[:limit]
