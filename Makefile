@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+DEMO_837P ?= demo.837
+
 demo: $(STAMP)
 	$(BIN)/careledger demo --db $(DEMO_DB) --replace
+	$(BIN)/careledger export 837p --all --db $(DEMO_DB) --test --out $(DEMO_837P)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -54,4 +57,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm $(DEMO_837P)

@@ -306,7 +306,12 @@ def _adopt(store: Store, as_json: bool) -> None:
 
 
 def _summary(report: ChainReport, anchored: bool) -> str:
-    episodes = f"{report.episodes} episode{'s' if report.episodes != 1 else ''}"
+    from domain.clinic.aggregate import CLINIC_ID
+
+    # The clinic's identity facts have a chain of their own (decision 0010); it is not an episode.
+    clinic = any(head.episode_id == CLINIC_ID for head in report.heads)
+    count = report.episodes - int(clinic)
+    episodes = f"{count} episode{'s' if count != 1 else ''}{' and the clinic' if clinic else ''}"
     snapshots = f"{report.snapshots} snapshot{'s' if report.snapshots != 1 else ''}"
     what = (
         f"{episodes}, {report.events:,} events, {snapshots} checked in {report.seconds:.3f} s "

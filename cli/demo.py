@@ -21,6 +21,8 @@ def demo(
 ) -> None:
     """Build a realistic demo clinic (four episodes, fixed seed) and print the knee episode."""
     from domain.demo import ReplayClock, demo_clinic, demo_episode_ids
+    from domain.demo.identity import demo_identity
+    from domain.episode.clinic_service import record_clinic_fact
     from domain.errors import InvalidInput
     from projections.store.root import Store, parse_location
 
@@ -37,6 +39,8 @@ def demo(
     with Store(location, create=True, clock=clock) as store:
         if (store.app.recorder.max_notification_id() or 0) > 0:
             raise InvalidInput("db", f"{location.display} is not empty; the demo needs a fresh store")
+        for command in demo_identity():
+            record_clinic_fact(store.app, command)
         for item in recorded:
             clock.now = item.at
             store.app.handle(item.command)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -27,6 +27,9 @@ from cli.common import (
     resolve_episode,
     write_private,
 )
+
+if TYPE_CHECKING:
+    from domain.episode.aggregate import Episode
 
 app = new_app("Export an episode as a FHIR R4 Bundle, or the store's claim lines for a billing system.")
 
@@ -141,4 +144,85 @@ def import_fhir(file: str, db: str | None, as_json: bool, quiet: bool) -> None:
         typer.echo(
             f"{name}: FHIR Bundle of episode {result.episode_id}: {result.commands} commands: "
             f"{result.applied} applied, {result.already_applied} already applied (version {result.version})"
+        )
+        if result.unread:
+            typer.echo(f"{name}: not read (careledger does not record them): {', '.join(result.unread)}")
+
+
+@app.command("837p")
+def export_837p(
+    episode: Annotated[
+        str | None, typer.Argument(help="Episode id (or a unique prefix); or --all.", show_default=False)
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every episode in the store.")] = False,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only visits on or after this date of service (YYYY-MM-DD).")
+    ] = None,
+    out: OutOption = None,
+    control_number: Annotated[
+        int, typer.Option("--control-number", help="Interchange control number (ISA13, GS06).")
+    ] = 1,
+    receiver_id: Annotated[
+        str, typer.Option("--receiver-id", help="Receiver (clearinghouse or payer) id: ISA08, 1000B.")
+    ] = "CLEARINGHOUSE",
+    receiver_name: Annotated[
+        str, typer.Option("--receiver-name", help="Receiver's name (1000B).")
+    ] = "CLEARINGHOUSE",
+    test: Annotated[
+        bool, typer.Option("--test", help="Mark the interchange as test data (ISA15 T).")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Write ASC X12 837P (005010X222A1) claims, one per date of service; visits not ready are listed.
+
+    A visit with an error finding (careledger check), an undetermined KX, or a missing charge,
+    member id or NPI is left out, and said so on stderr; the file holds every other visit.
+    """
+    from domain.episode.clinic_service import load_clinic
+    from domain.errors import InvalidInput
+    from projections.interop.x12 import sort_out, write_837p
+
+    if (episode is None) == (not every):
+        raise InvalidInput("episode", "give one EPISODE or --all")
+    day = parse_date("since", since) if since is not None else None
+    with open_db(db) as store:
+        store.require_intact()  # no claim from a record that fails verification (exit 3)
+        chosen = [resolve_episode(store, episode)] if episode is not None else list(store.app.episode_ids())
+        store.log_read("export 837p", chosen[0] if len(chosen) == 1 else None)
+        everyone = [store.app.get_episode(i) for i in store.app.episode_ids()]
+        episodes = [e for e in everyone if e.id in set(chosen)]
+        by_patient: dict[str, list[Episode]] = {}
+        for other in everyone:
+            by_patient.setdefault(other.patient_ref, []).append(other)
+        clinic = load_clinic(store.app)
+        if clinic is None:
+            raise InvalidInput(
+                "billing_provider", "no clinic identity recorded (careledger clinic billing-provider)"
+            )
+        ready, left = sort_out(episodes, by_patient, clinic, store.app.payer_dirs, day)
+        if not ready:
+            for item in left:
+                typer.echo(
+                    f"left out: {item.episode_id[:8]} {item.date_of_service}: {'; '.join(item.reasons)}",
+                    err=True,
+                )
+            raise InvalidInput("episode", "no visit is ready to bill; nothing was written")
+        created = max(e.modified_on for e in episodes)
+        claims = write_837p(
+            ready,
+            left,
+            clinic,
+            created=created,
+            control_number=control_number,
+            receiver=(receiver_id, receiver_name),
+            usage="T" if test else "P",
+        )
+    _write(claims.text.encode(), out)
+    typer.echo(
+        f"837P: {len(claims.claims)} claims, {claims.lines} service lines; {len(left)} visits left out",
+        err=True,
+    )
+    for item in left:
+        typer.echo(
+            f"  left out: {item.episode_id[:8]} {item.date_of_service}: {'; '.join(item.reasons)}", err=True
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli import audit, billing, episode, exercise, outcome, plan, report, settings, tokens, visit
+from cli import audit, billing, clinic, episode, exercise, outcome, plan, report, settings, tokens, visit
 from cli.check import check
 from cli.common import new_app
 from cli.demo import demo
@@ -43,6 +43,7 @@ app.add_typer(projections_app, name="projections")
 app.command("schema")(schema)
 app.command("demo")(demo)
 app.add_typer(settings.app, name="settings")
+app.add_typer(clinic.app, name="clinic")
 app.add_typer(export_app, name="export")
 app.command("packet")(packet)
 app.add_typer(tokens.app, name="token")

@@ -15,9 +15,11 @@ def schema(
     ] = None,
 ) -> None:
     """Print the JSON Schema of a command document, or list the command types."""
-    from domain.episode.commands import COMMANDS
+    from domain.clinic.commands import CLINIC_COMMANDS
+    from domain.episode.commands import COMMANDS as EPISODE_COMMANDS
     from domain.errors import InvalidInput
 
+    COMMANDS = {**EPISODE_COMMANDS, **CLINIC_COMMANDS}
     if command is None:
         for name, cls in COMMANDS.items():
             typer.echo(f"{name:24} {(cls.__doc__ or '').strip().splitlines()[0]}")

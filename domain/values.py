@@ -22,6 +22,23 @@ class Frozen(BaseModel):
 
 
 _M = TypeVar("_M", bound=BaseModel)
+
+
+def command_digest(command: BaseModel, name: str) -> str:
+    """Return a hash of a command's canonical JSON, to tell a replay from a reuse of its id.
+
+    Fields left at their defaults are left out and keys are sorted, so the digest
+    of a stored command stays the same when a later version adds an optional field.
+    """
+    import hashlib
+
+    import orjson
+
+    values = command.model_dump(mode="json", exclude_defaults=True)
+    values["command"] = name
+    return hashlib.sha256(orjson.dumps(values, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
 _PLANS: dict[type[BaseModel], tuple[tuple[str, FieldInfo | None], ...] | None] = {}
 
 

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from eventsourcing.utils import get_topic
 
+from domain.clinic.aggregate import Clinic
+from domain.clinic.values import Address
 from domain.episode.aggregate import Episode
 from domain.values import (
     Diagnosis,
@@ -84,7 +86,17 @@ def _type(annotation: Any) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
-VALUE_OBJECTS = (Diagnosis, Provider, PayerRef, Goal, GoalAssessment, ServiceLine, Dosage, PerformedExercise)
+VALUE_OBJECTS = (
+    Diagnosis,
+    Provider,
+    PayerRef,
+    Goal,
+    GoalAssessment,
+    ServiceLine,
+    Dosage,
+    PerformedExercise,
+    Address,
+)
 
 
 def _table(model: Any, skip: set[str]) -> list[str]:
@@ -114,6 +126,21 @@ def render() -> str:
         out.append(f"- version: {getattr(cls, 'class_version', 1)}")
         clinical = getattr(cls, "clinical_field", "")
         out.append(f"- clinical date: `{clinical}`\n" if clinical else "- clinical date: none\n")
+        out.extend(_table(cls, BASE_FIELDS | {"originator_topic"}))
+    out.append("\n# The clinic's events\n")
+    out.append(
+        "The store's one `Clinic` aggregate (docs/decisions/0010-clinic-identity.md) records the clinic's "
+        "identity: who bills and who furnishes. Its events carry the same `command_id`, `command_digest` "
+        "and `recorded_by` as the episodes'; a later record of the same provider replaces the earlier one "
+        "from its recorded time on.\n"
+    )
+    for cls in (c for c in vars(Clinic).values() if isinstance(c, type) and issubclass(c, Clinic.Event)):
+        if cls is Clinic.Event:
+            continue
+        out.append(f"\n## `{cls.__qualname__}`\n")
+        out.append((cls.__doc__ or "").strip().splitlines()[0] + "\n")
+        out.append(f"- topic: `{get_topic(cls)}`")
+        out.append(f"- version: {getattr(cls, 'class_version', 1)}\n")
         out.extend(_table(cls, BASE_FIELDS | {"originator_topic"}))
     out.append("\n# Value objects used in the events\n")
     for model in VALUE_OBJECTS:

@@ -65,6 +65,9 @@ class ClaimLine(Frozen):
     units_furnished: tuple[UnitShare, ...] = ()
     # one of the two lines of a code whose units are split by CQ / CO
     split: bool = False
+    # what the claim bills (the charge master's charge of one unit, and x units): never reduced
+    unit_charge: Decimal | None = None
+    charge: Decimal | None = None
 
 
 class VisitBill(Frozen):
@@ -219,6 +222,7 @@ def _claim_lines(ctx: _Visit, coded: CodeUnits) -> list[ClaimLine]:
             if with_cq:
                 amount = amount * ctx.rules.profile.assistant_allowed_percent / 100
             allowed = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+        unit_charge = ctx.rules.charge(code) if billable else None
         result.append(
             ClaimLine(
                 date_of_service=ctx.visit.date_of_service,
@@ -237,6 +241,8 @@ def _claim_lines(ctx: _Visit, coded: CodeUnits) -> list[ClaimLine]:
                 explanation=tuple(reasons),
                 units_furnished=part,
                 split=len(groups) > 1,
+                unit_charge=unit_charge,
+                charge=unit_charge * count if unit_charge is not None else None,
             )
         )
     return result

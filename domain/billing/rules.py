@@ -15,6 +15,8 @@ from pathlib import Path
 
 from domain.errors import InvalidInput
 from domain.rules.catalogue import (
+    CHARGE_MASTER,
+    CHARGE_MASTER_EXAMPLE,
     CodeCatalogue,
     FeeSchedule,
     MueTable,
@@ -22,6 +24,7 @@ from domain.rules.catalogue import (
     PayerProfile,
     TherapyThresholds,
     code_catalogue,
+    load_charge_master,
     load_fee_schedule,
     mue_versions,
     ncci_versions,
@@ -44,10 +47,15 @@ class DayRules(Frozen):
     pairs: NcciTable
     mue: MueTable
     fees: FeeSchedule | None
+    charges: FeeSchedule | None = None
 
     def fee(self, code: str) -> Decimal | None:
         """Return the allowed amount of one unit of a code on this date, if the schedule has one."""
         return self.fees.fee(code, self.day.year) if self.fees is not None else None
+
+    def charge(self, code: str) -> Decimal | None:
+        """Return the billed charge of one unit of a code on this date, if the charge master has one."""
+        return self.charges.fee(code, self.day.year) if self.charges is not None else None
 
 
 class BillingRules(Frozen):
@@ -81,6 +89,7 @@ class BillingRules(Frozen):
             pairs=version_on(tuple(("", t) for t in self.pair_versions), day)[1],
             mue=version_on(tuple(("", t) for t in self.mue_versions), day)[1],
             fees=self._fees(profile),
+            charges=load_charge_master(self.fee_dirs),
         )
 
     def kx_on(self, day: date) -> bool:
@@ -110,6 +119,10 @@ class BillingRules(Frozen):
         )
         if named:
             tables["fees"] = "; ".join(named)
+        charges = load_charge_master(self.fee_dirs)
+        tables["charges"] = (
+            f"{charges.version}{' EXAMPLE' if charges.example else ''} (effective {charges.effective})"
+        )
         return tables
 
 
@@ -230,6 +243,17 @@ def tables_in_force(
                     detail=f"{listed}{has_year} {day.year} amounts",
                 )
             )
+    charges = load_charge_master(dirs)
+    found.append(
+        TableInForce(
+            table="charges",
+            version=charges.version,
+            effective=charges.effective,
+            origin=table_origin(CHARGE_MASTER_EXAMPLE if charges.example else CHARGE_MASTER),
+            detail=f"{'EXAMPLE, ' if charges.example else ''}"
+            f"{'has' if day.year in charges.years else 'has no'} {day.year} charges (what a claim bills)",
+        )
+    )
     return found
 
 

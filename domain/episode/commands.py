@@ -13,12 +13,10 @@ the episode (`Episode.open`). Nothing else lists the commands.
 
 from __future__ import annotations
 
-import hashlib
 from functools import cache
 from typing import Annotated, Any, Literal, Union
 from uuid import UUID
 
-import orjson
 from pydantic import Field, TypeAdapter, ValidationError
 
 from domain import door
@@ -42,7 +40,7 @@ from domain.records import (
     VisitFields,
     VoidFields,
 )
-from domain.values import Frozen, UserId
+from domain.values import Frozen, UserId, command_digest
 
 COMMANDS: dict[str, type[Command]] = {}
 
@@ -63,15 +61,8 @@ class Command(Frozen):
             COMMANDS[name] = cls
 
     def digest(self) -> str:
-        """Return a hash of the command's canonical JSON, to tell a replay from a reuse.
-
-        Fields left at their defaults are left out and keys are sorted, so the digest
-        of a stored command stays the same when a later version adds an optional field.
-        """
-        values = self.model_dump(mode="json", exclude_defaults=True)
-        values["command"] = self.command
-        payload = orjson.dumps(values, option=orjson.OPT_SORT_KEYS)
-        return hashlib.sha256(payload).hexdigest()
+        """Return a hash of the command's canonical JSON, to tell a replay from a reuse (`command_digest`)."""
+        return command_digest(self, self.command)
 
 
 class EpisodeCommand(Command):

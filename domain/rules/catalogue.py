@@ -588,6 +588,21 @@ def therapy_thresholds() -> TherapyThresholds:
     )
 
 
+CHARGE_MASTER = "charge_master.toml"
+CHARGE_MASTER_EXAMPLE = "charge_master_example.toml"
+
+
+def load_charge_master(search_dirs: tuple[Path, ...] = ()) -> FeeSchedule:
+    """Load the clinic's charge master (billed charge per code and year): `charge_master.toml` from the
+    first clinic directory or the rules folder that has one, else the shipped example.
+    """
+    folder, _state = _folder_state()
+    dirs = (*search_dirs, *((folder,) if folder else ()))
+    if any((directory / CHARGE_MASTER).is_file() for directory in dirs):
+        return load_fee_schedule(CHARGE_MASTER, search_dirs)
+    return load_fee_schedule(CHARGE_MASTER_EXAMPLE)
+
+
 def load_fee_schedule(name: str, search_dirs: tuple[Path, ...] = ()) -> FeeSchedule:
     """Load the fee schedule `name`: from the first clinic directory that has it (the rules folder last)."""
     folder, state = _folder_state()

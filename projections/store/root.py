@@ -21,6 +21,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import PersistenceError
 
+from domain.clinic.aggregate import CLINIC_ID
 from domain.episode.application import MAX_ATTEMPTS, Episodes, RetryPolicy
 from domain.errors import InvalidInput, StoreUnavailable, Tampered
 from projections.store.access import AccessLog, Actor, local_actor
@@ -31,6 +32,8 @@ from projections.store.tokens import Tokens
 if TYPE_CHECKING:
     from domain.episode.aggregate import Episode
     from domain.episode.audit import AuditEntry, ChangeReport
+
+CLINIC_KEY = str(CLINIC_ID)
 
 DEFAULT_DB = "careledger.db"
 ENV_DB = "CARELEDGER_DB"
@@ -413,7 +416,9 @@ class Store:
                         f"{where}GROUP BY originator_id",
                         [k.hex for k in keys] if keys is not None else [],
                     )
-                    return {str(UUID(str(row[0]))): int(row[1]) for row in c.fetchall()}
+                    found = {str(UUID(str(row[0]))): int(row[1]) for row in c.fetchall()}
+                    found.pop(CLINIC_KEY, None)  # the clinic's identity facts are no episode (decision 0010)
+                    return found
             from psycopg.sql import SQL, Identifier
 
             where = "WHERE originator_id = ANY(%s) " if keys is not None else ""
@@ -423,7 +428,9 @@ class Store:
             ).format(where=SQL(where), schema=Identifier(recorder.datastore.schema), table=Identifier(table))  # type: ignore[attr-defined]
             with recorder.datastore.transaction(commit=False) as curs:  # type: ignore[attr-defined]
                 curs.execute(statement, (keys,) if keys is not None else ())
-                return {str(UUID(str(row["originator_id"]))): int(row["v"]) for row in curs.fetchall()}
+                found = {str(UUID(str(row["originator_id"]))): int(row["v"]) for row in curs.fetchall()}
+                found.pop(CLINIC_KEY, None)
+                return found
         except PersistenceError as exc:
             raise StoreUnavailable(f"database: {exc}") from exc
 

@@ -28,6 +28,7 @@ from eventsourcing.persistence import PersistenceError
 from sqlalchemy import Connection, Table, delete, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from domain.clinic.aggregate import CLINIC_TOPICS
 from domain.errors import DamagedEvent, StoreUnavailable
 from domain.rules.catalogue import rules_fingerprint
 from projections.views.context import ViewContext
@@ -348,7 +349,8 @@ class Projector:
         damaged: set[UUID] = set()
         for notification in page:
             episode_id = UUID(str(notification.originator_id))
-            if episode_id in damaged:
+            if episode_id in damaged or notification.topic.startswith(CLINIC_TOPICS):
+                # The clinic's identity facts are not episode events (decision 0010).
                 continue
             try:
                 event = to_event(notification)

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from domain.clinic.aggregate import CLINIC_ID
 from domain.demo import Recorded, demo_clinic, demo_episode_ids
 from domain.episode import commands as c
 from tests.e2e.conftest import careledger
@@ -158,7 +159,9 @@ def test_verify_head_prints_heads_that_anchor_a_later_check(demo_db: str, tmp_pa
     done = run("verify", "--head", "--db", demo_db)
     assert done.exit_code == 0, done.output
     heads = json.loads(done.stdout)
-    assert heads["format"] == "careledger-heads/1" and len(heads["heads"]) == 4
+    # four episodes and the clinic's identity facts (decision 0010)
+    assert heads["format"] == "careledger-heads/1" and len(heads["heads"]) == 5
+    assert str(CLINIC_ID) in {h["episode_id"] for h in heads["heads"]}
     anchor = tmp_path / "heads.json"
     anchor.write_text(done.stdout)
     matched = run("verify", "--anchor", str(anchor), "--db", demo_db)

@@ -14,11 +14,15 @@ import os
 import re
 import shutil
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from domain.demo import demo_episode_ids
+from domain.demo.identity import demo_identity
+from domain.episode.clinic_service import record_clinic_fact
+from projections.store.root import Store, parse_location
 from tests.e2e.conftest import ROOT, careledger
 from tests.png import read_png
 
@@ -40,6 +44,11 @@ def test_export_import_export_gives_the_same_bundle_through_the_cli(demo_db: Pat
     bundle = tmp_path / "knee.json"
     bundle.write_bytes(exported.stdout)
     target = tmp_path / "imported.db"
+    # The Claims' billing Organization and the NPIs come from the store's clinic identity
+    # (decision 0010), which a bundle does not carry: the receiving store records the same.
+    with Store(parse_location(str(target)), create=True) as store:
+        for command in demo_identity():
+            record_clinic_fact(store.app, command)
     imported = careledger("import", "fhir", str(bundle), "--db", str(target))
     assert imported.returncode == 0, imported.stderr
     assert b"applied" in imported.stdout
@@ -155,30 +164,59 @@ def _packet_lines(html: str) -> list[tuple[str, str, int, str]]:
     return sorted(found)
 
 
+def _x12_lines(text: str) -> tuple[list[tuple[str, str, int, str, str, Decimal]], set[tuple[str, str]]]:
+    """Return the 837P's service lines as (date, code, units, modifiers, episode prefix, charge), and
+    the (episode prefix, date) of each claim."""
+    lines: list[tuple[str, str, int, str, str, Decimal]] = []
+    claimed: set[tuple[str, str]] = set()
+    episode = ""
+    for segment in (s.strip() for s in text.split("~")):
+        parts = segment.split("*")
+        if parts[0] == "CLM":
+            episode, day = parts[1].split("-")
+            claimed.add((episode, f"{day[:4]}-{day[4:6]}-{day[6:]}"))
+        elif parts[0] == "SV1":
+            _, code, *modifiers = parts[1].split(":")
+            units = int(parts[4])
+            lines.append(("", code, units, " ".join(modifiers), episode, Decimal(parts[2])))
+        elif parts[0] == "DTP" and parts[1] == "472":
+            day = parts[3]
+            _, code, units, modifiers, ep, charge = lines[-1]
+            lines[-1] = (f"{day[:4]}-{day[4:6]}-{day[6:]}", code, units, modifiers, ep, charge)
+    return lines, claimed
+
+
 def test_bill_claims_csv_fhir_claim_items_and_packet_agree_line_for_line(
     demo_db: Path, tmp_path: Path
 ) -> None:
     """One code on one date can be two claim lines (CQ/CO per unit, docs/rules.md#cq-co): every
-    output carries the same lines, units and modifiers as `bill`."""
+    output carries the same lines, units and modifiers as `bill`; the 837P carries them for every
+    date it claims, and lists every other date as left out; the CSV, the FHIR Claim and the 837P
+    bill each line at the charge `bill` gives it."""
+    claim_file = tmp_path / "demo.837"
+    x12 = careledger("export", "837p", "--all", "--db", str(demo_db), "--out", str(claim_file))
+    assert x12.returncode == 0, x12.stderr
+    x12_lines, claimed = _x12_lines(claim_file.read_text())
     rows = list(
         csv.DictReader(io.StringIO(careledger("export", "claims", "--db", str(demo_db)).stdout.decode()))
     )
     split_seen = False
     for name, episode in demo_episode_ids().items():
         bill = json.loads(careledger("bill", str(episode), "--db", str(demo_db), "--json").stdout)
-        expected = sorted(
-            (v["date_of_service"], x["code"], x["units"], " ".join(x["modifiers"]))
+        charged = sorted(
+            (v["date_of_service"], x["code"], x["units"], " ".join(x["modifiers"]), Decimal(x["charge"]))
             for v in bill["visits"]
             for x in v["lines"]
             if x["billable"] and x["units"] > 0
         )
+        expected = [line[:4] for line in charged]
         split_seen = split_seen or any(x["split"] for v in bill["visits"] for x in v["lines"])
         csv_lines = sorted(
-            (r["date_of_service"], r["code"], int(r["units"]), r["modifiers"])
+            (r["date_of_service"], r["code"], int(r["units"]), r["modifiers"], Decimal(r["charge"]))
             for r in rows
             if r["episode_id"] == str(episode) and r["billable"] == "true"
         )
-        assert csv_lines == expected, name
+        assert csv_lines == charged, name
         bundle = json.loads(careledger("export", "fhir", str(episode), "--db", str(demo_db)).stdout)
         claims = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Claim"]
         fhir_lines = sorted(
@@ -187,13 +225,21 @@ def test_bill_claims_csv_fhir_claim_items_and_packet_agree_line_for_line(
                 item["productOrService"]["coding"][0]["code"],
                 item["quantity"]["value"],
                 " ".join(m["coding"][0]["code"] for m in item.get("modifier", [])),
+                Decimal(str(item["net"]["value"])),
             )
             for claim in claims
             for item in claim["item"]
         )
-        assert fhir_lines == expected, name
+        assert fhir_lines == charged, name
         page = tmp_path / f"{name}.html"
         assert careledger("packet", str(episode), "--db", str(demo_db), "--out", str(page)).returncode == 0
         packet_lines = [x for x in _packet_lines(page.read_text(encoding="utf-8")) if "(not paid)" not in x]
         assert packet_lines == expected, name
+        mine = {day for ep, day in claimed if ep == str(episode)[:8]}
+        assert sorted((*x[:4], x[5]) for x in x12_lines if x[0] in mine and x[4] == str(episode)[:8]) == [
+            x for x in charged if x[0] in mine
+        ], name
+        for day in {x[0] for x in expected} - mine:
+            assert f"left out: {str(episode)[:8]} {day}: " in x12.stderr.decode(), (name, day)
+    assert claimed, "the demo's 837P claims some visits"
     assert split_seen, "the demo has a visit whose code is split into lines with and without CQ/CO"

@@ -23,7 +23,6 @@ from projections.interop.fhir.export import episode_bill, export_episode
 from projections.interop.fhir.importer import import_bundle
 from projections.interop.fhir.validate import parse, problems
 from projections.store.root import Store, parse_location
-from tests.conftest import drop_pg_schema, new_pg_schema_url, require_postgres
 from tests.fhir_scenario import episode_id as scenario_id
 from tests.fhir_scenario import load, scenario
 
@@ -37,22 +36,6 @@ def demo(db_url: str) -> Iterator[Store]:
         clock.now = item.at
         store.app.handle(item.command)
     load(store, scenario())
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def empty(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    """A second, empty store on the same backend as `demo`."""
-    if db_url.startswith("postgresql"):
-        base = require_postgres()
-        url, schema = new_pg_schema_url(base)
-        store = Store(parse_location(url))
-        yield store
-        store.close()
-        drop_pg_schema(base, schema)
-        return
-    store = Store(parse_location(str(tmp_path_factory.mktemp("empty") / "careledger.db")))
     yield store
     store.close()
 

@@ -97,3 +97,24 @@ def test_a_2027_threshold_fee_table_and_ncci_quarter_are_three_files_in_the_rule
     assert str(folder / "ncci" / "2027.toml") == listed["ncci_pairs"].origin
     assert "2027: $2,550.00" in listed["thresholds"].detail
     assert "has 2027 amounts" in listed["fees medicare"].detail
+
+
+def test_a_clinics_charge_master_in_the_rules_folder_replaces_the_shipped_example(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date
+
+    from domain.billing.bill import billing_rules
+    from domain.billing.rules import tables_in_force
+    from domain.rules.catalogue import RULES_DIR_ENV
+    from domain.values import PayerRef
+
+    (tmp_path / "charge_master.toml").write_text(
+        'version = "clinic-2026"\neffective = "2026-01-01"\nsource = "the clinic"\n'
+        '\n[years.2026]\n97110 = "80.00"\n'
+    )
+    monkeypatch.setenv(RULES_DIR_ENV, str(tmp_path))
+    day = billing_rules(PayerRef(payer_id="medicare"), ()).on(date(2026, 3, 2))
+    assert (day.charge("97110"), day.charge("97140")) == (Decimal("80.00"), None)
+    listed = next(t for t in tables_in_force(date(2026, 3, 2), (), ()) if t.table == "charges")
+    assert listed.version == "clinic-2026" and str(tmp_path) in listed.origin

@@ -225,8 +225,9 @@ def test_an_unknown_payer_gets_units_only_and_a_note() -> None:
 
 def test_every_bill_names_the_tables_it_used() -> None:
     bill = bill_episode(facts(), billing_rules(MEDICARE))
-    assert set(bill.tables) == {"payer", "codes", "ncci_pairs", "mue", "thresholds", "fees"}
+    assert set(bill.tables) == {"payer", "codes", "ncci_pairs", "mue", "thresholds", "fees", "charges"}
     assert "EXAMPLE" in bill.tables["fees"] and "fees.example" in {n.rule_id for n in bill.notes}
+    assert "EXAMPLE" in bill.tables["charges"]
 
 
 # --- payer profiles and fee schedules as data ---------------------------------------------------------

@@ -15,18 +15,23 @@ from typing import TYPE_CHECKING, Any
 from domain.values import Diagnosis, Provider
 from projections.interop.fhir.codes import (
     CS_CREDENTIAL,
+    EIN,
     EPISODE_OF_CARE_EXT,
     ICD10CM,
     NPI,
     SID_PATIENT,
     SID_PROVIDER,
+    TAXONOMY,
+    complex_ext,
     concept,
     ref,
     resource_id,
+    sub,
 )
 
 if TYPE_CHECKING:
     from domain.billing.bill import EpisodeBill
+    from domain.clinic.aggregate import Clinic
     from domain.episode.aggregate import Episode
 
 Resource = dict[str, Any]
@@ -69,7 +74,14 @@ CREDENTIAL_NAMES = {
 class Builder:
     """Collects the resources of one episode's bundle, each once."""
 
-    def __init__(self, episode: Episode, events: Sequence[Episode.Event], bill: EpisodeBill) -> None:
+    def __init__(
+        self,
+        episode: Episode,
+        events: Sequence[Episode.Event],
+        bill: EpisodeBill,
+        clinic: Clinic | None = None,
+    ) -> None:
+        self.clinic = clinic
         self.episode = episode
         self.episode_id = str(episode.id)
         self.events = {event.originator_version: event for event in events}
@@ -113,24 +125,75 @@ class Builder:
         return {"url": EPISODE_OF_CARE_EXT, "valueReference": self.episode_ref}
 
     def practitioner(self, provider: Provider) -> Resource:
-        """Return a reference to the Practitioner a provider record describes (one per distinct record)."""
-        identifier = resource_id(
-            "Practitioner",
-            provider.provider_id,
-            provider.name or "",
-            provider.npi or "",
-            provider.credential or "",
-        )
-        identifiers = [{"system": SID_PROVIDER, "value": provider.provider_id}]
-        if provider.npi:
-            identifiers.append({"system": NPI, "value": provider.npi})
+        """Return a reference to the Practitioner of a provider: one per person (provider id).
+
+        The Practitioner gathers what any mention recorded of the person (the first name, credential
+        and each NPI); the reference carries what this mention recorded (extension `provider-record`),
+        so the import gives each command the provider record it was given.
+        """
+        identifier = resource_id("Practitioner", provider.provider_id)
+        known = self.resources.get(identifier, {})
+        identifiers = known.get("identifier") or [{"system": SID_PROVIDER, "value": provider.provider_id}]
+        for npi in (provider.npi, self._clinic_npi(provider.provider_id)):
+            if npi and {"system": NPI, "value": npi} not in identifiers:
+                identifiers = [*identifiers, {"system": NPI, "value": npi}]
         resource: Resource = {"resourceType": "Practitioner", "id": identifier, "identifier": identifiers}
-        if provider.name:
-            resource["name"] = [{"text": provider.name}]
-        if provider.credential:
-            resource["qualification"] = [{"code": credential_concept(provider.credential)}]
-        self.add(resource)
-        return ref("Practitioner", identifier, provider.name or provider.provider_id)
+        name = known.get("name") or ([{"text": provider.name}] if provider.name else None)
+        if name:
+            resource["name"] = name
+        qualification = known.get("qualification") or (
+            [{"code": credential_concept(provider.credential)}] if provider.credential else None
+        )
+        if qualification:
+            resource["qualification"] = qualification
+        self.resources[identifier] = resource
+        reference = ref("Practitioner", identifier, provider.name or provider.provider_id)
+        record = [
+            sub("name", "String", provider.name),
+            sub("npi", "String", provider.npi),
+            sub("credential", "Code", provider.credential),
+        ]
+        if any(record):
+            reference["extension"] = [complex_ext("provider-record", record)]
+        return reference
+
+    def _clinic_npi(self, provider_id: str) -> str | None:
+        """Return the NPI the clinic's identity facts give a provider id (decision 0010), if any."""
+        if self.clinic is None:
+            return None
+        known = self.clinic.providers.get(provider_id) or self.clinic.physicians.get(provider_id)
+        return known.npi if known is not None else None
+
+    def billing_organization(self) -> Resource | None:
+        """Return a reference to the billing provider's Organization (NPI, tax id), if the clinic has one."""
+        provider = self.clinic.billing_provider if self.clinic is not None else None
+        if provider is None:
+            return None
+        address = provider.address
+        identifier = resource_id("Organization", "billing-provider", provider.npi, provider.name)
+        lines = [address.line1, *([address.line2] if address.line2 else [])]
+        self.add(
+            {
+                "resourceType": "Organization",
+                "id": identifier,
+                "identifier": [
+                    {"system": NPI, "value": provider.npi},
+                    {"system": EIN, "value": provider.tax_id},
+                ],
+                "type": [{"coding": [{"system": TAXONOMY, "code": provider.taxonomy}]}],
+                "name": provider.name,
+                "address": [
+                    {
+                        "line": lines,
+                        "city": address.city,
+                        "state": address.state,
+                        "postalCode": address.zip,
+                        "country": "US",
+                    }
+                ],
+            }
+        )
+        return ref("Organization", identifier, provider.name)
 
     def role(self, provider_id: str, credential: str) -> Resource:
         """Return a reference to the PractitionerRole of a therapist acting with a credential."""

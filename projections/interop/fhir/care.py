@@ -179,7 +179,11 @@ def exercise_programme(b: Builder) -> None:
                 sub("effectiveDate", "Date", day(change.effective_date)),
                 sub("name", "String", getattr(event, "name", None)),
                 sub("equipment", "String", getattr(event, "equipment", None)),
-                dosage_ext("dosage", change.dosage, url="dosage") if change.dosage is not None else None,
+                (
+                    dosage_ext("dosage", change.dosage, url="dosage")
+                    if change.dosage is not None and not change.dosage.is_empty()
+                    else None
+                ),
                 sub("reason", "String", change.reason),
             ]
             if change.kind == "added":

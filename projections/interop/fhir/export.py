@@ -23,13 +23,20 @@ from projections.interop.fhir.visits import visits
 
 if TYPE_CHECKING:
     from domain.billing.bill import EpisodeBill
+    from domain.clinic.aggregate import Clinic
     from domain.episode.aggregate import Episode
     from domain.episode.application import Episodes
 
 
-def build_bundle(episode: Episode, events: Sequence[Episode.Event], bill: EpisodeBill) -> dict[str, Any]:
-    """Return the episode as a FHIR Bundle (a JSON-ready dict); `events` are its events up to its version."""
-    builder = Builder(episode, events, bill)
+def build_bundle(
+    episode: Episode, events: Sequence[Episode.Event], bill: EpisodeBill, clinic: Clinic | None = None
+) -> dict[str, Any]:
+    """Return the episode as a FHIR Bundle (a JSON-ready dict); `events` are its events up to its version.
+
+    `clinic` (its identity facts) gives the Claims their billing Organization and the
+    Practitioners their NPIs.
+    """
+    builder = Builder(episode, events, bill, clinic)
     insurer, coverage = payer_resources(builder)
     episode_of_care(builder)
     plans(builder)
@@ -79,12 +86,13 @@ def episode_bill(app: Episodes, episode: Episode, as_of: datetime | None = None)
 
 def export_episode(app: Episodes, episode_id: UUID, as_of: datetime | None = None) -> bytes:
     """Return the episode's validated FHIR Bundle as indented JSON."""
+    from domain.episode.clinic_service import load_clinic
     from projections.interop.fhir.validate import check_invariants, serialise
 
     episode = load_episode(app, episode_id, as_of)
     events = app.history(episode_id)[: episode.version]
     bill = episode_bill(app, episode, as_of)
-    bundle = build_bundle(episode, events, bill)
+    bundle = build_bundle(episode, events, bill, load_clinic(app, as_of))
     text = serialise(bundle)
     check_invariants(bundle, bill)
     return text

@@ -102,12 +102,10 @@ def _episode(bundle: Bundle, eid: str, episode: Json) -> Iterator[Recorded]:
     }
     certifier = value_of(episode, "certifying-provider", "Reference")
     if certifier:
-        fields["certifying_provider"] = provider_of(bundle.get(certifier, source, "certifier"), source)
+        fields["certifying_provider"] = provider_of(bundle, certifier, source, "certifier")
     for referral in episode.get("referralRequest", []):
         request = bundle.get(referral, source, "referral")
-        fields["referring_provider"] = provider_of(
-            bundle.get(request["requester"], source, "referrer"), source
-        )
+        fields["referring_provider"] = provider_of(bundle, request.get("requester"), source, "referrer")
     yield command("open_episode", eid, source, recorded_of(episode, source), **fields)
     for item in episode.get("statusHistory", []):
         for hold in extensions(item, "hold"):
@@ -186,13 +184,12 @@ def _plans(bundle: Bundle, eid: str) -> Iterator[Recorded]:
         yield command("establish_plan", eid, source, recorded_of(plan, source), **fields)
         for cert in extensions(plan, "certification"):
             parts = parts_of(cert)
-            certifier = bundle.get(parts.get("certifier"), source, "certifier")
             yield command(
                 "certify_plan",
                 eid,
                 source,
                 nested_recorded(parts, source),
-                certifier=provider_of(certifier, source),
+                certifier=provider_of(bundle, parts.get("certifier"), source, "certifier"),
                 signed_on=parts.get("signedOn"),
                 verbal_order_on=parts.get("verbalOrderOn"),
                 period_start=parts["period"]["start"],
@@ -266,7 +263,7 @@ def _outcomes(bundle: Bundle, eid: str) -> Iterator[Recorded]:
         if instrument is None:
             raise InvalidInput(source, "no careledger instrument code")
         performer = (observation.get("performer") or [None])[0]
-        measured_by = provider_of(bundle.get(performer, source, "performer"), source) if performer else None
+        measured_by = provider_of(bundle, performer, source, "performer") if performer else None
         yield command(
             "record_outcome",
             eid,

@@ -14,7 +14,6 @@ from projections.interop.fhir.codes import (
     CS_CREDENTIAL,
     ICD10CM,
     NAMESPACE,
-    NPI,
     PARTICIPATION,
     SID_PROVIDER,
     ext_url,
@@ -91,28 +90,31 @@ def nested_recorded(parts: Json, source: str) -> tuple[int, datetime, str]:
     return recorded_of({"extension": [element]}, source)
 
 
-def provider_of(resource: Json, source: str) -> Json:
-    provider_id = identifier_of(resource, SID_PROVIDER)
+def provider_of(bundle: Bundle, reference: Json | None, source: str, what: str) -> Json:
+    """Return the provider record a reference to a Practitioner gives: the person's provider id
+    (from the Practitioner) and what this mention recorded (the reference's `provider-record`).
+    """
+    practitioner = bundle.get(reference, source, what)
+    provider_id = identifier_of(practitioner, SID_PROVIDER)
     if provider_id is None:
-        raise InvalidInput(source, f"Practitioner/{resource.get('id')} has no careledger provider identifier")
+        raise InvalidInput(
+            source, f"Practitioner/{practitioner.get('id')} has no careledger provider identifier"
+        )
     value: Json = {"provider_id": provider_id}
-    if resource.get("name"):
-        value["name"] = resource["name"][0]["text"]
-    npi = identifier_of(resource, NPI)
-    if npi:
-        value["npi"] = npi
-    for qualification in resource.get("qualification", []):
-        value["credential"] = code_in(qualification.get("code"), CS_CREDENTIAL)
+    for record in extensions(reference or {}, "provider-record"):
+        parts = parts_of(record)
+        for name in ("name", "npi", "credential"):
+            if parts.get(name) is not None:
+                value[name] = parts[name]
     return value
 
 
 def role_of(bundle: Bundle, reference: Json | None, source: str) -> tuple[str, str]:
     role = bundle.get(reference, source, "practitioner role")
-    practitioner = bundle.get(role.get("practitioner"), source, "practitioner")
     credential = code_in((role.get("code") or [{}])[0], CS_CREDENTIAL)
     if credential is None:
         raise InvalidInput(source, "the practitioner role has no careledger credential code")
-    return provider_of(practitioner, source)["provider_id"], credential
+    return provider_of(bundle, role.get("practitioner"), source, "practitioner")["provider_id"], credential
 
 
 def diagnosis_of(bundle: Bundle, reference: Json | None, source: str) -> Json:

@@ -154,21 +154,27 @@ def problems(bundle: Json, bill: EpisodeBill | None = None) -> list[str]:
     out += _required(bundle, "Bundle", "Bundle")
     entries = bundle.get("entry", [])
     by_id: dict[str, Json] = {}
+    named: list[tuple[str, Json]] = []
+    full_urls: set[str] = set()
     for index, entry in enumerate(entries):
         resource = entry.get("resource") or {}
         kind, identifier = resource.get("resourceType", "?"), resource.get("id")
         where = f"entry {index} ({kind}/{identifier})"
+        if entry.get("fullUrl") in full_urls:
+            out.append(f"{where}: fullUrl {entry['fullUrl']} appears twice in the bundle")
+        full_urls.add(entry.get("fullUrl"))
         if not identifier:
             out.append(f"{where}: no id")
             continue
         if identifier in by_id:
             out.append(f"{where}: id used twice")
         by_id[identifier] = resource
+        named.append((where, resource))
         if entry.get("fullUrl") != urn(identifier):
             out.append(f"{where}: fullUrl {entry.get('fullUrl')} is not {urn(identifier)}")
         out += _required(resource, kind, where)
         out += [f"{where}: {p}" for p in _resource_rules(resource)]
-    for path, reference in _references(bundle):
+    for path, reference in (found for where, r in named for found in _references(r, where)):
         target = reference.get("reference", "")
         if not target.startswith("urn:uuid:"):
             out.append(f"{path}: reference {target} is not to a bundle entry")
@@ -183,7 +189,7 @@ def problems(bundle: Json, bill: EpisodeBill | None = None) -> list[str]:
         if start and end and _day(end) < _day(start):
             out.append(f"{path}: period ends ({end}) before it starts ({start})")
     if bill is not None:
-        out += _claims_match(by_id, bill)
+        out += claims_match(by_id, bill)
     return out
 
 
@@ -246,11 +252,15 @@ def _claim_rules(claim: Json) -> Iterator[str]:
             yield f"item {number}: quantity {quantity!r} is not a whole number of units"
 
 
-def _claims_match(by_id: dict[str, Json], bill: EpisodeBill) -> list[str]:
-    """Check each Claim bills exactly the units the billing engine gives its visit."""
+def claims_match(
+    by_id: dict[str, Json], bill: EpisodeBill, *, ignore: frozenset[str] = frozenset()
+) -> list[str]:
+    """Check each Claim bills exactly the units the billing engine gives its visit (modifiers in
+    `ignore` are left out of the comparison).
+    """
     expected = {
         visit.date_of_service.isoformat(): sorted(
-            (line.code, line.units, tuple(line.modifiers))
+            (line.code, line.units, tuple(m for m in line.modifiers if m not in ignore))
             for line in visit.lines
             if line.billable and line.units > 0
         )
@@ -267,12 +277,19 @@ def _claims_match(by_id: dict[str, Json], bill: EpisodeBill) -> list[str]:
             (
                 item["productOrService"]["coding"][0]["code"],
                 item.get("quantity", {}).get("value"),
-                tuple(m["coding"][0]["code"] for m in item.get("modifier", [])),
+                tuple(
+                    m["coding"][0]["code"]
+                    for m in item.get("modifier", [])
+                    if m["coding"][0]["code"] not in ignore
+                ),
             )
             for item in resource.get("item", [])
         )
         if lines != expected.get(dos):
-            out.append(f"Claim {dos}: items {lines} differ from the billing engine's {expected.get(dos)}")
+            out.append(
+                f"Claim/{resource.get('id')} ({dos}): items {lines} differ from the billing engine's "
+                f"{expected.get(dos)}"
+            )
     for dos, lines in expected.items():
         if lines and dos not in claimed:
             out.append(f"visit {dos}: bills {lines} but has no Claim")
@@ -289,8 +306,8 @@ def _walk(value: Any, path: str) -> Iterator[tuple[str, Json]]:
             yield from _walk(item, f"{path}[{index}]")
 
 
-def _references(bundle: Json) -> Iterator[tuple[str, Json]]:
-    for path, node in _walk(bundle, "Bundle"):
+def _references(resource: Json, where: str) -> Iterator[tuple[str, Json]]:
+    for path, node in _walk(resource, where):
         if isinstance(node.get("reference"), str):
             yield path, node
 

@@ -12,7 +12,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from domain.errors import InvalidInput
-from projections.interop.fhir.codes import CS_AMENDMENT, extensions, parse_instant, parts_of, ref_id, value_of
+from projections.interop.fhir.codes import (
+    CPT,
+    CS_AMENDMENT,
+    HCPCS,
+    extensions,
+    parse_instant,
+    parts_of,
+    ref_id,
+    value_of,
+)
 from projections.interop.fhir.reading import (
     Bundle,
     Json,
@@ -32,7 +41,7 @@ KINDS = {"late-entry": "late_entry", "amend": "correction", "addendum": "addendu
 
 def _line(procedure: Json) -> tuple[int, Json]:
     line: Json = {
-        "code": procedure["code"]["coding"][0]["code"],
+        "code": code_in(procedure["code"], CPT) or code_in(procedure["code"], HCPCS),
         "minutes": value_of(procedure, "minutes", "Integer"),
     }
     optional = {
@@ -71,8 +80,8 @@ def note_of(bundle: Bundle, encounter: Json, source: str) -> Json:
     }
     supervisor = participant_of(encounter, "ATND")
     if supervisor is not None:
-        practitioner = bundle.get(supervisor, source, "supervising provider")
-        note["supervising_provider_id"] = provider_of(practitioner, source)["provider_id"]
+        supervising = provider_of(bundle, supervisor, source, "supervising provider")
+        note["supervising_provider_id"] = supervising["provider_id"]
     procedures = [p for p in bundle.of_type("Procedure") if ref_id(p.get("encounter")) == encounter["id"]]
     if not procedures:
         raise InvalidInput(source, "no Procedure (service line) refers to this Encounter")

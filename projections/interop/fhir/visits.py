@@ -9,6 +9,7 @@ their dosage) are careledger extensions of the Encounter (docs/fhir.md).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -190,7 +191,7 @@ def _provenance(b: Builder, visit: Visit, amendment: Amendment, encounter: Resou
             "id": resource_id("Provenance", b.episode_id, amendment.event_version),
             "extension": extensions,
             "target": [encounter],
-            "occurredDateTime": day(visit.date_of_service),
+            "occurredDateTime": instant(amendment.recorded_at),
             "recorded": instant(amendment.recorded_at),
             "reason": [{"text": amendment.reason}],
             "activity": {"coding": [coding(CS_AMENDMENT, code, display), coding(DATA_OPERATION, operation)]},
@@ -249,10 +250,11 @@ def _claim(
         }
         if line.modifiers:
             item["modifier"] = [concept(procedure_system(m), m) for m in line.modifiers]
-        if line.fee is not None:
-            item["unitPrice"] = _money(line.fee)
+        if line.unit_charge is not None and line.charge is not None:
+            item["unitPrice"] = _money(line.unit_charge)
+            item["net"] = _money(line.charge)
         if line.allowed_amount is not None:
-            item["net"] = _money(line.allowed_amount)
+            item["extension"].append(ext("expected-allowed", "Money", _money(line.allowed_amount)))
         items.append(item)
     last = max([visit.recorded_at, *(a.recorded_at for a in visit.amendments)])
     resource: Resource = {
@@ -266,7 +268,7 @@ def _claim(
         "billablePeriod": {"start": day(visit.date_of_service), "end": day(visit.date_of_service)},
         "created": instant(last),
         "insurer": insurer,
-        "provider": provider,
+        "provider": b.billing_organization() or provider,
         "priority": concept(PRIORITY, "normal", "Normal"),
         "careTeam": care_team,
         "diagnosis": [
@@ -276,6 +278,7 @@ def _claim(
         "insurance": [{"sequence": 1, "focal": True, "coverage": coverage}],
         "item": items,
     }
-    if bill.amounts_complete:
-        resource["total"] = _money(bill.allowed_amount)
+    charges = [line.charge for line in lines]
+    if all(charge is not None for charge in charges):
+        resource["total"] = _money(sum((c for c in charges if c is not None), Decimal("0.00")))
     b.add(resource)
