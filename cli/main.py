@@ -10,6 +10,7 @@ from cli.export import app as export_app
 from cli.importer import import_file
 from cli.packet import packet
 from cli.projections import app as projections_app
+from cli.review import review
 from cli.rules import rules
 from cli.schema import schema
 from cli.views import continuity, outcomes, progression, timeline
@@ -44,6 +45,7 @@ app.command("demo")(demo)
 app.add_typer(settings.app, name="settings")
 app.add_typer(export_app, name="export")
 app.command("packet")(packet)
+app.command("review")(review)
 
 
 def run() -> None:

@@ -1,0 +1,105 @@
+"""`careledger review EPISODE`: the internal pre-billing review of an episode, in the terminal or as HTML.
+
+The payer packet (`careledger packet`) is what goes to the payer; this is the
+clinic's own report: findings grouped by rule with the visits each hits, the money
+at risk and the fix (docs/packet.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cli.common import (
+    TIME_HELP,
+    DbOption,
+    EpisodeArg,
+    JsonOption,
+    emit_json,
+    open_db,
+    resolve_episode,
+    write_private,
+)
+
+if TYPE_CHECKING:
+    from projections.interop.review import Review
+
+
+def review(
+    episode: EpisodeArg,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write the report as HTML to this FILE.html (0600) instead of printing it.",
+            show_default=False,
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help=f"The record as it stood at this recorded time: {TIME_HELP}."),
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Review an episode before billing: findings by rule, the visits they hit, money at risk, the fix.
+
+    Example: careledger review 94ec --out review.html
+    """
+    from domain.episode.audit import moment
+    from domain.errors import InvalidInput
+    from projections.interop.review import review as build_review
+    from projections.interop.review import review_html
+
+    if out is not None and out.suffix.lower() not in (".html", ".htm"):
+        raise InvalidInput("out", f"{out} is not a FILE.html")
+    if out is not None and not out.parent.exists():
+        raise InvalidInput("out", f"directory {out.parent} does not exist")
+    with open_db(db) as store:
+        episode_id = resolve_episode(store, episode)
+        at = moment(as_of, "as_of", store.timezone) if as_of is not None else None
+        report = build_review(store, episode_id, at)
+    if out is not None:
+        html = review_html(report).encode()
+        write_private(out, html)
+        if as_json:
+            emit_json({"episode_id": str(episode_id), "path": str(out), "bytes": len(html)})
+        else:
+            typer.echo(f"wrote {out} ({len(html):,} bytes)")
+        return
+    if as_json:
+        emit_json(report.as_dict())
+        return
+    render_review(report)
+
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def render_review(report: Review) -> None:
+    """Print the review: the verdict, then one row per rule sized to the terminal."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from cli.render import show
+    from cli.text import cell, clean
+    from projections.interop.packet.render import money
+    from projections.interop.review import spans, verdict
+
+    episode = report.data.episode
+    head = Text(clean(f"Review of episode {episode.id} ({episode.patient_ref}): internal, not for the payer"))
+    grid = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
+    grid.add_column("rule", ratio=3)
+    grid.add_column("visits", ratio=2)
+    grid.add_column("at risk", justify="right", no_wrap=True)
+    grid.add_column("fix", ratio=4)
+    for row in report.rows:
+        rule = Text()
+        rule.append(row.severity.upper(), style=SEVERITY_STYLE.get(row.severity, ""))
+        rule.append(clean(f" {row.rule_id}\n{row.title}"))
+        grid.add_row(rule, cell(spans(row.visits)), money(row.at_risk) if row.visits else "-", cell(row.fix))
+    show(head, cell(verdict(report)), grid if report.rows else cell("No finding."))
