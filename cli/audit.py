@@ -5,7 +5,7 @@ See docs/audit.md for the two times, the amendments and the threat model of the 
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -92,12 +92,19 @@ def _show_as_of(found: Episode, at: str, current: int, as_json: bool, payer_dirs
             }
         )
         return
-    from cli.render import episode_report, utc
+    from cli.render import episode_report, print_lines, utc
 
     later = current - found.version
-    typer.echo(
-        f"As of {at}: version {found.version} of {current}, last recorded {utc(found.modified_on)}"
-        + (f" ({later} later event{'s' if later != 1 else ''} not shown)" if later else " (nothing later)")
+    print_lines(
+        [
+            f"As of {utc(datetime.fromisoformat(at))}: version {found.version} of {current}, "
+            f"last recorded {utc(found.modified_on)}"
+            + (
+                f" ({later} later event{'s' if later != 1 else ''} not shown)"
+                if later
+                else " (nothing later)"
+            )
+        ]
     )
     typer.echo("")
     episode_report(found)
@@ -109,14 +116,16 @@ def _show_changes(report: ChangeReport, as_json: bool, zone: tzinfo) -> None:
     if as_json:
         emit_json(report.as_dict())
         return
-    from cli.render import entry_changes, table
+    from cli.render import entry_changes, print_lines, table, utc
 
-    until = report.until.isoformat() if report.until else "now"
-    typer.echo(
-        f"Episode {report.episode_id}: recorded after {report.since.isoformat()} up to {until} "
-        f"(versions {report.from_version + 1}-{report.to_version})"
-        if report.to_version > report.from_version
-        else f"Episode {report.episode_id}: nothing recorded after {report.since.isoformat()} up to {until}"
+    until = utc(report.until) if report.until else "now"
+    print_lines(
+        [
+            f"Episode {report.episode_id}: recorded after {utc(report.since)} up to {until} "
+            f"(versions {report.from_version + 1}-{report.to_version})"
+            if report.to_version > report.from_version
+            else f"Episode {report.episode_id}: nothing recorded after {utc(report.since)} up to {until}"
+        ]
     )
     table(
         ["v", "kind", "visit", "recorded (UTC)", "by", "reason", "changes (before → after)"],

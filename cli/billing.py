@@ -174,7 +174,7 @@ def _print_bill(result: EpisodeBill) -> None:
         )
     if not result.visits:
         out.append("\nNo visits recorded.")
-    out.extend(_note_lines(result.notes, indent=""))
+    out.extend(_note_lines(result.notes, 0))
     if result.not_ready:
         out.append("\nNOT READY: this claim cannot go out as it stands:")
         out.extend(f"  - {reason}" for reason in result.not_ready)
@@ -184,8 +184,9 @@ def _print_bill(result: EpisodeBill) -> None:
 
 
 def _visit_block(visit: VisitBill) -> list[Any]:
-    from rich import box
-    from rich.table import Table
+    from rich.padding import Padding
+
+    from cli.render import fitted
 
     standing = (
         f" · {visit.threshold_group} {visit.date_of_service.year} to date {_money(visit.year_to_date_after)}"
@@ -203,27 +204,32 @@ def _visit_block(visit: VisitBill) -> list[Any]:
         f"of {visit.total_treatment_minutes} total minutes · {visit.timed_units} timed units · "
         f"allowed {_money(visit.allowed_amount)}{standing}"
     )
-    grid = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for header in ("code", "units", "modifiers", "minutes", "assistant", "dx", "allowed"):
-        grid.add_column(header)
-    for line in visit.lines:
-        grid.add_row(
-            *map(
-                cell,
-                (
-                    line.code + (" (split)" if line.split else ""),
-                    str(line.units) + ("" if line.billable or not line.units else " (not paid)"),
-                    " ".join(line.modifiers) or "-",
-                    line.minutes,
-                    line.assistant_minutes or "-",
-                    ",".join(str(p) for p in line.diagnosis_pointers),
-                    _money(line.allowed_amount),
-                ),
-            )
-        )
+    grid = fitted(
+        ["code", "units", "modifiers", "minutes", "assistant", "dx", "allowed"],
+        [
+            [
+                line.code + (" (split)" if line.split else ""),
+                str(line.units) + ("" if line.billable or not line.units else " (not paid)"),
+                " ".join(line.modifiers) or "-",
+                str(line.minutes),
+                str(line.assistant_minutes or "-"),
+                ",".join(str(p) for p in line.diagnosis_pointers),
+                _money(line.allowed_amount),
+            ]
+            for line in visit.lines
+        ],
+    )
     sentences = dict.fromkeys([*visit.explanation, *(s for line in visit.lines for s in line.explanation)])
-    return [title, grid, *(f"  {s}" for s in sentences), *_note_lines(visit.notes, indent="  ")]
+    return [title, grid, *(Padding(cell(s), (0, 0, 0, 2)) for s in sentences), *_note_lines(visit.notes, 2)]
 
 
-def _note_lines(notes: tuple[Note, ...], indent: str) -> list[str]:
-    return [f"{indent}{n.severity.upper()} {n.rule_id}: {n.message} [{n.source}]" for n in notes]
+def _note_lines(notes: tuple[Note, ...], indent: int) -> list[Any]:
+    """Render the notes with their severity coloured (on a terminal) and a hanging indent."""
+    from rich.padding import Padding
+
+    from cli.render import severity_text
+
+    return [
+        Padding(severity_text(n.severity, f" {n.rule_id}: {n.message} [{n.source}]"), (0, 0, 0, indent))
+        for n in notes
+    ]

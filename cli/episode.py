@@ -100,6 +100,7 @@ def list_episodes(db: DbOption = None, as_json: JsonOption = False) -> None:
             for r in rows
         ],
         title=f"{len(rows)} episode{'s' if len(rows) != 1 else ''}",
+        optional=[5, 2],  # on a narrow terminal the start date, then the discipline, give way
     )
 
 

@@ -76,30 +76,28 @@ def review(
     render_review(report)
 
 
-SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
-
-
 def render_review(report: Review) -> None:
     """Print the review: the verdict, then one row per rule sized to the terminal."""
-    from rich import box
-    from rich.table import Table
     from rich.text import Text
 
-    from cli.render import show
+    from cli.render import fitted, show
     from cli.text import cell, clean
     from projections.interop.packet.render import money
     from projections.interop.review import spans, verdict
 
     episode = report.data.episode
     head = Text(clean(f"Review of episode {episode.id} ({episode.patient_ref}): internal, not for the payer"))
-    grid = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
-    grid.add_column("rule", ratio=3)
-    grid.add_column("visits", ratio=2)
-    grid.add_column("at risk", justify="right", no_wrap=True)
-    grid.add_column("fix", ratio=4)
-    for row in report.rows:
-        rule = Text()
-        rule.append(row.severity.upper(), style=SEVERITY_STYLE.get(row.severity, ""))
-        rule.append(clean(f" {row.rule_id}\n{row.title}"))
-        grid.add_row(rule, cell(spans(row.visits)), money(row.at_risk) if row.visits else "-", cell(row.fix))
+    grid = fitted(
+        ["rule", "visits", "at risk", "fix"],
+        [
+            [
+                f"{row.severity.upper()} {row.rule_id}: {row.title}",
+                spans(row.visits),
+                money(row.at_risk) if row.visits else "-",
+                row.fix,
+            ]
+            for row in report.rows
+        ],
+        justify={2: "right"},
+    )
     show(head, cell(verdict(report)), grid if report.rows else cell("No finding."))
