@@ -19,6 +19,7 @@ from cli.common import (
     emit_json,
     log_access,
     open_db,
+    parse_moment,
     resolve_episode,
 )
 
@@ -58,20 +59,19 @@ def audit(
         raise typer.BadParameter("--since and --until go with --changes, not with --as-of")
     if changes and since is None:
         raise typer.BadParameter("--changes needs --since TIME")
-    from domain.episode.audit import moment
 
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode)
         if as_of is not None:
-            at = moment(as_of, "as_of", store.timezone)
+            at = parse_moment("as_of", as_of, store.timezone)
             found = store.app.episode_as_of(episode_id, at)
             current = store.app.last_version(episode_id)
             _show_as_of(found, at.isoformat(), current, as_json, store.app.payer_dirs)
             return
         report = store.app.changes_between(
             episode_id,
-            moment(since or "", "since", store.timezone),
-            moment(until, "until", store.timezone) if until else None,
+            parse_moment("since", since or "", store.timezone),
+            parse_moment("until", until, store.timezone) if until else None,
         )
     _show_changes(report, as_json, store.timezone)
 

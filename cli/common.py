@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID, uuid4
@@ -65,7 +65,7 @@ class CareledgerGroup(TyperGroup):
     """A command group that turns careledger errors into one line on stderr."""
 
     def invoke(self, ctx: Context) -> Any:
-        from domain.errors import CareledgerError
+        from domain.errors import CareledgerError, EpisodeNotFound
 
         try:
             return super().invoke(ctx)
@@ -73,7 +73,8 @@ class CareledgerGroup(TyperGroup):
             from cli.text import echo
 
             echo(f"error: {error}", err=True)
-            raise typer.Exit(error.exit_code) from None
+            # an episode that is not in the store is a usage error in every command (EXIT_CODES)
+            raise typer.Exit(USAGE if isinstance(error, EpisodeNotFound) else error.exit_code) from None
         except BrokenPipeError:
             sys.stderr.close()
             raise typer.Exit(0) from None
@@ -139,7 +140,7 @@ def _resolve(store: Store, text: str) -> UUID:
         log_access(store, episode_id)
         return episode_id
     if len(cleaned) < 4 or any(ch not in "0123456789abcdef-" for ch in cleaned):
-        raise InvalidInput("episode", f"'{text}' is not an episode id (a UUID or a prefix of 4+ hex digits)")
+        raise usage_error("EPISODE", f"'{text}' is not an episode id (a UUID or a prefix of 4+ hex digits)")
     hex_prefix = cleaned.replace("-", "")
     # An index range scan (not a scan of the log), then the dashed form must match too.
     matches = [i for i in store.episode_ids_with_prefix(hex_prefix) if str(i).startswith(cleaned)]
@@ -241,14 +242,51 @@ def build_command(
     return parse_command(doc)
 
 
+USAGE = 2  # the exit code of a command line that cannot be used: see EXIT_CODES
+
+
+EXIT_CODES = {
+    0: "done (check: no finding is an error)",
+    1: "refused: a value or a rule was broken, nothing was stored (check: at least one error; "
+    "verify: the chain is broken; import: a line was rejected)",
+    2: "usage: an unknown option or command, a missing argument, an option value that does not "
+    "parse (a date, a time), an episode that is not in the store",
+    3: "the database could not be opened or reached, or a stored event was altered",
+    4: "other writers kept changing the episode during every try; nothing was stored",
+}
+
+
+def option_name(field: str) -> str:
+    """Name a command-line option as the user typed it: `as_of` -> `--as-of`."""
+    return field if field.startswith("-") else "--" + field.replace("_", "-")
+
+
+def usage_error(field: str, problem: str) -> Exception:
+    """Return the error of an option value that does not parse: exit 2, naming the option."""
+    from domain.errors import InvalidInput
+
+    error = InvalidInput(option_name(field), problem)
+    error.exit_code = USAGE
+    return error
+
+
 def parse_date(field: str, text: str) -> date:
-    """Read a date option given as YYYY-MM-DD; anything else is an error naming the option."""
+    """Read a date option given as YYYY-MM-DD; anything else is a usage error naming the option."""
     try:
         return date.fromisoformat(text)
     except ValueError:
-        from domain.errors import InvalidInput
+        raise usage_error(field, f"'{text}' is not a date (YYYY-MM-DD)") from None
 
-        raise InvalidInput(field, f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+def parse_moment(field: str, text: str, zone: tzinfo) -> datetime:
+    """Read a recorded-time option (a date or a date-time); anything else is a usage error naming it."""
+    from domain.episode.audit import moment
+    from domain.errors import InvalidInput
+
+    try:
+        return moment(text, field, zone)
+    except InvalidInput as error:
+        raise usage_error(field, error.problem) from None
 
 
 def emit_json(value: Any) -> None:

@@ -21,6 +21,7 @@ from cli.common import (
     open_db,
     read_document,
     resolve_episode,
+    usage_error,
 )
 
 app = new_app("Open episodes of care and see what they hold.")
@@ -107,13 +108,25 @@ def list_episodes(db: DbOption = None, as_json: JsonOption = False) -> None:
 @app.command("show")
 def show_episode(
     episode: EpisodeArg,
-    version: Annotated[int | None, typer.Option(help="Show the episode as of this version.")] = None,
+    version: Annotated[
+        int | None, typer.Option(help="Show the episode as of this version (1 to its current version).")
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show an episode: plan, certifications, visits, exercises, outcomes."""
+    """Show an episode: plan, certifications, visits, exercises, outcomes.
+
+    Example: careledger episode show 94ec --version 12
+    """
+    from domain.errors import InvalidInput
+
     with open_db(db) as store:
-        found = store.app.get_episode(resolve_episode(store, episode), version=version)
+        try:
+            found = store.app.get_episode(resolve_episode(store, episode), version=version)
+        except InvalidInput as error:
+            if error.field != "version":
+                raise
+            raise usage_error("--version", error.problem) from None
     if as_json:
         emit_json(found.as_dict())
         return

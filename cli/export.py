@@ -25,6 +25,7 @@ from cli.common import (
     new_app,
     open_db,
     parse_date,
+    parse_moment,
     resolve_episode,
     write_private,
 )
@@ -67,12 +68,11 @@ def export_fhir(
     db: DbOption = None,
 ) -> None:
     """Write an episode as a FHIR R4 Bundle (type collection), validated before it is written."""
-    from domain.episode.audit import moment
     from projections.interop.fhir.export import export_episode
 
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode)
-        at = moment(as_of, "as_of", store.timezone) if as_of is not None else None
+        at = parse_moment("as_of", as_of, store.timezone) if as_of is not None else None
         text = export_episode(store.app, episode_id, at)
     _write(text, out)
 

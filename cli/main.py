@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
+
 from cli import audit, billing, episode, exercise, outcome, plan, report, settings, visit
 from cli.check import check
 from cli.common import new_app
@@ -22,6 +26,26 @@ app = new_app(
     "The store is a SQLite file (default ./careledger.db) or a "
     "postgresql:// URL, chosen with --db or CARELEDGER_DB."
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"careledger {version('careledger')}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    pass
+
+
 app.command("import")(import_file)
 app.add_typer(episode.app, name="episode")
 app.add_typer(plan.app, name="plan")

@@ -19,6 +19,7 @@ from cli.common import (
     JsonOption,
     emit_json,
     open_db,
+    parse_moment,
     resolve_episode,
     write_private,
 )
@@ -44,13 +45,12 @@ def packet(
     as_json: JsonOption = False,
 ) -> None:
     """Write the audit packet of an episode: one self-contained HTML file with charts, ready to print."""
-    from domain.episode.audit import moment
     from domain.errors import InvalidInput
     from projections.interop.packet import build_packet, packet_path
 
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode)
-        at = moment(as_of, "as_of", store.timezone) if as_of is not None else None
+        at = parse_moment("as_of", as_of, store.timezone) if as_of is not None else None
         html = build_packet(store, episode_id, at)
     if out.suffix.lower() not in (".html", ".htm") and not out.exists():
         try:

@@ -19,6 +19,7 @@ from cli.common import (
     JsonOption,
     emit_json,
     open_db,
+    parse_moment,
     resolve_episode,
     write_private,
 )
@@ -49,7 +50,6 @@ def review(
 
     Example: careledger review 94ec --out review.html
     """
-    from domain.episode.audit import moment
     from domain.errors import InvalidInput
     from projections.interop.review import review as build_review
     from projections.interop.review import review_html
@@ -60,7 +60,7 @@ def review(
         raise InvalidInput("out", f"directory {out.parent} does not exist")
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode)
-        at = moment(as_of, "as_of", store.timezone) if as_of is not None else None
+        at = parse_moment("as_of", as_of, store.timezone) if as_of is not None else None
         report = build_review(store, episode_id, at)
     if out is not None:
         html = review_html(report).encode()

@@ -227,7 +227,7 @@ def test_audit_needs_one_mode_and_clear_times(demo_db: str) -> None:
     assert run("audit", KNEE, "--as-of", "2026-04-01", "--changes", "--db", demo_db).exit_code == 2
     assert run("audit", KNEE, "--changes", "--db", demo_db).exit_code == 2
     bad = run("audit", KNEE, "--as-of", "last tuesday", "--db", demo_db)
-    assert bad.exit_code == 1 and "as_of: 'last tuesday' is not a date" in bad.stderr
+    assert bad.exit_code == 2 and "--as-of: 'last tuesday' is not a date" in bad.stderr
     early = run("audit", KNEE, "--as-of", "2026-01-01", "--db", demo_db)
     assert early.exit_code == 1 and "before episode" in early.stderr
 
