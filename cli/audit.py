@@ -52,7 +52,10 @@ def audit(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show an episode as it stood at a recorded time, or every change recorded after one."""
+    """Show an episode as it stood at a recorded time, or every change recorded after one.
+
+    Example: careledger audit 94ec --as-of 2026-03-30
+    """
     if (as_of is None) == (not changes):
         raise typer.BadParameter("give --as-of TIME, or --changes --since TIME [--until TIME]")
     if as_of is not None and (since is not None or until is not None):
@@ -192,7 +195,10 @@ def verify(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Walk the hash chain of the stored events: report each broken link (exit 1), or that it is intact."""
+    """Walk the hash chain of the stored events: report each broken link (exit 1), or that it is intact.
+
+    Example: careledger verify --head > heads.json
+    """
     from domain.errors import EpisodeNotFound, InvalidInput
     from projections.store.anchor import read_anchor
     from projections.store.verify import snapshot_checker, verify_chains

@@ -61,6 +61,8 @@ def units(
 ) -> None:
     """Compute the units of one date's service lines and explain each one, with CQ / CO unit by unit
     (docs/rules.md#eight-minute-rule, docs/rules.md#cq-co).
+
+    Example: careledger units 97110=38 97140=15 --payer medicare
     """
     from domain.billing.bill import calculate
     from domain.errors import InvalidInput
@@ -114,7 +116,10 @@ VisitOption = Annotated[
 def bill(
     episode: EpisodeArg, visit: VisitOption = None, db: DbOption = None, as_json: JsonOption = False
 ) -> None:
-    """Show the claim lines of an episode's visits: units, modifiers, reasons and the KX threshold."""
+    """Show the claim lines of an episode's visits: units, modifiers, reasons and the KX threshold.
+
+    Example: careledger bill 94ec --visit 2026-03-27
+    """
     from domain.billing.bill import bill_with_others, billing_rules
     from domain.errors import InvalidInput
 

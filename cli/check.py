@@ -55,6 +55,8 @@ def check(
 
     Exit 0 when no finding is an error, 1 when one is (the claim would be denied as
     billed), 2 when the check could not run, 3 when the database is unavailable.
+
+    Example: careledger check 4391 && echo ready to bill
     """
     from domain.errors import CareledgerError
 

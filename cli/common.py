@@ -61,8 +61,39 @@ TIME_HELP = (
 EpisodeArg = Annotated[str, typer.Argument(help="Episode id (a UUID, or a unique prefix of one).")]
 
 
+# The root's commands in the groups its help lists them under (a command in none is listed last).
+COMMAND_GROUPS = (
+    ("Record", ("episode", "plan", "visit", "exercise", "outcome", "report", "import")),
+    ("Query", ("timeline", "progression", "outcomes", "continuity")),
+    ("Billing", ("units", "bill", "rules", "check", "review")),
+    ("Audit", ("audit", "verify", "packet")),
+    ("Interop", ("export", "schema")),
+    ("Admin", ("projections", "settings", "demo")),
+)
+
+
 class CareledgerGroup(TyperGroup):
-    """A command group that turns careledger errors into one line on stderr."""
+    """A command group that turns careledger errors into one line on stderr, its commands grouped."""
+
+    def format_commands(self, ctx: Context, formatter: Any) -> None:
+        """List the commands under their group (record, query, billing, audit, interop, admin)."""
+        names = [n for n in self.list_commands(ctx) if (c := self.get_command(ctx, n)) and not c.hidden]
+        grouped = {n for _, members in COMMAND_GROUPS for n in members}
+        if not grouped & set(names):
+            super().format_commands(ctx, formatter)
+            return
+        sections = [(title, [n for n in members if n in names]) for title, members in COMMAND_GROUPS]
+        sections.append(("Other", [n for n in names if n not in grouped]))
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        for title, members in sections:
+            rows = []
+            for name in members:
+                command = self.get_command(ctx, name)
+                if command is not None:
+                    rows.append((name, command.get_short_help_str(limit)))
+            if rows:
+                with formatter.section(f"{title} commands"):
+                    formatter.write_dl(rows)
 
     def invoke(self, ctx: Context) -> Any:
         from domain.errors import CareledgerError, EpisodeNotFound

@@ -47,7 +47,10 @@ def open_episode(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Open an episode from a JSON document or from options."""
+    """Open an episode from a JSON document or from options.
+
+    Example: careledger episode open --patient MRN-4512 --discipline PT --payer medicare --diagnosis M17.11
+    """
     if file is not None:
         document = read_document(file)
     else:
@@ -68,7 +71,10 @@ def open_episode(
 
 @app.command("list")
 def list_episodes(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """List every episode in the store, with its open continuity gaps (from the summary read model)."""
+    """List every episode in the store, with its open continuity gaps (from the summary read model).
+
+    Example: careledger episode list --json
+    """
     from cli.views import read_models
 
     with read_models(db, log_all=True) as (models, _):
@@ -137,7 +143,10 @@ def show_episode(
 
 @app.command("history")
 def history(episode: EpisodeArg, db: DbOption = None, as_json: JsonOption = False) -> None:
-    """List every event of an episode: version, type, recorded time, clinical date."""
+    """List every event of an episode: version, type, recorded time, clinical date.
+
+    Example: careledger episode history 94ec
+    """
     with open_db(db) as store:
         events = store.app.history(resolve_episode(store, episode))
     rows: list[dict[str, Any]] = [
@@ -183,7 +192,10 @@ def hold(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Put an episode on hold."""
+    """Put an episode on hold.
+
+    Example: careledger episode hold 94ec --from 2026-10-23 --reason 'hospital admission'
+    """
     document = _document(file, {"start_date": start, "reason": reason})
     apply_to_episode(db, episode, "hold_episode", document, user, as_json)
 
@@ -197,7 +209,10 @@ def resume(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Resume an episode after a hold."""
+    """Resume an episode after a hold.
+
+    Example: careledger episode resume 94ec --on 2026-10-30
+    """
     apply_to_episode(db, episode, "resume_episode", _document(file, {"resume_date": on}), user, as_json)
 
 
@@ -212,7 +227,10 @@ def discharge(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Discharge an episode."""
+    """Discharge an episode.
+
+    Example: careledger episode discharge 94ec --on 2026-11-02 --reason 'goals met'
+    """
     document = _document(file, {"discharge_date": on, "reason": reason, "summary": summary})
     apply_to_episode(db, episode, "discharge_episode", document, user, as_json)
 

@@ -67,7 +67,10 @@ def export_fhir(
     out: OutOption = None,
     db: DbOption = None,
 ) -> None:
-    """Write an episode as a FHIR R4 Bundle (type collection), validated before it is written."""
+    """Write an episode as a FHIR R4 Bundle (type collection), validated before it is written.
+
+    Example: careledger export fhir 94ec --out knee.json
+    """
     from projections.interop.fhir.export import export_episode
 
     with open_db(db) as store:
@@ -88,7 +91,10 @@ def export_claims(
     out: OutOption = None,
     db: DbOption = None,
 ) -> None:
-    """Write one row per claim line of every episode: the shape a billing system imports."""
+    """Write one row per claim line of every episode: the shape a billing system imports.
+
+    Example: careledger export claims --since 2026-04-01 > claims.csv
+    """
 
     import orjson
 

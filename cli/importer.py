@@ -37,6 +37,8 @@ def import_file(
     Each line is applied atomically, in order. Re-importing a file changes nothing.
     Exit code 1 if any line was rejected. `import fhir FILE` (or a FILE that holds a
     FHIR Bundle) records the bundle's episode instead, whole or not at all (docs/fhir.md).
+
+    Example: careledger import commands.jsonl
     """
     from cli.export import import_fhir, looks_like_fhir
     from domain.episode.importer import import_lines

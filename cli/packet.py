@@ -1,4 +1,4 @@
-"""`careledger packet EPISODE --out DIR|FILE.html`: the audit packet of an episode, as one HTML file.
+"""`careledger packet EPISODE --out DIR|FILE.html`: the payer packet of an episode, as one HTML file.
 
 The packet answers a payer's additional-documentation request: summary, plan and
 certifications, every visit with its units and why, findings, amendments, the
@@ -44,7 +44,10 @@ def packet(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Write the audit packet of an episode: one self-contained HTML file with charts, ready to print."""
+    """Write the payer packet of an episode: one self-contained HTML file with charts, ready to print.
+
+    Example: careledger packet 94ec --out packets/
+    """
     from domain.errors import InvalidInput
     from projections.interop.packet import build_packet, packet_path
 

@@ -59,7 +59,10 @@ def progress_bar(description: str, *, force: bool = False) -> Iterator[Callable[
 
 @app.command("status")
 def status(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Show each projection's position in the event log and how far behind it is."""
+    """Show each projection's position in the event log and how far behind it is.
+
+    Example: careledger projections status
+    """
     from projections.views.projector import Projector
 
     with open_db(db) as store:
@@ -92,7 +95,10 @@ def rebuild(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Drop a projection's tables (all of them by default) and rebuild them from the event log."""
+    """Drop a projection's tables (all of them by default) and rebuild them from the event log.
+
+    Example: careledger projections rebuild findings
+    """
     from projections.views.projector import Projector
     from projections.views.registry import projection
 
@@ -133,6 +139,8 @@ def run(
     """Follow the event log and keep every projection up to date until interrupted (Ctrl-C).
 
     On PostgreSQL the log is followed live (LISTEN/NOTIFY); on SQLite it is polled.
+
+    Example: careledger projections run --db postgresql://app@db/careledger
     """
     import threading
 

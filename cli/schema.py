@@ -14,7 +14,10 @@ def schema(
         str | None, typer.Argument(help="Command type, e.g. record_visit; omit to list them.")
     ] = None,
 ) -> None:
-    """Print the JSON Schema of a command document, or list the command types."""
+    """Print the JSON Schema of a command document, or list the command types.
+
+    Example: careledger schema record_visit
+    """
     from domain.episode.commands import COMMANDS
     from domain.errors import InvalidInput
 
