@@ -1,8 +1,9 @@
 """`careledger packet EPISODE --out DIR|FILE.html`: the payer packet of an episode, as one HTML file.
 
-The packet answers a payer's additional-documentation request: summary, plan and
-certifications, every visit with its units and why, findings, amendments, the
-hash-chain verification and charts, self-contained and made to print (docs/packet.md).
+The packet answers a payer's additional-documentation request: summary, clinic and
+providers, plan and certifications, every visit note with the units billed, amendments,
+the hash-chain verification and charts, self-contained and made to print; no finding
+and no command (those are `careledger review`'s) (docs/packet.md).
 """
 
 from __future__ import annotations

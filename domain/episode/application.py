@@ -225,7 +225,9 @@ class Episodes(Application[UUID]):
         except PersistenceError as exc:
             raise StoreUnavailable(f"database: {exc}") from exc
         if version is not None and episode.version != version:
-            raise InvalidInput("version", f"episode {episode_id} has versions 1 to {episode.version}, not {version}")
+            raise InvalidInput(
+                "version", f"episode {episode_id} has versions 1 to {episode.version}, not {version}"
+            )
         return episode
 
     def history(self, episode_id: UUID) -> list[Episode.Event]:
