@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.common import DbOption, EpisodeArg, JsonOption, emit_json, open_db, parse_date, resolve_episode
+from cli.common import (
+    DbOption,
+    EpisodeArg,
+    JsonOption,
+    emit_json,
+    open_db,
+    parse_date,
+    resolve_episode,
+    usage_error,
+)
 from cli.text import cell, echo
 
 if TYPE_CHECKING:
@@ -65,11 +74,10 @@ def units(
     Example: careledger units 97110=38 97140=15 --payer medicare
     """
     from domain.billing.bill import calculate
-    from domain.errors import InvalidInput
 
     day = parse_date("--on", on) if on is not None else date.today()
     if discipline not in ("PT", "OT", "SLP"):
-        raise InvalidInput("--discipline", f"'{discipline}' is not PT, OT or SLP")
+        raise usage_error("--discipline", f"'{discipline}' is not PT, OT or SLP")
     result = calculate(lines, day, payer, discipline, rule.value if rule else None)
     if as_json:
         emit_json(result.as_json())
@@ -121,7 +129,6 @@ def bill(
     Example: careledger bill 94ec --visit 2026-03-27
     """
     from domain.billing.bill import bill_with_others, billing_rules
-    from domain.errors import InvalidInput
 
     on = parse_date("visit", visit) if visit is not None else None
     with open_db(db) as store:
@@ -140,7 +147,7 @@ def bill(
         chosen = tuple(v for v in result.visits if v.date_of_service == on)
         if not chosen:
             span = f"from {min(found.visits)} to {max(found.visits)}" if found.visits else "none"
-            raise InvalidInput("visit", f"no visit on {on} in this episode (visits: {span})")
+            raise usage_error("visit", f"no visit on {on} in this episode (visits: {span})")
         result = result.model_copy(update={"visits": chosen})
     if as_json:
         emit_json({**result.model_dump(mode="json"), "ready": result.ready})

@@ -19,12 +19,10 @@ def schema(
     Example: careledger schema record_visit
     """
     from domain.episode.commands import COMMANDS
-    from domain.errors import InvalidInput
+    from domain.episode.schema import command_schema
 
     if command is None:
         for name, cls in COMMANDS.items():
             typer.echo(f"{name:24} {(cls.__doc__ or '').strip().splitlines()[0]}")
         return
-    if command not in COMMANDS:
-        raise InvalidInput("command", f"'{command}' is not a command; expected one of {', '.join(COMMANDS)}")
-    emit_json(COMMANDS[command].model_json_schema())
+    emit_json(command_schema(command))

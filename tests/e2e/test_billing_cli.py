@@ -68,7 +68,7 @@ def test_units_follows_the_chosen_rule(rule: str, units: int) -> None:
 )
 def test_units_refuses_bad_arguments_in_one_line(argument: str, message: str) -> None:
     done = run("units", argument)
-    assert done.exit_code == 1
+    assert done.exit_code == 2  # a usage error, as in every command (docs/user-guide.md, exit codes)
     assert done.stderr.startswith(message) and done.stderr.count("\n") == 1
 
 
@@ -179,13 +179,13 @@ def test_bill_shows_one_visit_as_text_with_its_reasons(demo_db: str) -> None:
 @pytest.mark.parametrize(
     ("visit", "message"),
     [
-        ("2026-13-01", "error: visit: '2026-13-01' is not a date"),
-        ("2026-03-03", "error: visit: no visit on 2026-03-03"),
+        ("2026-13-01", "error: --visit: '2026-13-01' is not a date"),
+        ("2026-03-03", "error: --visit: no visit on 2026-03-03"),
     ],
 )
 def test_bill_refuses_a_visit_it_does_not_have(demo_db: str, visit: str, message: str) -> None:
     done = run("bill", str(demo_episode_ids()["knee"]), "--db", demo_db, "--visit", visit)
-    assert done.exit_code == 1
+    assert done.exit_code == 2  # a usage error, as in every command (docs/user-guide.md, exit codes)
     assert done.stderr.startswith(message) and done.stderr.count("\n") == 1
 
 
