@@ -88,7 +88,8 @@ def units(
 def _print_units(result: Calculation) -> None:
     name = "CMS 8-minute rule" if result.units.rule == "cms" else "AMA per-code rule"
     echo(
-        f"{name}: {result.units.total_timed_minutes} timed minutes, {result.units.total_units} units "
+        f"{name}: {count(result.units.total_timed_minutes, 'timed minute')}, "
+        f"{count(result.units.total_units, 'unit')} "
         f"({result.payer_id} on {result.date_of_service})"
     )
     echo("")
@@ -155,6 +156,11 @@ def bill(
     _print_bill(result)
 
 
+def count(number: int, noun: str) -> str:
+    """Say a count with its noun in the right number: `1 unit`, `2 units`."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _money(value: Any) -> str:
     return "-" if value is None else f"${value:,.2f}"
 
@@ -213,7 +219,7 @@ def _visit_block(visit: VisitBill) -> list[Any]:
     )
     title = (
         f"\n{visit.date_of_service} · {visit.provider_id} ({visit.credential}) · {visit.timed_minutes} timed "
-        f"of {visit.total_treatment_minutes} total minutes · {visit.timed_units} timed units · "
+        f"of {visit.total_treatment_minutes} total minutes · {count(visit.timed_units, 'timed unit')} · "
         f"allowed {_money(visit.allowed_amount)}{standing}"
     )
     grid = fitted(

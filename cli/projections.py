@@ -12,9 +12,13 @@ import typer
 
 from cli.common import DbOption, JsonOption, emit_json, is_terminal, new_app, open_db
 
+# Every registered projection (projections.views.registry.PROJECTIONS; a test keeps them in step),
+# named here so `--help` does not import the read models.
+NAMES = "timeline, progression, outcomes, continuity, summary, findings"
+
 app = new_app(
-    "The read models (timeline, progression, outcomes, continuity, summary): their position in the "
-    "event log, rebuilding them, and following the log live."
+    f"The read models ({NAMES}): their position in the event log, rebuilding them, "
+    "and following the log live."
 )
 
 BAR_THRESHOLD = 2000
@@ -88,9 +92,7 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
 def rebuild(
     name: Annotated[
         str | None,
-        typer.Argument(
-            help="One projection to rebuild: timeline, progression, outcomes, continuity, summary."
-        ),
+        typer.Argument(help=f"One projection to rebuild: {NAMES}."),
     ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,

