@@ -171,14 +171,22 @@ def _resolve(store: Store, text: str) -> UUID:
         log_access(store, episode_id)
         return episode_id
     if len(cleaned) < 4 or any(ch not in "0123456789abcdef-" for ch in cleaned):
-        raise usage_error("EPISODE", f"'{text}' is not an episode id (a UUID or a prefix of 4+ hex digits)")
+        error = InvalidInput(
+            "episode", f"'{text}' is not an episode id (a UUID or a prefix of 4+ hex digits)"
+        )
+        error.exit_code = USAGE
+        raise error
     hex_prefix = cleaned.replace("-", "")
     # An index range scan (not a scan of the log), then the dashed form must match too.
     matches = [i for i in store.episode_ids_with_prefix(hex_prefix) if str(i).startswith(cleaned)]
     if not matches:
         raise EpisodeNotFound(text)
     if len(matches) > 1:
-        raise InvalidInput("episode", f"prefix '{text}' matches {len(matches)} episodes; give more digits")
+        ambiguous = InvalidInput(
+            "episode", f"prefix '{text}' matches {len(matches)} episodes; give more digits"
+        )
+        ambiguous.exit_code = USAGE
+        raise ambiguous
     log_access(store, matches[0])
     return matches[0]
 
@@ -406,13 +414,14 @@ def refresh_read_models(store: Store) -> None:
         projector.close()
 
 
-def execute(db: str | None, command: Command, as_json: bool) -> None:
-    """Open the store (creating it if needed), apply one command and report it."""
+def execute(db: str | None, command: Command, as_json: bool) -> CommandResult:
+    """Open the store (creating it if needed), apply one command, report it and return the result."""
     with open_db(db, create=True) as store:
         result = store.app.handle(command)
         if result.applied:
             refresh_read_models(store)
     report_result(result, as_json)
+    return result
 
 
 def apply_to_episode(

@@ -66,7 +66,41 @@ def open_episode(
         document = {k: v for k, v in document.items() if v is not None}
         if payer is None:
             document.pop("payer")
-    execute(db, build_command("open_episode", document, user=user), as_json)
+    result = execute(db, build_command("open_episode", document, user=user), as_json)
+    if result.applied:
+        warn_same_day(db, str(result.episode_id))
+
+
+def warn_same_day(db: str | None, episode_id: str) -> None:
+    """Warn (stderr) when the patient already has an active episode of this discipline opened that day.
+
+    Two episodes of one discipline for one patient split the visits, the clocks and
+    the KX count between them; it is allowed (a second condition can have its own
+    plan), but it is usually a double entry.
+    """
+    from cli.text import echo
+    from cli.views import read_models
+
+    with read_models(db) as (models, _):
+        rows = models.episodes()
+    mine = next((r for r in rows if r["episode_id"] == episode_id), None)
+    if mine is None:
+        return
+    same = [
+        r["episode_id"][:8]
+        for r in rows
+        if r["episode_id"] != episode_id
+        and r["status"] != "discharged"
+        and (r["patient_ref"], r["discipline"], str(r["start_date"]))
+        == (mine["patient_ref"], mine["discipline"], str(mine["start_date"]))
+    ]
+    if same:
+        echo(
+            f"warning: patient {mine['patient_ref']} already has {len(same)} active {mine['discipline']} "
+            f"episode{'s' if len(same) != 1 else ''} starting {mine['start_date']} ({', '.join(same)}): "
+            "a double entry? (allowed; discharge the extra one with careledger episode discharge)",
+            err=True,
+        )
 
 
 @app.command("list")
