@@ -58,7 +58,7 @@ def test_at_80_columns_no_line_is_longer_and_no_word_is_broken(demo_db: Path, vi
 
 
 def _on_a_terminal(args: list[str], env: dict[str, str]) -> str:
-    """Run careledger with its stdout on a pseudo-terminal; return what it wrote."""
+    """Run careledger with its stdout and stderr on a pseudo-terminal; return what it wrote."""
     leader, follower = pty.openpty()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("CARELEDGER_") and k != "NO_COLOR"}
     full_env.update(env, COLUMNS="100", TERM="xterm-256color")
@@ -66,7 +66,7 @@ def _on_a_terminal(args: list[str], env: dict[str, str]) -> str:
     process = subprocess.Popen(
         [sys.executable, "-m", "cli", *args],
         stdout=follower,
-        stderr=subprocess.DEVNULL,
+        stderr=follower,
         env=full_env,
         cwd=ROOT,
     )
@@ -95,3 +95,13 @@ def test_severity_is_coloured_on_a_terminal_and_plain_when_piped_or_no_color(dem
     assert colour.search(coloured)
     assert not colour.search(_on_a_terminal(args, {"NO_COLOR": "1"}))
     assert b"\x1b[" not in careledger(*args).stdout
+
+
+@pytest.mark.slow
+def test_an_import_on_a_terminal_shows_its_count_rate_and_time_left(tmp_path: Path) -> None:
+    commands = (ROOT / "docs" / "examples" / "episode.jsonl").read_text(encoding="utf-8")
+    big = tmp_path / "big.jsonl"
+    big.write_text(commands * (1_100_000 // len(commands) + 1), encoding="utf-8")  # over 1 MB: a bar
+    shown = _on_a_terminal(["import", str(big), "--db", str(tmp_path / "store.db")], {})
+    assert re.search(r"importing big\.jsonl .*\d+%.* [\d,]+ commands, [\d,]+/s ETA", shown)
+    assert "commands: 20 applied" in shown and " 0 rejected" in shown
