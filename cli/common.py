@@ -58,6 +58,10 @@ TIME_HELP = (
     "YYYY-MM-DD (the end of that day) or an ISO date-time such as 2026-03-30T17:30 "
     "(in the clinic's time zone, `careledger settings timezone`, unless it has an offset such as Z or +02:00)"
 )
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help=f"The record as it stood at this recorded time: {TIME_HELP}."),
+]
 EpisodeArg = Annotated[str, typer.Argument(help="Episode id (a UUID, or a unique prefix of one).")]
 
 

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from cli.common import (
-    TIME_HELP,
+    AsOfOption,
     DbOption,
     EpisodeArg,
     JsonOption,
@@ -38,10 +38,7 @@ def packet(
             show_default=False,
         ),
     ],
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help=f"The record as it stood at this recorded time: {TIME_HELP}."),
-    ] = None,
+    as_of: AsOfOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cli.common import (
-    TIME_HELP,
+    AsOfOption,
     DbOption,
     EpisodeArg,
     JsonOption,
@@ -39,10 +39,7 @@ def review(
             show_default=False,
         ),
     ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help=f"The record as it stood at this recorded time: {TIME_HELP}."),
-    ] = None,
+    as_of: AsOfOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:

@@ -18,7 +18,7 @@ from uuid import UUID
 from domain.findings import RULES, SEVERITIES
 from projections.interop.packet.gather import PacketData, gather
 from projections.interop.packet.render import badge, date_range, e, money, section, table, when
-from projections.interop.packet.style import CSS, page_css
+from projections.interop.packet.style import html_page
 
 if TYPE_CHECKING:
     from projections.store.root import Store
@@ -186,14 +186,7 @@ def review_html(r: Review) -> str:
     )
     title = f"Review — {episode.patient_ref} — episode {str(episode.id)[:8]}"
     running = f"Internal review · patient {episode.patient_ref} · episode {str(episode.id)[:8]}"
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="generator" content="careledger">'
-        f"<title>{e(title)}</title><style>{CSS}{page_css(running)}</style></head>\n<body>\n"
-        f"{body}\n</body></html>\n"
-    )
+    return html_page(e(title), running, body)
 
 
 __all__ = ["Review", "RuleRow", "review", "review_html", "spans", "verdict"]

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from domain.demo import demo_episode_ids
-from tests.e2e.conftest import careledger
+from tests.e2e.conftest import careledger, demo_store
 
 MM = 72 / 25.4
 RIGHT_MARGIN = 12 * MM  # the stylesheet's @page margin: 14mm 12mm
@@ -79,10 +79,7 @@ def cut_words(pdf: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("print") / "demo.db"
-    done = careledger("demo", "--db", str(db), "--quiet")
-    assert done.returncode == 0, done.stderr
-    return db
+    return demo_store(tmp_path_factory, "print")
 
 
 @pytest.mark.slow

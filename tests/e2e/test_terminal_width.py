@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from domain.demo import demo_episode_ids
-from tests.e2e.conftest import ROOT, careledger
+from tests.e2e.conftest import ROOT, careledger, demo_store
 
 BACK = str(demo_episode_ids()["back"])
 KNEE = str(demo_episode_ids()["knee"])
@@ -30,10 +30,7 @@ VIEWS = [
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("width") / "demo.db"
-    done = careledger("demo", "--db", str(db), "--quiet")
-    assert done.returncode == 0, done.stderr
-    return db
+    return demo_store(tmp_path_factory, "width")
 
 
 def _words(text: str) -> set[str]:

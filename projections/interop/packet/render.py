@@ -15,7 +15,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from domain.values import masked
-from projections.interop.packet.style import CSS, page_css
+from projections.interop.packet.style import html_page
 
 if TYPE_CHECKING:
     from domain.billing.claims import VisitBill
@@ -402,15 +402,9 @@ def document(data: PacketData, sections: Iterable[str]) -> str:
     title = f"Additional documentation — {episode.patient_ref} — episode {str(episode.id)[:8]}"
     running = f"Patient {episode.patient_ref} · episode {str(episode.id)[:8]} · {date_range(data)}"
     body = "\n".join(sections)
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="generator" content="careledger">'
-        f"<title>{e(title)}</title><style>{CSS}{page_css(running)}</style></head>\n<body>\n"
-        f"{_header(data)}\n{body}\n"
+    footer = (
         f"<footer>Episode {e(episode.id)}, record version {episode.version}. "
         "Units: CMS 8-minute rule (CMS CPM ch.5 §20.2) or AMA per-code rule, as the payer applies."
-        "</footer>\n"
-        "</body></html>\n"
+        "</footer>"
     )
+    return html_page(e(title), running, f"{_header(data)}\n{body}\n{footer}")

@@ -65,6 +65,21 @@ def _css_string(text: str) -> str:
     return f'"{kept}"'
 
 
+def html_page(title: str, running: str, body: str) -> str:
+    """Return a whole self-contained HTML document: `title`, `running` atop each printed page, `body`.
+
+    `title` and `body` are HTML already (escape before); `running` is plain text.
+    """
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="generator" content="careledger">'
+        f"<title>{title}</title><style>{CSS}{page_css(running)}</style></head>\n<body>\n"
+        f"{body}\n</body></html>\n"
+    )
+
+
 def page_css(running: str) -> str:
     """Return the print rules that put `running` atop every page and its number at the foot."""
     return (
