@@ -94,6 +94,7 @@ def _reader(db: str | None, episode: str | None) -> Iterator[tuple[Any, Any]]:
         episode_id = resolve_episode(store, episode) if episode is not None else None
         if episode_id is None:
             log_access(store, None)
+            store.require_intact()  # the clinic-wide gate reads every episode: every chain verifies first
         reader = FindingsReader(store)
         try:
             with progress_bar("catching up the findings") as advance:

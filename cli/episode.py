@@ -66,7 +66,15 @@ def open_episode(
         document = {k: v for k, v in document.items() if v is not None}
         if payer is None:
             document.pop("payer")
-    result = execute(db, build_command("open_episode", document, user=user), as_json)
+    command = build_command("open_episode", document, user=user)
+    from domain.door import identifying_hint
+
+    hint = identifying_hint(str(getattr(command, "patient_ref", "")))
+    if hint is not None:
+        from cli.text import echo
+
+        echo(f"warning: patient_ref: {hint}; use an opaque id (an MRN), never a name or a date", err=True)
+    result = execute(db, command, as_json)
     if result.applied:
         warn_same_day(db, str(result.episode_id))
 

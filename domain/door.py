@@ -182,3 +182,22 @@ def _check_text(value: str, path: str, key: str) -> None:
         raise InvalidInput(path, "must be one line (no line break or tab)")
     if _is_identifier(key) and value.strip().startswith(FORMULA_START):
         raise InvalidInput(path, "must not start with =, +, -, @ (a spreadsheet would run it as a formula)")
+
+
+_DATE_LIKE = re.compile(
+    r"(19|20)\d{2}[-./](0[1-9]|1[0-2])[-./](0[1-9]|[12]\d|3[01])|\d{1,2}[-./]\d{1,2}[-./](19|20)\d{2}"
+)
+_NAME_LIKE = re.compile(r"[A-Z][a-z]+[ .,_-]+[A-Z][a-z]+")
+
+
+def identifying_hint(patient_ref: str) -> str | None:
+    """Say why a patient reference looks like it identifies the patient (a date, a name), if it does.
+
+    A reference is opaque by rule: careledger never needs the patient's name or
+    date of birth, and the reference travels into exports and logs.
+    """
+    if _DATE_LIKE.search(patient_ref):
+        return "it looks like it holds a date (of birth?)"
+    if _NAME_LIKE.search(patient_ref):
+        return "it looks like it holds a name"
+    return None

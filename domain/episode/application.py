@@ -156,6 +156,7 @@ class Episodes(Application[UUID]):
         provenance): it becomes the event's recorded time instead of now, and must
         come after the episode's last recorded time.
         """
+        c.check_at_door(command.model_dump(mode="json", exclude_none=True))  # a Python caller's too
         attempts = self.retry.attempts
         for attempt in range(1, attempts + 1):
             pending: dict[UUID, Episode] = {}
@@ -176,7 +177,14 @@ class Episodes(Application[UUID]):
         does not stop the others. If another writer changed one of the episodes
         meanwhile, the batch is applied again one command at a time.
         """
-        return self._batch(commands, _EpisodeCache(0))
+        refused: dict[int, CareledgerError] = {}
+        for index, command in enumerate(commands):
+            try:
+                c.check_at_door(command.model_dump(mode="json", exclude_none=True))
+            except InvalidInput as error:
+                refused[index] = error
+        done = iter(self._batch([x for i, x in enumerate(commands) if i not in refused], _EpisodeCache(0)))
+        return [refused[i] if i in refused else next(done) for i in range(len(commands))]
 
     def _batch(
         self, commands: Sequence[c.Command], cache: _EpisodeCache

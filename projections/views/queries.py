@@ -69,7 +69,13 @@ class Reader:
         self.projector.close()
 
     def refresh(self, progress: Progress | None = None) -> int:
-        """Catch the projections up to the last event in the log now; return how many were applied."""
+        """Catch the projections up to the last event in the log now; return how many were applied.
+
+        A read-only store (a backup) is read as it is: its rows are served at the version
+        their seals name.
+        """
+        if self.store.read_only:
+            return 0
         return self.projector.catch_up(progress=progress)
 
     def sealed(self, conn: Connection, names: Sequence[str], episode_ids: Sequence[UUID] | None) -> None:

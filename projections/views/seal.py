@@ -41,8 +41,9 @@ def _canonical(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
-    # JSON columns: as the JSON text would read back (values orjson cannot write become text).
-    return orjson.loads(orjson.dumps(value, default=str))
+    # JSON columns: their text with sorted keys, written as the column writes it (what orjson
+    # cannot write natively becomes text), so a value and its read-back copy give the same text.
+    return orjson.dumps(value, default=str, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def rows_digest(table: Table, rows: Iterable[Mapping[str, Any]]) -> str:

@@ -9,6 +9,7 @@ command that prints it is run.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -28,15 +29,22 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = str(tmp_path_factory.mktemp("unsafe") / "unsafe.db")
     clock = FixedClock()
     with Store(parse_location(path), clock=clock) as store:
-        episode_id = store.app.handle(b.open_episode(start_date="2026-09-01")).episode_id
-        store.app.handle(
-            b.plan(episode_id, goals=[{"goal_id": "G1", "term": "long", "text": f"{BRACKETS} {ESCAPES}"}])
-        )
-        store.app.handle(b.add_exercise(episode_id, name=f"Leg raise [/] {ESCAPES}"))
-        store.app.handle(b.visit(episode_id, necessity=f"{BRACKETS} {ESCAPES}", patient_response=ESCAPES))
-        store.app.handle(
-            b.correction(episode_id, {"total_treatment_minutes": 44}, reason=f"timer [/] {ESCAPES}")
-        )
+        # The importer's batch handler takes commands as the door already checked them: here it
+        # stands for text a careledger before the door accepted.
+        write = store.app.importer()
+        opened = b.open_episode(start_date="2026-09-01")
+        write([opened])
+        episode_id = opened.episode_id
+        assert episode_id is not None
+        for command in (
+            b.plan(episode_id, goals=[{"goal_id": "G1", "term": "long", "text": f"{BRACKETS} {ESCAPES}"}]),
+            b.add_exercise(episode_id, name=f"Leg raise [/] {ESCAPES}"),
+            b.visit(episode_id, necessity=f"{BRACKETS} {ESCAPES}", patient_response=ESCAPES),
+            b.correction(episode_id, {"total_treatment_minutes": 44}, reason=f"timer [/] {ESCAPES}"),
+        ):
+            clock.now += timedelta(seconds=1)
+            [result] = write([command])
+            assert not isinstance(result, Exception), result
     return path
 
 

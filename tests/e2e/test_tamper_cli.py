@@ -57,6 +57,8 @@ def test_an_edit_hidden_by_dropping_the_chain_table_is_reported_and_refused(db_u
         refused = run(*query, str(KNEE), "--db", db_url)
         assert refused.exit_code == TAMPERED, (query, refused.output)
         assert f"episode {KNEE} version 1: unchained" in refused.stderr
+    for gate in (["check", "--all"], ["export", "claims"]):  # every episode: every chain
+        assert run(*gate, "--db", db_url).exit_code == TAMPERED, gate
 
 
 def test_adopt_is_refused_when_the_store_has_a_chain_table(db_url: str) -> None:

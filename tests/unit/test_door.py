@@ -10,23 +10,13 @@ import pytest
 
 from domain.episode.commands import parse_command
 from domain.errors import InvalidInput
+from tests.unit.test_commands import visit_document as base_document
 
 
 def visit_document(**fields: Any) -> dict[str, Any]:
-    document: dict[str, Any] = {
-        "command": "record_visit",
-        "command_id": str(uuid4()),
-        "recorded_by": "tester",
-        "episode_id": str(uuid4()),
-        "date_of_service": "2026-09-02",
-        "provider_id": "pt-1",
-        "credential": "PT",
-        "service_lines": [{"code": "97110", "minutes": 33, "start": "10:00", "end": "10:33"}],
-        "total_treatment_minutes": 45,
-        "necessity": "Knee flexion 95 degrees limits stairs after TKA.",
-    }
-    document.update(fields)
-    return document
+    lines = [{"code": "97110", "minutes": 33, "start": "10:00", "end": "10:33"}]
+    values: dict[str, Any] = {"service_lines": lines, "necessity": "Knee flexion limits stairs after TKA."}
+    return base_document(**{**values, **fields})
 
 
 def refusal(document: dict[str, Any] | str) -> InvalidInput:
@@ -107,7 +97,24 @@ def test_refusals_never_echo_the_rejected_value() -> None:
 
 
 def test_nan_and_infinity_are_not_numbers() -> None:
-    text = json.dumps(visit_document()).replace(
-        '"total_treatment_minutes": 45', '"total_treatment_minutes": NaN'
+    for value in (float("nan"), float("inf")):
+        text = json.dumps(visit_document(total_treatment_minutes=value))  # writes NaN / Infinity
+        assert "is not a JSON number" in refusal(text).problem
+
+
+def test_a_python_caller_is_held_to_the_door_too() -> None:
+    from datetime import UTC, time
+
+    from domain.episode.application import Episodes
+    from tests import builders as b
+
+    app = Episodes(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    episode_id = app.handle(b.open_episode(start_date="2026-06-01")).episode_id
+    offset = [{"code": "97110", "minutes": 30, "start": time(10, tzinfo=UTC), "end": time(10, 30)}]
+    with pytest.raises(InvalidInput) as caught:  # was a TypeError (aware against naive) in the rules
+        app.handle(b.visit(episode_id, date_of_service="2026-06-02", service_lines=offset))
+    assert caught.value.field == "service_lines.0.start"
+    results = app.handle_batch(
+        [b.visit(episode_id, date_of_service="2026-06-02", service_lines=offset), b.visit(episode_id)]
     )
-    assert "NaN" in refusal(text).problem
+    assert isinstance(results[0], InvalidInput) and not isinstance(results[1], InvalidInput)
