@@ -46,7 +46,7 @@ UserOption = Annotated[
     typer.Option(
         "--user",
         envvar=ENV_USER,
-        help="Who is recording (stored as recorded_by) [env: CARELEDGER_USER].",
+        help="Who is recording (stored as recorded_by).",
         show_default=False,
     ),
 ]
@@ -62,7 +62,12 @@ AsOfOption = Annotated[
     str | None,
     typer.Option("--as-of", help=f"The record as it stood at this recorded time: {TIME_HELP}."),
 ]
-EpisodeArg = Annotated[str, typer.Argument(help="Episode id (a UUID, or a unique prefix of one).")]
+EpisodeArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="EPISODE", help="Episode id (a UUID, or a unique prefix of one).", show_default=False
+    ),
+]
 
 
 # The root's commands in the groups its help lists them under (a command in none is listed last).
