@@ -229,9 +229,17 @@ def parse_command(document: bytes | str | dict[str, Any]) -> Command:
 
 
 def describe_validation_error(exc: ValidationError) -> InvalidInput:
-    """Turn pydantic's report into one line that names the field and the problem."""
-    errors = exc.errors(include_url=False)
-    first = errors[0]
+    """Turn pydantic's report into one line that names every field and its problem."""
+    described = [_describe(error) for error in exc.errors(include_url=False)]
+    field, problem = described[0]
+    others = [f"{f}: {p}" if f else p for f, p in dict.fromkeys(described[1:]) if (f, p) != (field, problem)]
+    if others:
+        problem = "; ".join([problem, *others])
+    return InvalidInput(field, problem)
+
+
+def _describe(first: Any) -> tuple[str, str]:
+    """Name one of pydantic's errors: the field (dotted) and the problem in careledger's words."""
     loc = [str(part) for part in first["loc"]]
     if loc and loc[0] in COMMANDS:
         loc = loc[1:]
@@ -258,6 +266,4 @@ def describe_validation_error(exc: ValidationError) -> InvalidInput:
         message = first["msg"]
         problem = message[0].lower() + message[1:]
         problem = problem.removeprefix("value error, ")
-    if len(errors) > 1:
-        problem += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-    return InvalidInput(field, problem)
+    return field, problem
