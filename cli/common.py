@@ -120,13 +120,13 @@ class CareledgerGroup(TyperGroup):
             raise typer.Exit(0) from None
 
 
-def new_app(help_text: str) -> typer.Typer:
-    """Create a command group with careledger's conventions."""
+def new_app(help_text: str, *, completion: bool = False) -> typer.Typer:
+    """Create a command group with careledger's conventions (`completion`: the root's shell completion)."""
     return typer.Typer(
         cls=CareledgerGroup,
         help=help_text,
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=completion,
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
     )

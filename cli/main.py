@@ -24,7 +24,8 @@ app = new_app(
     "Record visits, exercise changes and outcome measures as immutable events; see each "
     "episode's history and what it said at any past time; verify that nothing was altered. "
     "The store is a SQLite file (default ./careledger.db) or a "
-    "postgresql:// URL, chosen with --db or CARELEDGER_DB."
+    "postgresql:// URL, chosen with --db or CARELEDGER_DB.",
+    completion=True,
 )
 
 

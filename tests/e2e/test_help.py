@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from cli.common import COMMAND_GROUPS
 from cli.main import app
+from tests.e2e.conftest import careledger
 
 
 def commands(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
@@ -57,3 +58,10 @@ def test_projections_help_names_every_registered_projection() -> None:
     rebuild = " ".join(CliRunner().invoke(app, ["projections", "rebuild", "--help"]).output.split())
     for projection in PROJECTIONS:
         assert projection.name in text and projection.name in rebuild, projection.name
+
+
+def test_shell_completion_can_be_shown_and_installed_from_the_root() -> None:
+    text = CliRunner().invoke(app, ["--help"]).output
+    assert "--install-completion" in text and "--show-completion" in text
+    shown = careledger("--show-completion", "bash")
+    assert shown.returncode == 0 and b"_careledger_completion" in shown.stdout
