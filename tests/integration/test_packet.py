@@ -179,3 +179,22 @@ def test_the_packet_file_is_named_for_the_episode_in_a_directory(tmp_path: Path)
     knee = demo_episode_ids()["knee"]
     assert packet_path(tmp_path, knee, None) == tmp_path / f"packet-{knee}.html"
     assert packet_path(tmp_path / "x.html", knee, None) == tmp_path / "x.html"
+
+
+def test_a_progression_starts_a_new_workload_line_so_a_harder_variant_is_not_a_decline() -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from projections.interop.packet.charts import dosage_chart
+
+    points = [
+        (date(2026, 3, 2), Decimal(90), "3 sets 30 s"),
+        (date(2026, 3, 4), Decimal(90), "3 sets 30 s"),
+        (date(2026, 3, 9), Decimal(60), "on foam: 3 sets 20 s"),
+        (date(2026, 3, 11), Decimal(60), "on foam: 3 sets 20 s"),
+    ]
+    changes = [(date(2026, 3, 2), "added"), (date(2026, 3, 9), "progressed")]
+    chart = dosage_chart("sls", "Single-leg stance", points, changes)
+    lines = re.findall(r'<polyline class="series" points="([^"]*)"', chart)
+    assert len(lines) == 2 and all(len(line.split()) == 2 for line in lines)  # 90 -> 60 is not drawn
+    assert 'class="change progressed"' in chart

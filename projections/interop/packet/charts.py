@@ -192,7 +192,11 @@ def dosage_chart(
     width: int = 460,
     height: int = 190,
 ) -> str:
-    """Draw an exercise's workload (sets × reps × load...) at each visit, with its changes marked."""
+    """Draw an exercise's workload (sets × reps × load...) at each visit, with its changes marked.
+
+    The line breaks at each progression or regression: workloads of two prescriptions (a
+    harder variant held for less time) are not one series to compare.
+    """
     label = f"{name}: workload at each visit"
     known = [(d, float(w), t) for d, w, t in points if w is not None]
     if not points:
@@ -228,8 +232,14 @@ def dosage_chart(
             f'<text x="{x - 3 if near_end else x + 3:.1f}" y="{frame.top + 10 + 11 * row}" '
             f'text-anchor="{"end" if near_end else "start"}" fill="{colour}">{escape(kind)}</text>'
         )
-    if known:
-        path = " ".join(f"{frame.x(d):.1f},{frame.y(w):.1f}" for d, w, _ in known)
+    # One line per prescription: a change (a harder variant, a new dosage) starts a new line, so a
+    # progression to a harder variant with a smaller workload does not read as a decline.
+    starts = sorted(day for day, kind in changes if kind in ("progressed", "regressed"))
+    segments: dict[int, list[tuple[date, float]]] = {}
+    for day, value, _ in known:
+        segments.setdefault(sum(1 for start in starts if start <= day), []).append((day, value))
+    for segment in segments.values():
+        path = " ".join(f"{frame.x(d):.1f},{frame.y(w):.1f}" for d, w in segment)
         out.append(
             f'<polyline class="series" points="{path}" fill="none" stroke="{SERIES}" stroke-width="2"/>'
         )

@@ -165,7 +165,8 @@ def exercises(data: PacketData) -> str:
         return section("exercises", "Exercise dosage over visits", "<p>No exercise is recorded.</p>")
     body = (
         "<p>Workload is sets × reps (or seconds, or metres) × load × band level, at each visit the exercise "
-        "was performed (the progression view); dashed lines mark changes of the prescription.</p>"
+        "was performed (the progression view); dashed lines mark changes of the prescription, and each "
+        "progression or regression starts a new line (a harder variant can carry less workload).</p>"
         f'<div class="charts">{"".join(charts)}</div><h3>Changes of the programme</h3>'
         + table(["date", "exercise", "change", "dosage", "reason", "by"], rows)
     )
