@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,34 @@ def test_a_progression_starts_a_new_workload_line_so_a_harder_variant_is_not_a_d
     lines = re.findall(r'<polyline class="series" points="([^"]*)"', chart)
     assert len(lines) == 2 and all(len(line.split()) == 2 for line in lines)  # 90 -> 60 is not drawn
     assert 'class="change progressed"' in chart
+
+
+def test_a_long_exercise_name_is_set_on_two_lines_not_cut() -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from projections.interop.packet.charts import dosage_chart
+
+    name = "Terminal knee extension, right knee, standing with resistance band looped behind the knee"
+    chart = dosage_chart(
+        "tke", name, [(date(2026, 3, 2), Decimal(30), "3x10")], [(date(2026, 3, 2), "added")]
+    )
+    heading = re.findall(r'<text x="\d+" y="\d+" fill="#1f2933" font-weight="bold">([^<]*)</text>', chart)
+    assert len(heading) == 2 and " ".join(heading) == name and "…" not in chart
+
+
+def test_date_labels_on_a_chart_axis_never_overlap() -> None:
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from projections.interop.packet.charts import LABEL_WIDTH, dosage_chart
+
+    for days in range(2, 60):
+        first = date(2026, 3, 2)
+        points = [(first, Decimal(30), "3x10"), (first + timedelta(days=days), Decimal(30), "3x10")]
+        chart = dosage_chart("x", "Quad sets", points, [(first, "added")])
+        xs = [
+            float(x)
+            for x in re.findall(r'<text x="([\d.]+)" y="\d+" text-anchor="middle" fill="#1f2933">', chart)
+        ]
+        assert xs and all(b - a >= LABEL_WIDTH for a, b in pairwise(xs)), days
