@@ -5,7 +5,7 @@ See docs/audit.md for the two times, the amendments and the threat model of the 
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,6 +17,7 @@ from cli.common import (
     JsonOption,
     emit_json,
     open_db,
+    parse_moment,
     resolve_episode,
 )
 
@@ -64,6 +65,8 @@ def audit(
 
     `careledger audit access [EPISODE] [--since TIME] [--user NAME]` lists who read
     which record, when, and from where (the store's access log).
+
+    Example: careledger audit 94ec --as-of 2026-03-30
     """
     if episode == "access":
         if as_of is not None or changes or until is not None:
@@ -78,20 +81,19 @@ def audit(
         raise typer.BadParameter("--since and --until go with --changes, not with --as-of")
     if changes and since is None:
         raise typer.BadParameter("--changes needs --since TIME")
-    from domain.episode.audit import moment
 
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode)
         if as_of is not None:
-            at = moment(as_of, "as_of", store.timezone)
+            at = parse_moment("as_of", as_of, store.timezone)
             found = store.as_of(episode_id, at)
             current = store.app.last_version(episode_id)
             _show_as_of(found, at.isoformat(), current, as_json, store.app.payer_dirs)
             return
         report = store.changes(
             episode_id,
-            moment(since or "", "since", store.timezone),
-            moment(until, "until", store.timezone) if until else None,
+            parse_moment("since", since or "", store.timezone),
+            parse_moment("until", until, store.timezone) if until else None,
         )
     _show_changes(report, as_json, store.timezone)
 
@@ -134,12 +136,19 @@ def _show_as_of(found: Episode, at: str, current: int, as_json: bool, payer_dirs
             }
         )
         return
-    from cli.render import episode_report, utc
+    from cli.render import episode_report, print_lines, utc
 
     later = current - found.version
-    typer.echo(
-        f"As of {at}: version {found.version} of {current}, last recorded {utc(found.modified_on)}"
-        + (f" ({later} later event{'s' if later != 1 else ''} not shown)" if later else " (nothing later)")
+    print_lines(
+        [
+            f"As of {utc(datetime.fromisoformat(at))}: version {found.version} of {current}, "
+            f"last recorded {utc(found.modified_on)}"
+            + (
+                f" ({later} later event{'s' if later != 1 else ''} not shown)"
+                if later
+                else " (nothing later)"
+            )
+        ]
     )
     typer.echo("")
     episode_report(found)
@@ -151,14 +160,16 @@ def _show_changes(report: ChangeReport, as_json: bool, zone: tzinfo) -> None:
     if as_json:
         emit_json(report.as_dict())
         return
-    from cli.render import entry_changes, table
+    from cli.render import entry_changes, print_lines, table, utc
 
-    until = report.until.isoformat() if report.until else "now"
-    typer.echo(
-        f"Episode {report.episode_id}: recorded after {report.since.isoformat()} up to {until} "
-        f"(versions {report.from_version + 1}-{report.to_version})"
-        if report.to_version > report.from_version
-        else f"Episode {report.episode_id}: nothing recorded after {report.since.isoformat()} up to {until}"
+    until = utc(report.until) if report.until else "now"
+    print_lines(
+        [
+            f"Episode {report.episode_id}: recorded after {utc(report.since)} up to {until} "
+            f"(versions {report.from_version + 1}-{report.to_version})"
+            if report.to_version > report.from_version
+            else f"Episode {report.episode_id}: nothing recorded after {utc(report.since)} up to {until}"
+        ]
     )
     table(
         ["v", "kind", "visit", "recorded (UTC)", "by", "reason", "changes (before → after)"],
@@ -225,7 +236,10 @@ def verify(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Walk the hash chain of the stored events: report each broken link (exit 1), or that it is intact."""
+    """Walk the hash chain of the stored events: report each broken link (exit 1), or that it is intact.
+
+    Example: careledger verify --head > heads.json
+    """
     from domain.errors import EpisodeNotFound, InvalidInput
     from projections.store.anchor import read_anchor
     from projections.store.verify import snapshot_checker, verify_chains

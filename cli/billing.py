@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.common import DbOption, EpisodeArg, JsonOption, emit_json, open_db, parse_date, resolve_episode
+from cli.common import (
+    DbOption,
+    EpisodeArg,
+    JsonOption,
+    emit_json,
+    open_db,
+    parse_date,
+    resolve_episode,
+    usage_error,
+)
 from cli.text import cell, echo
 
 if TYPE_CHECKING:
@@ -61,13 +70,14 @@ def units(
 ) -> None:
     """Compute the units of one date's service lines and explain each one, with CQ / CO unit by unit
     (docs/rules.md#eight-minute-rule, docs/rules.md#cq-co).
+
+    Example: careledger units 97110=38 97140=15 --payer medicare
     """
     from domain.billing.bill import calculate
-    from domain.errors import InvalidInput
 
     day = parse_date("--on", on) if on is not None else date.today()
     if discipline not in ("PT", "OT", "SLP"):
-        raise InvalidInput("--discipline", f"'{discipline}' is not PT, OT or SLP")
+        raise usage_error("--discipline", f"'{discipline}' is not PT, OT or SLP")
     result = calculate(lines, day, payer, discipline, rule.value if rule else None)
     if as_json:
         emit_json(result.as_json())
@@ -78,7 +88,8 @@ def units(
 def _print_units(result: Calculation) -> None:
     name = "CMS 8-minute rule" if result.units.rule == "cms" else "AMA per-code rule"
     echo(
-        f"{name}: {result.units.total_timed_minutes} timed minutes, {result.units.total_units} units "
+        f"{name}: {count(result.units.total_timed_minutes, 'timed minute')}, "
+        f"{count(result.units.total_units, 'unit')} "
         f"({result.payer_id} on {result.date_of_service})"
     )
     echo("")
@@ -114,9 +125,11 @@ VisitOption = Annotated[
 def bill(
     episode: EpisodeArg, visit: VisitOption = None, db: DbOption = None, as_json: JsonOption = False
 ) -> None:
-    """Show the claim lines of an episode's visits: units, modifiers, reasons and the KX threshold."""
+    """Show the claim lines of an episode's visits: units, modifiers, reasons and the KX threshold.
+
+    Example: careledger bill 94ec --visit 2026-03-27
+    """
     from domain.billing.bill import bill_with_others, billing_rules
-    from domain.errors import InvalidInput
     from projections.interop.fhir.export import others_of
 
     on = parse_date("visit", visit) if visit is not None else None
@@ -130,12 +143,17 @@ def bill(
         chosen = tuple(v for v in result.visits if v.date_of_service == on)
         if not chosen:
             span = f"from {min(found.visits)} to {max(found.visits)}" if found.visits else "none"
-            raise InvalidInput("visit", f"no visit on {on} in this episode (visits: {span})")
+            raise usage_error("visit", f"no visit on {on} in this episode (visits: {span})")
         result = result.model_copy(update={"visits": chosen})
     if as_json:
         emit_json({**result.model_dump(mode="json"), "ready": result.ready})
         return
     _print_bill(result)
+
+
+def count(number: int, noun: str) -> str:
+    """Say a count with its noun in the right number: `1 unit`, `2 units`."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _money(value: Any) -> str:
@@ -169,7 +187,7 @@ def _print_bill(result: EpisodeBill) -> None:
         )
     if not result.visits:
         out.append("\nNo visits recorded.")
-    out.extend(_note_lines(result.notes, indent=""))
+    out.extend(_note_lines(result.notes, 0))
     if result.not_ready:
         out.append("\nNOT READY: this claim cannot go out as it stands:")
         out.extend(f"  - {reason}" for reason in result.not_ready)
@@ -179,8 +197,9 @@ def _print_bill(result: EpisodeBill) -> None:
 
 
 def _visit_block(visit: VisitBill) -> list[Any]:
-    from rich import box
-    from rich.table import Table
+    from rich.padding import Padding
+
+    from cli.render import fitted
 
     standing = (
         f" · {visit.threshold_group} {visit.date_of_service.year} to date {_money(visit.year_to_date_after)}"
@@ -195,30 +214,35 @@ def _visit_block(visit: VisitBill) -> list[Any]:
     )
     title = (
         f"\n{visit.date_of_service} · {visit.provider_id} ({visit.credential}) · {visit.timed_minutes} timed "
-        f"of {visit.total_treatment_minutes} total minutes · {visit.timed_units} timed units · "
+        f"of {visit.total_treatment_minutes} total minutes · {count(visit.timed_units, 'timed unit')} · "
         f"allowed {_money(visit.allowed_amount)}{standing}"
     )
-    grid = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for header in ("code", "units", "modifiers", "minutes", "assistant", "dx", "allowed"):
-        grid.add_column(header)
-    for line in visit.lines:
-        grid.add_row(
-            *map(
-                cell,
-                (
-                    line.code + (" (split)" if line.split else ""),
-                    str(line.units) + ("" if line.billable or not line.units else " (not paid)"),
-                    " ".join(line.modifiers) or "-",
-                    line.minutes,
-                    line.assistant_minutes or "-",
-                    ",".join(str(p) for p in line.diagnosis_pointers),
-                    _money(line.allowed_amount),
-                ),
-            )
-        )
+    grid = fitted(
+        ["code", "units", "modifiers", "minutes", "assistant", "dx", "allowed"],
+        [
+            [
+                line.code + (" (split)" if line.split else ""),
+                str(line.units) + ("" if line.billable or not line.units else " (not paid)"),
+                " ".join(line.modifiers) or "-",
+                str(line.minutes),
+                str(line.assistant_minutes or "-"),
+                ",".join(str(p) for p in line.diagnosis_pointers),
+                _money(line.allowed_amount),
+            ]
+            for line in visit.lines
+        ],
+    )
     sentences = dict.fromkeys([*visit.explanation, *(s for line in visit.lines for s in line.explanation)])
-    return [title, grid, *(f"  {s}" for s in sentences), *_note_lines(visit.notes, indent="  ")]
+    return [title, grid, *(Padding(cell(s), (0, 0, 0, 2)) for s in sentences), *_note_lines(visit.notes, 2)]
 
 
-def _note_lines(notes: tuple[Note, ...], indent: str) -> list[str]:
-    return [f"{indent}{n.severity.upper()} {n.rule_id}: {n.message} [{n.source}]" for n in notes]
+def _note_lines(notes: tuple[Note, ...], indent: int) -> list[Any]:
+    """Render the notes with their severity coloured (on a terminal) and a hanging indent."""
+    from rich.padding import Padding
+
+    from cli.render import severity_text
+
+    return [
+        Padding(severity_text(n.severity, f" {n.rule_id}: {n.message} [{n.source}]"), (0, 0, 0, indent))
+        for n in notes
+    ]

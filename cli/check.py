@@ -18,15 +18,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli.common import DbOption, JsonOption, emit_json, open_db, parse_date, resolve_episode
+from cli.render import print_lines
 from cli.text import echo
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from rich.console import Group
+    from rich.table import Table
+
     from domain.episode.aggregate import Episode
 
 NOT_CHECKED = 2
-WIDTH = 110
 LABELS = {"error": "ERROR", "warning": "WARNING", "info": "INFO"}
 
 
@@ -52,6 +55,8 @@ def check(
 
     Exit 0 when no finding is an error, 1 when one is (the claim would be denied as
     billed), 2 when the check could not run, 3 when the database is unavailable.
+
+    Example: careledger check 4391 && echo ready to bill
     """
     from domain.errors import CareledgerError
 
@@ -99,9 +104,16 @@ def _reader(db: str | None, episode: str | None) -> Iterator[tuple[Any, Any]]:
 
 
 def _wrap(text: str, indent: int) -> list[str]:
+    from cli.render import line_width
+
     pad = " " * indent
     wrapped = textwrap.wrap(
-        text, WIDTH, initial_indent=pad, subsequent_indent=pad, break_on_hyphens=False, break_long_words=False
+        text,
+        line_width() - 1,
+        initial_indent=pad,
+        subsequent_indent=pad,
+        break_on_hyphens=False,
+        break_long_words=False,
     )
     return wrapped or [""]
 
@@ -138,7 +150,7 @@ def _summary(counts: dict[str, int]) -> str:
 
 def _print_episode(answer: dict[str, Any]) -> None:
     since = f", since {answer['since']}" if answer["since"] else ""
-    out = [
+    out: list[Any] = [
         f"Documentation checks of episode {answer['episode_id']} ({answer['patient_ref']}, "
         f"{answer['discipline']}, {answer['payer']}, {answer['status']}){since}",
         f"{answer['visits']} visits checked · {_summary(answer['counts'])}",
@@ -158,11 +170,12 @@ def _print_episode(answer: dict[str, Any]) -> None:
         for finding in found:
             out.extend(finding_lines(finding))
     if answer["findings"]:
-        out += ["", "By rule", *_rule_table(answer["findings"])]
-    echo("\n".join(out))
+        out += ["", _rule_table(answer["findings"])]
+    print_lines(out)
 
 
-def _rule_table(findings: list[dict[str, Any]]) -> list[str]:
+def _rule_table(findings: list[dict[str, Any]]) -> Table | Group:
+    from cli.render import fitted
     from domain.findings import RULES
 
     tally: dict[str, tuple[set[str], int]] = {}
@@ -173,45 +186,68 @@ def _rule_table(findings: list[dict[str, Any]]) -> list[str]:
         tally[finding["rule_id"]] = (visits, number + 1)
     rank = {"error": 0, "warning": 1, "info": 2}
     rows = sorted(tally.items(), key=lambda kv: (rank[RULES[kv[0]].severity], -kv[1][1], kv[0]))
-    width = max(len(rule_id) for rule_id in tally)
-    lines = [f"  {'rule':<{width}}  severity  visits  findings  what"]
-    for rule_id, (visits, number) in rows:
-        info = RULES[rule_id]
-        lines.append(f"  {rule_id:<{width}}  {info.severity:<8}  {len(visits):>6}  {number:>8}  {info.title}")
-    return lines
+    return fitted(
+        ["rule", "visits", "found", "what"],
+        [
+            [rule_id, str(len(visits)), str(number), f"{RULES[rule_id].severity}: {RULES[rule_id].title}"]
+            for rule_id, (visits, number) in rows
+        ],
+        "By rule",
+        justify={1: "right", 2: "right"},
+    )
 
 
 def _print_clinic(answer: dict[str, Any], db: str | None) -> None:
+    from cli.render import fitted
+
     since = f", findings since {answer['since']}" if answer["since"] else ""
-    out = [
+    out: list[Any] = [
         f"Documentation checks of {answer['episodes']} episodes, {answer['visits']} visits{since}",
         f"{_summary(answer['counts'])}",
         f"{answer['episodes_with_findings']} episodes with findings, "
         f"{answer['episodes_with_errors']} with errors",
     ]
     if answer["rules"]:
-        width = max(len(r["rule_id"]) for r in answer["rules"])
-        out += ["", f"  {'rule':<{width}}  severity  episodes  visits  findings  what"]
-        for r in answer["rules"]:
-            out.append(
-                f"  {r['rule_id']:<{width}}  {r['severity']:<8}  {r['episodes']:>8}  {r['visits']:>6}  "
-                f"{r['findings']:>8}  {r['title']}"
-            )
+        out += [
+            "",
+            fitted(
+                ["rule", "episodes", "visits", "found", "what"],
+                [
+                    [
+                        r["rule_id"],
+                        str(r["episodes"]),
+                        str(r["visits"]),
+                        str(r["findings"]),
+                        f"{r['severity']}: {r['title']}",
+                    ]
+                    for r in answer["rules"]
+                ],
+                justify={1: "right", 2: "right", 3: "right"},
+                optional=[2],  # the visits count gives way first on a narrow terminal
+            ),
+        ]
     if answer["at_risk"]:
-        out += ["", "Episodes most at risk (most errors, then warnings)"]
-        out.append(
-            f"  {'episode':<8}  {'patient':<14}  {'payer':<16}  visits  errors  warnings  info  top rules"
-        )
-        for e in answer["at_risk"]:
-            counts = e["counts"]
-            out.append(
-                f"  {e['episode_id'][:8]:<8}  {str(e['patient_ref'])[:14]:<14}  {str(e['payer'])[:16]:<16}  "
-                f"{e['visits'] or 0:>6}  {counts['error']:>6}  {counts['warning']:>8}  {counts['info']:>4}  "
-                f"{', '.join(e['top_rules'])}"
-            )
+        rows = [
+            [
+                e["episode_id"][:8],
+                str(e["patient_ref"]),
+                str(e["payer"]),
+                str(e["visits"] or 0),
+                str(e["counts"]["error"]),
+                str(e["counts"]["warning"]),
+                str(e["counts"]["info"]),
+                ", ".join(e["top_rules"]),
+            ]
+            for e in answer["at_risk"]
+        ]
+        headers = ["episode", "patient", "payer", "visits", "errors", "warnings", "info", "top rules"]
+        out += [
+            "",
+            fitted(headers, rows, "Episodes most at risk (most errors, then warnings)", optional=[2, 6, 3]),
+        ]
         out.append("")
         out.append("See one episode's findings and fixes: careledger check EPISODE")
-    echo("\n".join(out))
+    print_lines(out)
 
 
 def as_of_checks(found: Episode, payer_dirs: tuple[Path, ...]) -> dict[str, Any]:
@@ -266,4 +302,4 @@ def print_as_of_checks(checks: dict[str, Any]) -> None:
     for finding in checks["findings"]:
         day = finding["date_of_service"] or "episode"
         out.append(f"  {day}  {LABELS[finding['severity']]:<7}  {finding['rule_id']}: {finding['message']}")
-    echo("\n".join(out))
+    print_lines(out)

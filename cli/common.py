@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID, uuid4
@@ -45,7 +45,7 @@ UserOption = Annotated[
     typer.Option(
         "--user",
         envvar=ENV_USER,
-        help="Who is recording (stored as recorded_by) [env: CARELEDGER_USER].",
+        help="Who is recording (stored as recorded_by).",
         show_default=False,
     ),
 ]
@@ -57,14 +57,54 @@ TIME_HELP = (
     "YYYY-MM-DD (the end of that day) or an ISO date-time such as 2026-03-30T17:30 "
     "(in the clinic's time zone, `careledger settings timezone`, unless it has an offset such as Z or +02:00)"
 )
-EpisodeArg = Annotated[str, typer.Argument(help="Episode id (a UUID, or a unique prefix of one).")]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help=f"The record as it stood at this recorded time: {TIME_HELP}."),
+]
+EpisodeArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="EPISODE", help="Episode id (a UUID, or a unique prefix of one).", show_default=False
+    ),
+]
+
+
+# The root's commands in the groups its help lists them under (a command in none is listed last).
+COMMAND_GROUPS = (
+    ("Record", ("episode", "plan", "visit", "exercise", "outcome", "report", "import")),
+    ("Query", ("timeline", "progression", "outcomes", "continuity")),
+    ("Billing", ("units", "bill", "rules", "check", "review")),
+    ("Audit", ("audit", "verify", "packet")),
+    ("Interop", ("export", "schema")),
+    ("Admin", ("projections", "settings", "clinic", "token", "serve", "demo")),
+)
 
 
 class CareledgerGroup(TyperGroup):
-    """A command group that turns careledger errors into one line on stderr."""
+    """A command group that turns careledger errors into one line on stderr, its commands grouped."""
+
+    def format_commands(self, ctx: Context, formatter: Any) -> None:
+        """List the commands under their group (record, query, billing, audit, interop, admin)."""
+        names = [n for n in self.list_commands(ctx) if (c := self.get_command(ctx, n)) and not c.hidden]
+        grouped = {n for _, members in COMMAND_GROUPS for n in members}
+        if not grouped & set(names):
+            super().format_commands(ctx, formatter)
+            return
+        sections = [(title, [n for n in members if n in names]) for title, members in COMMAND_GROUPS]
+        sections.append(("Other", [n for n in names if n not in grouped]))
+        limit = formatter.width - 6 - max(len(n) for n in names)
+        for title, members in sections:
+            rows = []
+            for name in members:
+                command = self.get_command(ctx, name)
+                if command is not None:
+                    rows.append((name, command.get_short_help_str(limit)))
+            if rows:
+                with formatter.section(f"{title} commands"):
+                    formatter.write_dl(rows)
 
     def invoke(self, ctx: Context) -> Any:
-        from domain.errors import CareledgerError
+        from domain.errors import CareledgerError, EpisodeNotFound
 
         try:
             return super().invoke(ctx)
@@ -72,19 +112,20 @@ class CareledgerGroup(TyperGroup):
             from cli.text import echo
 
             echo(f"error: {error}", err=True)
-            raise typer.Exit(error.exit_code) from None
+            # an episode that is not in the store is a usage error in every command (EXIT_CODES)
+            raise typer.Exit(USAGE if isinstance(error, EpisodeNotFound) else error.exit_code) from None
         except BrokenPipeError:
             sys.stderr.close()
             raise typer.Exit(0) from None
 
 
-def new_app(help_text: str) -> typer.Typer:
-    """Create a command group with careledger's conventions."""
+def new_app(help_text: str, *, completion: bool = False) -> typer.Typer:
+    """Create a command group with careledger's conventions (`completion`: the root's shell completion)."""
     return typer.Typer(
         cls=CareledgerGroup,
         help=help_text,
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=completion,
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
     )
@@ -150,14 +191,22 @@ def _resolve(store: Store, text: str) -> UUID:
     else:
         return episode_id
     if len(cleaned) < 4 or any(ch not in "0123456789abcdef-" for ch in cleaned):
-        raise InvalidInput("episode", f"'{text}' is not an episode id (a UUID or a prefix of 4+ hex digits)")
+        error = InvalidInput(
+            "episode", f"'{text}' is not an episode id (a UUID or a prefix of 4+ hex digits)"
+        )
+        error.exit_code = USAGE
+        raise error
     hex_prefix = cleaned.replace("-", "")
     # An index range scan (not a scan of the log), then the dashed form must match too.
     matches = [i for i in store.episode_ids_with_prefix(hex_prefix) if str(i).startswith(cleaned)]
     if not matches:
         raise EpisodeNotFound(text)
     if len(matches) > 1:
-        raise InvalidInput("episode", f"prefix '{text}' matches {len(matches)} episodes; give more digits")
+        ambiguous = InvalidInput(
+            "episode", f"prefix '{text}' matches {len(matches)} episodes; give more digits"
+        )
+        ambiguous.exit_code = USAGE
+        raise ambiguous
     return matches[0]
 
 
@@ -218,14 +267,51 @@ def build_command(
     return parse_command(doc)
 
 
+USAGE = 2  # the exit code of a command line that cannot be used: see EXIT_CODES
+
+
+EXIT_CODES = {
+    0: "done (check: no finding is an error)",
+    1: "refused: a value or a rule was broken, nothing was stored (check: at least one error; "
+    "verify: the chain is broken; import: a line was rejected)",
+    2: "usage: an unknown option or command, a missing argument, an option value that does not "
+    "parse (a date, a time), an episode that is not in the store",
+    3: "the database could not be opened or reached, or a stored event was altered",
+    4: "other writers kept changing the episode during every try; nothing was stored",
+}
+
+
+def option_name(field: str) -> str:
+    """Name a command-line option as the user typed it: `as_of` -> `--as-of`."""
+    return field if field.startswith("-") else "--" + field.replace("_", "-")
+
+
+def usage_error(field: str, problem: str) -> Exception:
+    """Return the error of an option value that does not parse: exit 2, naming the option."""
+    from domain.errors import InvalidInput
+
+    error = InvalidInput(option_name(field), problem)
+    error.exit_code = USAGE
+    return error
+
+
 def parse_date(field: str, text: str) -> date:
-    """Read a date option given as YYYY-MM-DD; anything else is an error naming the option."""
+    """Read a date option given as YYYY-MM-DD; anything else is a usage error naming the option."""
     try:
         return date.fromisoformat(text)
     except ValueError:
-        from domain.errors import InvalidInput
+        raise usage_error(field, f"'{text}' is not a date (YYYY-MM-DD)") from None
 
-        raise InvalidInput(field, f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+def parse_moment(field: str, text: str, zone: tzinfo) -> datetime:
+    """Read a recorded-time option (a date or a date-time); anything else is a usage error naming it."""
+    from domain.episode.audit import moment
+    from domain.errors import InvalidInput
+
+    try:
+        return moment(text, field, zone)
+    except InvalidInput as error:
+        raise usage_error(field, error.problem) from None
 
 
 def emit_json(value: Any) -> None:
@@ -314,13 +400,14 @@ def refresh_read_models(store: Store) -> None:
         projector.close()
 
 
-def execute(db: str | None, command: Command, as_json: bool) -> None:
-    """Open the store (creating it if needed), apply one command and report it."""
+def execute(db: str | None, command: Command, as_json: bool) -> CommandResult:
+    """Open the store (creating it if needed), apply one command, report it and return the result."""
     with open_db(db, create=True) as store:
         result = store.app.handle(command)
         if result.applied:
             refresh_read_models(store)
     report_result(result, as_json)
+    return result
 
 
 def apply_to_episode(

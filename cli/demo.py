@@ -19,7 +19,10 @@ def demo(
     replace: Annotated[bool, typer.Option("--replace", help="Delete an existing demo file first.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Build only; print no report.")] = False,
 ) -> None:
-    """Build a realistic demo clinic (four episodes, fixed seed) and print the knee episode."""
+    """Build a realistic demo clinic (four episodes, fixed seed) and print the knee episode.
+
+    Example: careledger demo --db demo.db
+    """
     from domain.demo import ReplayClock, demo_clinic, demo_episode_ids
     from domain.demo.identity import demo_identity
     from domain.episode.clinic_service import record_clinic_fact

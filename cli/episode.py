@@ -21,6 +21,7 @@ from cli.common import (
     open_db,
     read_document,
     resolve_episode,
+    usage_error,
 )
 
 app = new_app("Open episodes of care and see what they hold.")
@@ -46,7 +47,10 @@ def open_episode(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Open an episode from a JSON document or from options."""
+    """Open an episode from a JSON document or from options.
+
+    Example: careledger episode open --patient MRN-4512 --discipline PT --payer medicare --diagnosis M17.11
+    """
     if file is not None:
         document = read_document(file)
     else:
@@ -70,12 +74,49 @@ def open_episode(
         from cli.text import echo
 
         echo(f"warning: patient_ref: {hint}; use an opaque id (an MRN), never a name or a date", err=True)
-    execute(db, command, as_json)
+    result = execute(db, command, as_json)
+    if result.applied:
+        warn_same_day(db, str(result.episode_id))
+
+
+def warn_same_day(db: str | None, episode_id: str) -> None:
+    """Warn (stderr) when the patient already has an active episode of this discipline opened that day.
+
+    Two episodes of one discipline for one patient split the visits, the clocks and
+    the KX count between them; it is allowed (a second condition can have its own
+    plan), but it is usually a double entry.
+    """
+    from cli.text import echo
+    from cli.views import read_models
+
+    with read_models(db) as (models, _):
+        rows = models.episodes()
+    mine = next((r for r in rows if r["episode_id"] == episode_id), None)
+    if mine is None:
+        return
+    same = [
+        r["episode_id"][:8]
+        for r in rows
+        if r["episode_id"] != episode_id
+        and r["status"] != "discharged"
+        and (r["patient_ref"], r["discipline"], str(r["start_date"]))
+        == (mine["patient_ref"], mine["discipline"], str(mine["start_date"]))
+    ]
+    if same:
+        echo(
+            f"warning: patient {mine['patient_ref']} already has {len(same)} active {mine['discipline']} "
+            f"episode{'s' if len(same) != 1 else ''} starting {mine['start_date']} ({', '.join(same)}): "
+            "a double entry? (allowed; discharge the extra one with careledger episode discharge)",
+            err=True,
+        )
 
 
 @app.command("list")
 def list_episodes(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """List every episode in the store, with its open continuity gaps (from the summary read model)."""
+    """List every episode in the store, with its open continuity gaps (from the summary read model).
+
+    Example: careledger episode list --json
+    """
     from cli.views import read_models
 
     with read_models(db) as (models, _):
@@ -108,19 +149,32 @@ def list_episodes(db: DbOption = None, as_json: JsonOption = False) -> None:
             for r in rows
         ],
         title=f"{len(rows)} episode{'s' if len(rows) != 1 else ''}",
+        optional=[5, 2],  # on a narrow terminal the start date, then the discipline, give way
     )
 
 
 @app.command("show")
 def show_episode(
     episode: EpisodeArg,
-    version: Annotated[int | None, typer.Option(help="Show the episode as of this version.")] = None,
+    version: Annotated[
+        int | None, typer.Option(help="Show the episode as of this version (1 to its current version).")
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show an episode: plan, certifications, visits, exercises, outcomes."""
+    """Show an episode: plan, certifications, visits, exercises, outcomes.
+
+    Example: careledger episode show 94ec --version 12
+    """
+    from domain.errors import InvalidInput
+
     with open_db(db) as store:
-        found = store.episode(resolve_episode(store, episode), version=version)
+        try:
+            found = store.episode(resolve_episode(store, episode), version=version)
+        except InvalidInput as error:
+            if error.field != "version":
+                raise
+            raise usage_error("--version", error.problem) from None
     if as_json:
         emit_json(found.as_dict())
         return
@@ -131,7 +185,10 @@ def show_episode(
 
 @app.command("history")
 def history(episode: EpisodeArg, db: DbOption = None, as_json: JsonOption = False) -> None:
-    """List every event of an episode: version, type, recorded time, clinical date."""
+    """List every event of an episode: version, type, recorded time, clinical date.
+
+    Example: careledger episode history 94ec
+    """
     with open_db(db) as store:
         events = store.history(resolve_episode(store, episode))
     rows: list[dict[str, Any]] = [
@@ -177,7 +234,10 @@ def hold(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Put an episode on hold."""
+    """Put an episode on hold.
+
+    Example: careledger episode hold 94ec --from 2026-10-23 --reason 'hospital admission'
+    """
     document = _document(file, {"start_date": start, "reason": reason})
     apply_to_episode(db, episode, "hold_episode", document, user, as_json)
 
@@ -191,7 +251,10 @@ def resume(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Resume an episode after a hold."""
+    """Resume an episode after a hold.
+
+    Example: careledger episode resume 94ec --on 2026-10-30
+    """
     apply_to_episode(db, episode, "resume_episode", _document(file, {"resume_date": on}), user, as_json)
 
 
@@ -206,7 +269,10 @@ def discharge(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Discharge an episode."""
+    """Discharge an episode.
+
+    Example: careledger episode discharge 94ec --on 2026-11-02 --reason 'goals met'
+    """
     document = _document(file, {"discharge_date": on, "reason": reason, "summary": summary})
     apply_to_episode(db, episode, "discharge_episode", document, user, as_json)
 

@@ -73,7 +73,10 @@ def add(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Add an exercise to the episode's programme."""
+    """Add an exercise to the episode's programme.
+
+    Example: careledger exercise add 94ec --id slr --name 'Straight leg raise' --on 2026-09-08 --sets 3
+    """
     if file is not None:
         document = read_document(file)
     else:
@@ -143,7 +146,10 @@ def progress(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Progress an exercise to a new dosage (give the whole new dosage)."""
+    """Progress an exercise to a new dosage (give the whole new dosage).
+
+    Example: careledger exercise progress 94ec slr --reason '3x10 pain-free' --on 2026-09-17 --reps 12
+    """
     dosage = _dosage(sets, reps, load, load_unit, resistance, seconds, position)
     _change("progress_exercise", episode, exercise_id, reason, on, dosage, name, file, db, user, as_json)
 
@@ -167,7 +173,10 @@ def regress(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Regress an exercise to an easier dosage (give the whole new dosage)."""
+    """Regress an exercise to an easier dosage (give the whole new dosage).
+
+    Example: careledger exercise regress 94ec slr --reason 'pain 6/10' --on 2026-09-22 --sets 3 --reps 10
+    """
     dosage = _dosage(sets, reps, load, load_unit, resistance, seconds, position)
     _change("regress_exercise", episode, exercise_id, reason, on, dosage, name, file, db, user, as_json)
 
@@ -182,6 +191,9 @@ def discontinue(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Take an exercise out of the programme."""
+    """Take an exercise out of the programme.
+
+    Example: careledger exercise discontinue 94ec slr --reason 'goal met' --on 2026-10-13
+    """
     document = {"exercise_id": exercise_id, "effective_date": on, "reason": reason}
     apply_to_episode(db, episode, "discontinue_exercise", document, user, as_json)

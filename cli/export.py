@@ -24,6 +24,7 @@ from cli.common import (
     new_app,
     open_db,
     parse_date,
+    parse_moment,
     resolve_episode,
     write_private,
 )
@@ -68,13 +69,15 @@ def export_fhir(
     out: OutOption = None,
     db: DbOption = None,
 ) -> None:
-    """Write an episode as a FHIR R4 Bundle (type collection), validated before it is written."""
-    from domain.episode.audit import moment
+    """Write an episode as a FHIR R4 Bundle (type collection), validated before it is written.
+
+    Example: careledger export fhir 94ec --out knee.json
+    """
     from projections.interop.fhir.export import export_episode
 
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode)
-        at = moment(as_of, "as_of", store.timezone) if as_of is not None else None
+        at = parse_moment("as_of", as_of, store.timezone) if as_of is not None else None
         store.log_read("export fhir", episode_id)
         text = export_episode(store.app, episode_id, at)
     _write(text, out)
@@ -91,7 +94,10 @@ def export_claims(
     out: OutOption = None,
     db: DbOption = None,
 ) -> None:
-    """Write one row per claim line of every episode: the shape a billing system imports."""
+    """Write one row per claim line of every episode: the shape a billing system imports.
+
+    Example: careledger export claims --since 2026-04-01 > claims.csv
+    """
 
     import orjson
 

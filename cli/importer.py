@@ -37,6 +37,8 @@ def import_file(
     Each line is applied atomically, in order. Re-importing a file changes nothing.
     Exit code 1 if any line was rejected. `import fhir FILE` (or a FILE that holds a
     FHIR Bundle) records the bundle's episode instead, whole or not at all (docs/fhir.md).
+
+    Example: careledger import commands.jsonl
     """
     from cli.export import import_fhir, looks_like_fhir
     from domain.episode.importer import import_lines
@@ -90,7 +92,11 @@ def import_file(
 
 
 class _progress:
-    """Iterate a byte stream's lines, with a progress bar on an interactive terminal."""
+    """Iterate a byte stream's lines, with a progress bar on an interactive terminal (stderr).
+
+    The bar shows the share of the file read, the commands so far, their rate and the
+    time left (from the bytes still to read).
+    """
 
     def __init__(self, stream: IO[bytes], name: str) -> None:
         self.stream = stream
@@ -101,16 +107,31 @@ class _progress:
         size = _size(self.stream)
         if not is_terminal() or size < 1_000_000:
             return iter(self.stream)
-        from rich.progress import Progress
+        import time
 
-        progress = Progress(transient=True)
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+        progress = Progress(
+            TextColumn("importing {task.description}"),
+            BarColumn(bar_width=24),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[lines]:,} commands, {task.fields[rate]:,.0f}/s"),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
         self.bar = progress
         progress.start()
-        task = progress.add_task(f"importing {self.name}", total=size)
+        task = progress.add_task(Path(self.name).name, total=size, lines=0, rate=0.0)
+        started = time.monotonic()
 
         def lines() -> Iterator[bytes]:
-            for raw in self.stream:
-                progress.advance(task, len(raw))
+            for count, raw in enumerate(self.stream, start=1):
+                elapsed = time.monotonic() - started
+                rate = count / elapsed if elapsed > 0 else 0.0
+                progress.update(task, advance=len(raw), lines=count, rate=rate)
                 yield raw
 
         return lines()

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
+
 from cli import audit, billing, clinic, episode, exercise, outcome, plan, report, settings, tokens, visit
 from cli.check import check
 from cli.common import new_app
@@ -10,6 +14,7 @@ from cli.export import app as export_app
 from cli.importer import import_file
 from cli.packet import packet
 from cli.projections import app as projections_app
+from cli.review import review
 from cli.rules import rules
 from cli.schema import schema
 from cli.serve import serve
@@ -20,8 +25,29 @@ app = new_app(
     "Record visits, exercise changes and outcome measures as immutable events; see each "
     "episode's history and what it said at any past time; verify that nothing was altered. "
     "The store is a SQLite file (default ./careledger.db) or a "
-    "postgresql:// URL, chosen with --db or CARELEDGER_DB."
+    "postgresql:// URL, chosen with --db or CARELEDGER_DB.",
+    completion=True,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"careledger {version('careledger')}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    pass
+
+
 app.command("import")(import_file)
 app.add_typer(episode.app, name="episode")
 app.add_typer(plan.app, name="plan")
@@ -48,6 +74,7 @@ app.add_typer(export_app, name="export")
 app.command("packet")(packet)
 app.add_typer(tokens.app, name="token")
 app.command("serve")(serve)
+app.command("review")(review)
 
 
 def run() -> None:

@@ -34,7 +34,10 @@ def record(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record a score on a standard instrument (or give the record_outcome document with --file)."""
+    """Record a score on a standard instrument (or give the record_outcome document with --file).
+
+    Example: careledger outcome record 94ec LEFS 31 --on 2026-09-08 --by pt-rivera
+    """
     if file is not None:
         document = read_document(file)
     else:

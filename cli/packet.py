@@ -1,8 +1,9 @@
-"""`careledger packet EPISODE --out DIR|FILE.html`: the audit packet of an episode, as one HTML file.
+"""`careledger packet EPISODE --out DIR|FILE.html`: the payer packet of an episode, as one HTML file.
 
-The packet answers a payer's additional-documentation request: summary, plan and
-certifications, every visit with its units and why, findings, amendments, the
-hash-chain verification and charts, self-contained and made to print (docs/packet.md).
+The packet answers a payer's additional-documentation request: summary, clinic and
+providers, plan and certifications, every visit note with the units billed, amendments,
+the hash-chain verification and charts, self-contained and made to print; no finding
+and no command (those are `careledger review`'s) (docs/packet.md).
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from typing import Annotated
 import typer
 
 from cli.common import (
-    TIME_HELP,
+    AsOfOption,
     DbOption,
     EpisodeArg,
     JsonOption,
     emit_json,
     open_db,
+    parse_moment,
     resolve_episode,
     write_private,
 )
@@ -36,21 +38,20 @@ def packet(
             show_default=False,
         ),
     ],
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help=f"The record as it stood at this recorded time: {TIME_HELP}."),
-    ] = None,
+    as_of: AsOfOption = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Write the audit packet of an episode: one self-contained HTML file with charts, ready to print."""
-    from domain.episode.audit import moment
+    """Write the payer packet of an episode: one self-contained HTML file with charts, ready to print.
+
+    Example: careledger packet 94ec --out packets/
+    """
     from domain.errors import InvalidInput
     from projections.interop.packet import build_packet, packet_path
 
     with open_db(db) as store:
         episode_id = resolve_episode(store, episode)
-        at = moment(as_of, "as_of", store.timezone) if as_of is not None else None
+        at = parse_moment("as_of", as_of, store.timezone) if as_of is not None else None
         store.log_read("packet", episode_id)
         html = build_packet(store, episode_id, at)
     if out.suffix.lower() not in (".html", ".htm") and not out.exists():

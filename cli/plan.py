@@ -27,7 +27,10 @@ def establish(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Establish (or revise) the plan of care from its JSON document."""
+    """Establish (or revise) the plan of care from its JSON document.
+
+    Example: careledger plan establish 94ec plan.json
+    """
     apply_to_episode(db, episode, "establish_plan", read_document(file), user, as_json)
 
 
@@ -49,7 +52,10 @@ def certify(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record a certification (or recertification) of the plan of care."""
+    """Record a certification (or recertification) of the plan of care.
+
+    Example: careledger plan certify 94ec --by dr-lee --signed-on 2026-09-12 --from 2026-09-08 --to 2026-12-06
+    """
     if file is not None:
         document = read_document(file)
     else:

@@ -12,9 +12,13 @@ import typer
 
 from cli.common import DbOption, JsonOption, emit_json, is_terminal, new_app, open_db
 
+# Every registered projection (projections.views.registry.PROJECTIONS; a test keeps them in step),
+# named here so `--help` does not import the read models.
+NAMES = "timeline, progression, outcomes, continuity, summary, findings"
+
 app = new_app(
-    "The read models (timeline, progression, outcomes, continuity, summary): their position in the "
-    "event log, rebuilding them, and following the log live."
+    f"The read models ({NAMES}): their position in the event log, rebuilding them, "
+    "and following the log live."
 )
 
 BAR_THRESHOLD = 2000
@@ -59,7 +63,10 @@ def progress_bar(description: str, *, force: bool = False) -> Iterator[Callable[
 
 @app.command("status")
 def status(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Show each projection's position in the event log and how far behind it is."""
+    """Show each projection's position in the event log and how far behind it is.
+
+    Example: careledger projections status
+    """
     from projections.views.projector import Projector
 
     with open_db(db) as store:
@@ -85,14 +92,15 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
 def rebuild(
     name: Annotated[
         str | None,
-        typer.Argument(
-            help="One projection to rebuild: timeline, progression, outcomes, continuity, summary."
-        ),
+        typer.Argument(help=f"One projection to rebuild: {NAMES}."),
     ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Drop a projection's tables (all of them by default) and rebuild them from the event log."""
+    """Drop a projection's tables (all of them by default) and rebuild them from the event log.
+
+    Example: careledger projections rebuild findings
+    """
     from projections.views.projector import Projector
     from projections.views.registry import projection
 
@@ -133,6 +141,8 @@ def run(
     """Follow the event log and keep every projection up to date until interrupted (Ctrl-C).
 
     On PostgreSQL the log is followed live (LISTEN/NOTIFY); on SQLite it is polled.
+
+    Example: careledger projections run --db postgresql://app@db/careledger
     """
     import threading
 

@@ -4,25 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from cli.text import cell, clean, markup
+from cli.text import clean, markup
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, Group
+    from rich.table import Table
+    from rich.text import Text
 
     from domain.episode.aggregate import Episode
     from domain.episode.audit import AuditEntry
 
 
 def console() -> Console:
-    """Return a console that writes to stdout, wide enough for tables when piped."""
-    import sys
+    """Return a console that writes to stdout: the terminal's width, COLUMNS when set, else 120 when piped."""
 
     from rich.console import Console
 
-    width = None if sys.stdout.isatty() else 120
-    return Console(highlight=False, soft_wrap=False, width=width)
+    return Console(highlight=False, soft_wrap=False, width=width())
+
+
+def width() -> int | None:
+    """Return the width to render for: None on a terminal (rich asks it), COLUMNS, else 120 when piped."""
+    import os
+    import sys
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) >= 40:
+        return int(columns)
+    return None if sys.stdout.isatty() else 120
 
 
 def show(*renderables: object) -> None:
@@ -40,17 +51,139 @@ def show(*renderables: object) -> None:
     sys.stdout.write(text.strip("\n") + "\n" if text.strip() else "")
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], title: str | None = None) -> None:
-    """Print rows as a table with a title."""
+def table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    title: str | None = None,
+    optional: Sequence[int] = (),
+) -> None:
+    """Print rows as a table sized to the terminal; the columns in `optional` go first when it is narrow."""
+    show(fitted(headers, rows, title, optional))
+
+
+def _words(text: str) -> int:
+    from rich.cells import cell_len
+
+    return max((cell_len(word) for word in clean(text).split()), default=0)
+
+
+def _widest(text: str) -> int:
+    from rich.cells import cell_len
+
+    return max((cell_len(line) for line in clean(text).splitlines()), default=0)
+
+
+def fit_widths(widest: Sequence[int], longest_word: Sequence[int], room: int) -> list[int] | None:
+    """Share `room` among columns: shrink the widest first, never below a column's longest word.
+
+    Return None when even the longest words do not fit side by side.
+    """
+    widths = [max(w, m) for w, m in zip(widest, longest_word, strict=True)]
+    excess = sum(widths) - room
+    while excess > 0:
+        shrinkable = [i for i, w in enumerate(widths) if w > longest_word[i]]
+        if not shrinkable:
+            return None
+        column = max(shrinkable, key=lambda i: widths[i])
+        widths[column] -= 1
+        excess -= 1
+    return widths
+
+
+def fitted(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    title: str | None = None,
+    optional: Sequence[int] = (),
+    justify: dict[int, str] | None = None,
+) -> Table | Group:
+    """Build a table of plain text cells whose columns fit the output width and break no word.
+
+    rich shrinks a table to the terminal by cutting its widest wrapping column, words
+    and all (`PT-100`/`1`); here each column keeps at least its longest word, and the
+    `optional` columns (least needed first) are left out when the words do not fit.
+    When even then they do not, each row is printed as a record, one field a line.
+    """
     from rich import box
     from rich.table import Table
 
+    # the box draws its two edges and a divider between columns, each column is padded a space each side
+    room = console().width - 2
+    keep = list(range(len(headers)))
+    dropped = list(optional)
+    while True:
+        widest = [max([_widest(headers[i]), *(_widest(r[i]) for r in rows)]) for i in keep]
+        words = [max([_words(headers[i]), *(_words(r[i]) for r in rows)]) for i in keep]
+        widths = fit_widths(widest, words, room - 3 * (len(keep) - 1))
+        if widths is not None or not dropped:
+            break
+        keep.remove(dropped.pop(0))
+    if widths is None:
+        return records(headers, rows, title)
     grid = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-    for header in headers:
-        grid.add_column(header, overflow="fold")
+    for n, i in enumerate(keep):
+        align: Any = (justify or {}).get(i, "left")
+        grid.add_column(headers[i], width=widths[n], overflow="fold", justify=align)
     for row in rows:
-        grid.add_row(*(cell(value) for value in row))
-    show(grid)
+        grid.add_row(*(labelled(row[i]) for i in keep))
+    return grid
+
+
+def records(headers: Sequence[str], rows: Sequence[Sequence[str]], title: str | None = None) -> Group:
+    """Render rows as records: the first field as a heading, then `header: value` lines indented."""
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.text import Text
+
+    parts: list[Any] = [Text(clean(title.strip("\n")), style="italic")] if title else []
+    for row in rows:
+        parts.append(Text(""))
+        parts.append(Text(f"{clean(headers[0])} {clean(row[0])}", style="bold"))
+        for header, value in zip(headers[1:], row[1:], strict=True):
+            parts.append(Padding(Text(f"{clean(header)}: {clean(value)}"), (0, 0, 0, 2)))
+    return Group(*parts)
+
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def severity_text(severity: str, rest: str = "", width: int = 0) -> Text:
+    """Return a severity label (ERROR, WARNING, INFO) styled by its colour, then the cleaned `rest`.
+
+    The colour shows on a terminal only: rich drops it when the output is piped or NO_COLOR is set.
+    """
+    from rich.text import Text
+
+    text = Text(severity.upper().ljust(width), style=SEVERITY_STYLE.get(severity, ""))
+    text.append(clean(rest))
+    return text
+
+
+def line_width() -> int:
+    """Return the width to wrap text lines to: the output's width (at least 40)."""
+    return max(40, console().width)
+
+
+def print_lines(lines: Sequence[object]) -> None:
+    """Print text lines (cleaned; the severity labels in them coloured on a terminal) and tables."""
+
+    texts: list[object] = []
+    for line in lines:
+        if not isinstance(line, str):
+            texts.append(line)
+            continue
+        texts.append(labelled(line))
+    show(*texts)
+
+
+def labelled(value: str) -> Text:
+    """Return a text (cleaned) with its severity labels (ERROR, WARNING, INFO) in their colour."""
+    from rich.text import Text
+
+    text = Text(clean(value))
+    for severity, style in SEVERITY_STYLE.items():
+        text.highlight_regex(rf"\b{severity.upper()}\b", style)
+    return text
 
 
 def sparkline(values: Sequence[float]) -> str:
@@ -156,9 +289,6 @@ class _Collector:
 
 def episode_report(episode: Episode) -> None:
     """Print a readable report of one episode."""
-    from rich import box
-    from rich.table import Table
-
     from domain.rules.catalogue import code_catalogue
 
     out = _Collector()
@@ -188,9 +318,7 @@ def episode_report(episode: Episode) -> None:
             f"{m(cert.certifier.provider_id)}: {cert.period_start} to {cert.period_end}, {signed}"
         )
     catalogue = code_catalogue()
-    visits = Table(title="\nVisits", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-    for header in ("date", "by", "service lines (code×minutes)", "timed", "total", "exercises"):
-        visits.add_column(header)
+    rows = []
     for dos in sorted(episode.visits):
         visit = episode.visits[dos]
         timed = sum(
@@ -200,40 +328,38 @@ def episode_report(episode: Episode) -> None:
             f"{line.code}×{line.minutes}" + (f"(A{line.assistant_minutes})" if line.assistant_minutes else "")
             for line in visit.service_lines
         )
-        visits.add_row(
-            *map(
-                cell,
-                (
-                    dos,
-                    f"{visit.provider_id} {visit.credential}",
-                    lines,
-                    timed,
-                    visit.total_treatment_minutes,
-                    len(visit.exercises),
-                ),
-            )
+        rows.append(
+            [
+                str(dos),
+                f"{visit.provider_id} {visit.credential}",
+                lines,
+                str(timed),
+                str(visit.total_treatment_minutes),
+                str(len(visit.exercises)),
+            ]
         )
+    visits = fitted(
+        ["date", "by", "service lines (code×minutes)", "timed", "total", "exercises"], rows, "\nVisits"
+    )
     out.print(visits)
     for line in amendment_lines(episode):
         out.print(line)
     if episode.exercises:
-        grid = Table(title="Exercises", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-        for header in ("id", "exercise", "category", "current dosage", "changes", "status"):
-            grid.add_column(header)
-        for exercise in episode.exercises.values():
-            grid.add_row(
-                *map(
-                    cell,
-                    (
-                        exercise.exercise_id,
-                        exercise.name,
-                        exercise.category,
-                        exercise.dosage.describe(),
-                        len(exercise.history) - 1,
-                        "active" if exercise.active else "discontinued",
-                    ),
-                )
-            )
+        grid = fitted(
+            ["id", "exercise", "category", "current dosage", "changes", "status"],
+            [
+                [
+                    exercise.exercise_id,
+                    exercise.name,
+                    exercise.category,
+                    exercise.dosage.describe(),
+                    str(len(exercise.history) - 1),
+                    "active" if exercise.active else "discontinued",
+                ]
+                for exercise in episode.exercises.values()
+            ],
+            "Exercises",
+        )
         out.print(grid)
     by_instrument: dict[str, list[tuple[str, float]]] = {}
     for outcome in sorted(episode.outcomes, key=lambda o: o.taken_on):

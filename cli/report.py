@@ -29,7 +29,10 @@ def progress(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record a progress report (see docs/examples/record_progress_report.json)."""
+    """Record a progress report (see docs/examples/record_progress_report.json).
+
+    Example: careledger report progress 94ec progress.json
+    """
     apply_to_episode(db, episode, "record_progress_report", read_document(file), user, as_json)
 
 
@@ -41,5 +44,8 @@ def reeval(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record a re-evaluation (see docs/examples/record_reevaluation.json)."""
+    """Record a re-evaluation (see docs/examples/record_reevaluation.json).
+
+    Example: careledger report reeval 94ec reeval.json
+    """
     apply_to_episode(db, episode, "record_reevaluation", read_document(file), user, as_json)

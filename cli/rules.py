@@ -26,6 +26,8 @@ def rules(
     """List the rule tables in force on a date: codes, NCCI pairs, MUE, thresholds, payer profiles and
     fees, with each one's version, effective date and file (shipped, or the clinic's rules folder,
     CARELEDGER_RULES_DIR; payer profiles also from CARELEDGER_PAYERS_DIR). See docs/rules.md#dated-tables.
+
+    Example: careledger rules --on 2026-03-02
     """
     from domain.billing.rules import tables_in_force
     from projections.store.root import payer_dirs_from_env

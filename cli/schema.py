@@ -14,16 +14,17 @@ def schema(
         str | None, typer.Argument(help="Command type, e.g. record_visit; omit to list them.")
     ] = None,
 ) -> None:
-    """Print the JSON Schema of a command document, or list the command types."""
+    """Print the JSON Schema of a command document, or list the command types.
+
+    Example: careledger schema record_visit
+    """
     from domain.clinic.commands import CLINIC_COMMANDS
     from domain.episode.commands import COMMANDS as EPISODE_COMMANDS
-    from domain.errors import InvalidInput
+    from domain.episode.schema import command_schema
 
     COMMANDS = {**EPISODE_COMMANDS, **CLINIC_COMMANDS}
     if command is None:
         for name, cls in COMMANDS.items():
             typer.echo(f"{name:24} {(cls.__doc__ or '').strip().splitlines()[0]}")
         return
-    if command not in COMMANDS:
-        raise InvalidInput("command", f"'{command}' is not a command; expected one of {', '.join(COMMANDS)}")
-    emit_json(COMMANDS[command].model_json_schema())
+    emit_json(command_schema(command, COMMANDS))

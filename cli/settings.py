@@ -17,7 +17,10 @@ app = new_app(
 
 @app.command("show")
 def show(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Show the store's settings (defaults included)."""
+    """Show the store's settings (defaults included).
+
+    Example: careledger settings show
+    """
     from projections.store.settings import DEFAULT_TIMEZONE
 
     with open_db(db) as store:
@@ -35,7 +38,10 @@ def timezone(
     zone: Annotated[str, typer.Argument(help="An IANA time zone name, e.g. America/Chicago or UTC.")],
     db: DbOption = None,
 ) -> None:
-    """Set the clinic's time zone: every later command decides 'today' in it."""
+    """Set the clinic's time zone: every later command decides 'today' in it.
+
+    Example: careledger settings timezone America/Chicago
+    """
     from projections.store.settings import TIMEZONE, parse_timezone
 
     parsed = parse_timezone(zone)

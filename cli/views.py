@@ -64,7 +64,10 @@ def _title(answer: dict[str, Any], what: str) -> str:
 
 
 def timeline(episode: EpisodeArg, db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Show every visit, exercise change, outcome, plan and report in clinical-date order."""
+    """Show every visit, exercise change, outcome, plan and report in clinical-date order.
+
+    Example: careledger timeline 94ec
+    """
     with read_models(db, episode) as (models, episode_id):
         answer = models.timeline(_id(episode_id))
     if as_json:
@@ -104,7 +107,10 @@ def progression(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show each exercise's dosage over the visits, its changes with reasons, and its plateaus."""
+    """Show each exercise's dosage over the visits, its changes with reasons, and its plateaus.
+
+    Example: careledger progression 94ec --exercise slr
+    """
     with read_models(db, episode) as (models, episode_id):
         answer = models.progression(_id(episode_id), exercise, plateau_visits)
     if as_json:
@@ -116,7 +122,10 @@ def progression(
 
 
 def outcomes(episode: EpisodeArg, db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Show each outcome instrument's scores, change from baseline, and whether it reaches its MCID."""
+    """Show each outcome instrument's scores, change from baseline, and whether it reaches its MCID.
+
+    Example: careledger outcomes 94ec
+    """
     with read_models(db, episode) as (models, episode_id):
         answer = models.outcomes(_id(episode_id))
     if as_json:
@@ -137,7 +146,10 @@ def continuity(
     as_json: JsonOption = False,
 ) -> None:
     """Show whether each visit is covered by a plan, a valid certification, a necessity statement and
-    progress reports on time; the clocks; and every gap with the rule behind it."""
+    progress reports on time; the clocks; and every gap with the rule behind it.
+
+    Example: careledger continuity 4391
+    """
     with read_models(db, episode) as (models, episode_id):
         answer = models.continuity(_id(episode_id), _parse_day(today, models.store.timezone))
     if as_json:

@@ -44,7 +44,10 @@ def record(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record one visit from its JSON document (see docs/examples/record_visit.json)."""
+    """Record one visit from its JSON document (see docs/examples/record_visit.json).
+
+    Example: careledger visit record 94ec visit.json
+    """
     apply_to_episode(db, episode, "record_visit", read_document(file), user, as_json)
 
 
@@ -57,7 +60,10 @@ def late_entry(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record a visit's note written after its date of service, marked as a late entry with why."""
+    """Record a visit's note written after its date of service, marked as a late entry with why.
+
+    Example: careledger visit late-entry 94ec note.json --reason 'EMR down; written from the flow sheet'
+    """
     document = read_document(file)
     document.pop("command", None)
     if reason is not None:
@@ -84,7 +90,10 @@ def correct(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Correct fields of a recorded visit; the corrected note is checked like a new one."""
+    """Correct fields of a recorded visit; the corrected note is checked like a new one.
+
+    Example: careledger visit correct 94ec 2026-09-10 --set total_treatment_minutes=43 --reason 'timer log'
+    """
     if file is not None:
         document = read_document(file)
     else:
@@ -105,7 +114,10 @@ def addendum(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Append information to a recorded visit, dated when written."""
+    """Append information to a recorded visit, dated when written.
+
+    Example: careledger visit addendum 94ec 2026-09-10 --text 'No soreness next day' --reason 'phone call'
+    """
     document = read_document(file) if file is not None else _target(date_of_service, version, reason)
     if file is None and text is not None:
         document["text"] = text
@@ -123,7 +135,10 @@ def void(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Void a visit entered in error: it leaves the current record, its history stays, its date is free."""
+    """Void a visit entered in error: it leaves the current record, its history stays, its date is free.
+
+    Example: careledger visit void 94ec 2026-09-11 --reason "entered on the wrong patient's chart"
+    """
     document = read_document(file) if file is not None else _target(date_of_service, version, reason)
     apply_to_episode(db, episode, "void_visit", document, user, as_json)
 
@@ -135,7 +150,10 @@ def history(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show every version of one visit: entry, corrections, addenda, void, with who, when and why."""
+    """Show every version of one visit: entry, corrections, addenda, void, with who, when and why.
+
+    Example: careledger visit history 94ec 2026-09-10
+    """
     from datetime import date
 
     from domain.errors import InvalidInput

@@ -223,13 +223,19 @@ class Episodes(Application[UUID]):
     # --- queries -------------------------------------------------------------------------
 
     def get_episode(self, episode_id: UUID, version: int | None = None) -> Episode:
-        """Return the episode (at a version, if given)."""
+        """Return the episode (at a version, if given: one it has, from 1 to its current version)."""
+        if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
+            raise InvalidInput("version", f"{version!r} is not a version: versions count from 1")
         try:
             episode: Episode = self.repository.get(episode_id, version=version)
         except AggregateNotFoundError:
             raise EpisodeNotFound(episode_id) from None
         except PersistenceError as exc:
             raise StoreUnavailable(f"database: {exc}") from exc
+        if version is not None and episode.version != version:
+            raise InvalidInput(
+                "version", f"episode {episode_id} has versions 1 to {episode.version}, not {version}"
+            )
         return episode
 
     def history(self, episode_id: UUID) -> list[Episode.Event]:

@@ -238,16 +238,17 @@ def _with_other_problems(refused: InvalidInput, document: Any) -> InvalidInput:
 
 
 def describe_validation_error(exc: ValidationError) -> InvalidInput:
-    """Turn pydantic's report into one line that names the field and the problem (and list every one)."""
-    errors = exc.errors(include_url=False)
-    field, problem = _describe(errors[0])
-    if len(errors) > 1:
-        problem += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-    return InvalidInput(field, problem, tuple(_describe(error) for error in errors))
+    """Turn pydantic's report into one line that names every field and its problem."""
+    described = [_describe(error) for error in exc.errors(include_url=False)]
+    field, problem = described[0]
+    others = [f"{f}: {p}" if f else p for f, p in dict.fromkeys(described[1:]) if (f, p) != (field, problem)]
+    if others:
+        problem = "; ".join([problem, *others])
+    return InvalidInput(field, problem, tuple(described))
 
 
 def _describe(error: Any) -> tuple[str, str]:
-    """Return the field and the problem of one of pydantic's errors."""
+    """Name one of pydantic's errors: the field (dotted) and the problem in careledger's words."""
     loc = [str(part) for part in error["loc"]]
     if loc and loc[0] in COMMANDS:
         loc = loc[1:]

@@ -27,6 +27,14 @@ def careledger(*args: str, stdin: bytes | None = None, env: dict[str, str] | Non
     )
 
 
+def demo_store(tmp_path_factory: Any, name: str) -> Path:
+    """Build the demo clinic with the real command in a fresh directory; return its store."""
+    db = Path(tmp_path_factory.mktemp(name)) / "demo.db"
+    done = careledger("demo", "--db", str(db), "--quiet")
+    assert done.returncode == 0, done.stderr
+    return db
+
+
 def event_rows(db: Path | str) -> list[tuple[Any, ...]]:
     """Every stored event row of a store (SQLite file or PostgreSQL schema), bytes included."""
     from tests.tamper import RawStore

@@ -34,6 +34,12 @@ def test_units_gives_the_cpm5_example_and_says_why() -> None:
     assert "97140 gets a leftover unit: its 7 remaining minutes rank 1st (ahead of 97110 3)." in done.stdout
 
 
+def test_units_says_one_unit_in_the_singular() -> None:
+    done = run("units", "97110=10")
+    assert done.exit_code == 0, done.output
+    assert "CMS 8-minute rule: 10 timed minutes, 1 unit (" in done.stdout
+
+
 def test_units_json_has_the_documented_shape() -> None:
     done = run("units", "--json", "97110=33", "97140=7")
     result = json.loads(done.stdout)
@@ -179,13 +185,13 @@ def test_bill_shows_one_visit_as_text_with_its_reasons(demo_db: str) -> None:
 @pytest.mark.parametrize(
     ("visit", "message"),
     [
-        ("2026-13-01", "error: visit: '2026-13-01' is not a date"),
-        ("2026-03-03", "error: visit: no visit on 2026-03-03"),
+        ("2026-13-01", "error: --visit: '2026-13-01' is not a date"),
+        ("2026-03-03", "error: --visit: no visit on 2026-03-03"),
     ],
 )
 def test_bill_refuses_a_visit_it_does_not_have(demo_db: str, visit: str, message: str) -> None:
     done = run("bill", str(demo_episode_ids()["knee"]), "--db", demo_db, "--visit", visit)
-    assert done.exit_code == 1
+    assert done.exit_code == 2  # a usage error, as in every command (docs/user-guide.md, exit codes)
     assert done.stderr.startswith(message) and done.stderr.count("\n") == 1
 
 

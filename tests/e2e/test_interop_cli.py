@@ -88,7 +88,7 @@ def test_export_claims_writes_csv_and_json_and_refuses_a_bad_date(demo_db: Path)
     as_json = careledger("export", "claims", "--db", str(demo_db), "--format", "json")
     assert len(json.loads(as_json.stdout)) > len(rows)
     bad = careledger("export", "claims", "--db", str(demo_db), "--since", "April")
-    assert bad.returncode == 1 and b"since: 'April' is not a date" in bad.stderr
+    assert bad.returncode == 2 and b"--since: 'April' is not a date" in bad.stderr
 
 
 @pytest.mark.slow

@@ -154,7 +154,7 @@ def test_bad_options_are_refused_in_one_line(demo: str) -> None:
     assert run("progression", IDS["knee"], "--db", demo, "--plateau-visits", "1").exit_code == 2
     done = run("continuity", IDS["knee"], "--db", demo, "--today", "tomorrow")
     assert (
-        done.exit_code == 1 and done.stderr.strip() == "error: today: 'tomorrow' is not a date (YYYY-MM-DD)"
+        done.exit_code == 2 and done.stderr.strip() == "error: --today: 'tomorrow' is not a date (YYYY-MM-DD)"
     )
     done = run("progression", IDS["knee"], "--db", demo, "--exercise", "nope")
     assert done.exit_code == 1 and "exercise: 'nope' is not an exercise" in done.stderr

@@ -1,11 +1,15 @@
-"""The audit packet on a real store: every section and chart is there, text from the record is
-escaped, nothing is fetched from elsewhere, and it says whether the hash chain is intact."""
+"""The payer packet and the review report on a real store: every section and chart is there, text
+from the record is escaped, nothing is fetched from elsewhere, it says whether the hash chain is
+intact, and the findings are the review's alone."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 from html.parser import HTMLParser
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,7 @@ from domain.demo import ReplayClock, demo_clinic, demo_episode_ids
 from domain.errors import Tampered
 from projections.interop.packet import build_packet, packet_path
 from projections.interop.packet.render import SECTIONS
+from projections.interop.review import review, review_html
 from projections.store.root import Store, parse_location
 from tests.fhir_scenario import episode_id as scenario_id
 from tests.fhir_scenario import load, scenario
@@ -101,10 +106,47 @@ def test_voided_notes_holds_and_every_kind_of_amendment_appear(store: Store) -> 
     assert "dictation lost, rewritten from the treatment log" in html
 
 
-def test_the_back_packet_shows_its_findings_and_gaps(store: Store) -> None:
+CLI_COMMAND = re.compile(
+    r"careledger (plan|visit|exercise|report|units|verify|check|bill|audit|episode|review)\b"
+)
+
+
+def test_the_payer_packet_shows_no_finding_no_command_and_no_internal_document(store: Store) -> None:
+    for name in ("back", "knee"):
+        html = build_packet(store, demo_episode_ids()[name])
+        assert "docs/" not in html and ".md#" not in html, name
+        assert not CLI_COMMAND.search(html), CLI_COMMAND.search(html)
+        for internal in ("findings", "would be denied", "note.cloned", "certification_late", "at risk"):
+            assert internal not in html, (name, internal)
+        assert "CMS CPM ch.5 §20.2" in html  # the primary sources stay
+
+
+def test_the_payer_packet_shows_the_claim_units_and_the_notes_own_where_they_differ(store: Store) -> None:
     html = build_packet(store, demo_episode_ids()["back"])
-    assert "certification_late" in html and "progress_report_late" in html
-    assert "note.cloned" in html  # copied notes, from the findings read model
+    assert ">units billed</th>" in html and ">note&#x27;s units</th>" in html
+    # 97140 with 8 minutes: the note billed 1 unit, the claim bills none; the packet says so
+    assert "<td>97140</td><td class=num>8</td><td class=num>-</td><td class=num>0</td>" in html
+    assert "Where the note and the claim differ: 97140: the note bills 1 unit; its minutes support 0" in html
+    assert "Recorded 2026-03-05 17:30 UTC by pt-brooks@demo-clinic" in html  # who recorded, when
+    assert "+00:00" not in html  # human times, not ISO stamps
+
+
+def test_the_review_groups_the_findings_by_rule_with_the_visits_and_money_at_risk(store: Store) -> None:
+    back = demo_episode_ids()["back"]
+    report = review(store, back)
+    ids = [row.rule_id for row in report.rows]
+    assert len(ids) == len(set(ids))  # one row per rule
+    outside = next(r for r in report.rows if r.rule_id == "clock.visit_outside_certification")
+    episode = store.app.get_episode(back)
+    assert outside.count == len(episode.visits) and outside.visits == tuple(sorted(episode.visits))
+    assert outside.at_risk == sum((v.allowed_amount for v in report.data.bill.visits), Decimal("0"))
+    assert report.denied == outside.at_risk and report.denied_visits == len(episode.visits)
+    assert [r.severity for r in report.rows] == sorted(
+        (r.severity for r in report.rows), key=["error", "warning", "info"].index
+    )
+    html = review_html(report)
+    assert html.count("clock.visit_outside_certification") == 1
+    assert "careledger plan certify" in html and "not for the payer" in html
 
 
 def test_a_packet_as_of_a_past_time_shows_the_record_as_it_stood(store: Store) -> None:
@@ -138,3 +180,53 @@ def test_the_packet_file_is_named_for_the_episode_in_a_directory(tmp_path: Path)
     knee = demo_episode_ids()["knee"]
     assert packet_path(tmp_path, knee, None) == tmp_path / f"packet-{knee}.html"
     assert packet_path(tmp_path / "x.html", knee, None) == tmp_path / "x.html"
+
+
+def test_a_progression_starts_a_new_workload_line_so_a_harder_variant_is_not_a_decline() -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from projections.interop.packet.charts import dosage_chart
+
+    points = [
+        (date(2026, 3, 2), Decimal(90), "3 sets 30 s"),
+        (date(2026, 3, 4), Decimal(90), "3 sets 30 s"),
+        (date(2026, 3, 9), Decimal(60), "on foam: 3 sets 20 s"),
+        (date(2026, 3, 11), Decimal(60), "on foam: 3 sets 20 s"),
+    ]
+    changes = [(date(2026, 3, 2), "added"), (date(2026, 3, 9), "progressed")]
+    chart = dosage_chart("sls", "Single-leg stance", points, changes)
+    lines = re.findall(r'<polyline class="series" points="([^"]*)"', chart)
+    assert len(lines) == 2 and all(len(line.split()) == 2 for line in lines)  # 90 -> 60 is not drawn
+    assert 'class="change progressed"' in chart
+
+
+def test_a_long_exercise_name_is_set_on_two_lines_not_cut() -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    from projections.interop.packet.charts import dosage_chart
+
+    name = "Terminal knee extension, right knee, standing with resistance band looped behind the knee"
+    chart = dosage_chart(
+        "tke", name, [(date(2026, 3, 2), Decimal(30), "3x10")], [(date(2026, 3, 2), "added")]
+    )
+    heading = re.findall(r'<text x="\d+" y="\d+" fill="#1f2933" font-weight="bold">([^<]*)</text>', chart)
+    assert len(heading) == 2 and " ".join(heading) == name and "…" not in chart
+
+
+def test_date_labels_on_a_chart_axis_never_overlap() -> None:
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from projections.interop.packet.charts import LABEL_WIDTH, dosage_chart
+
+    for days in range(2, 60):
+        first = date(2026, 3, 2)
+        points = [(first, Decimal(30), "3x10"), (first + timedelta(days=days), Decimal(30), "3x10")]
+        chart = dosage_chart("x", "Quad sets", points, [(first, "added")])
+        xs = [
+            float(x)
+            for x in re.findall(r'<text x="([\d.]+)" y="\d+" text-anchor="middle" fill="#1f2933">', chart)
+        ]
+        assert xs and all(b - a >= LABEL_WIDTH for a, b in pairwise(xs)), days

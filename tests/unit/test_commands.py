@@ -61,6 +61,16 @@ def test_a_missing_field_is_named() -> None:
     assert (problem(document).field, problem(document).problem) == ("date_of_service", "missing")
 
 
+def test_every_invalid_field_is_named_in_one_line() -> None:
+    document = visit_document(colour="red")
+    for name in ("provider_id", "credential", "total_treatment_minutes"):
+        del document[name]
+    error = problem(document)
+    assert str(error) == (
+        "provider_id: missing; credential: missing; total_treatment_minutes: missing; colour: unknown field"
+    )
+
+
 def test_a_missing_or_unknown_command_lists_the_commands() -> None:
     document = visit_document()
     del document["command"]

@@ -1,10 +1,11 @@
-"""The audit packet: one self-contained HTML file answering an additional-documentation request.
+"""The payer packet: one self-contained HTML file answering an additional-documentation request.
 
-`build_packet(store, episode_id, as_of=None)` returns the HTML: the episode
-summary, the plan of care and certifications, each visit with its claim lines,
-units and their explanation, the findings, the amendments, the hash-chain
-verification, and charts drawn as inline SVG (outcome scores against the
-clinically important change, exercise dosage over visits, the certification and
+`build_packet(store, episode_id, as_of=None)` returns the HTML a clinic sends a
+payer: the episode summary, the clinic and providers, the plan of care and the
+certifications (who signed, when), each visit note with its claim lines and the
+units billed (the note's own units beside them where they differ), the amendments
+with author and reason, the hash-chain verification, and charts drawn as inline SVG
+(outcome scores against the clinically important change, exercise dosage over visits, the certification and
 progress-report clocks). No script, no network: inline CSS and SVG, print CSS.
 """
 
@@ -27,15 +28,15 @@ def build_packet(
     store: Store, episode_id: UUID, as_of: datetime | None = None, now: datetime | None = None
 ) -> str:
     """Return the packet of an episode (as it stands, or as it stood at recorded time `as_of`) as HTML."""
-    data = gather(store, episode_id, as_of, now)
+    data = gather(store, episode_id, as_of, now, findings=False)
     parts = [
         render.summary(data),
+        render.identity(data),
         render.plan(data),
         sections.clocks(data),
         sections.outcomes(data),
         sections.exercises(data),
         render.visits(data),
-        sections.findings(data),
         sections.amendments(data),
         sections.integrity(data),
     ]

@@ -10,6 +10,7 @@ one time axis). Every text comes from the record, so every text is escaped.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -90,6 +91,22 @@ def _open(kind: str, label: str, width: int, height: int) -> list[str]:
     ]
 
 
+LABEL_WIDTH = 44  # px a "Mar 12" label needs at 11 px, with a gap
+
+
+def labelled_days(frame: Frame, days: Sequence[date]) -> list[date]:
+    """Choose the tick dates to label so no two labels overlap; the first and last keep theirs."""
+    kept: list[date] = []
+    for day in days:
+        if kept and frame.x(day) - frame.x(kept[-1]) < LABEL_WIDTH:
+            if day != days[-1]:
+                continue
+            if len(kept) > 1:
+                kept.pop()  # the last date's label wins over the tick before it
+        kept.append(day)
+    return kept
+
+
 def _axes(frame: Frame, ticks: Sequence[float], unit: str) -> list[str]:
     out = []
     for tick in ticks:
@@ -101,12 +118,14 @@ def _axes(frame: Frame, ticks: Sequence[float], unit: str) -> list[str]:
         out.append(
             f'<text x="{frame.left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{INK}">{_num(tick)}</text>'
         )
-    for day in date_ticks(frame.first, frame.last):
+    days = date_ticks(frame.first, frame.last)
+    for day in days:
         x = frame.x(day)
         base = frame.height - frame.bottom
         out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{base}" y2="{base + 4}" stroke="{INK}"/>')
+    for day in labelled_days(frame, days):
         out.append(
-            f'<text x="{x:.1f}" y="{base + 16}" text-anchor="middle" '
+            f'<text x="{frame.x(day):.1f}" y="{frame.height - frame.bottom + 16}" text-anchor="middle" '
             f'fill="{INK}">{day.strftime("%b %d")}</text>'
         )
     base = frame.height - frame.bottom
@@ -192,7 +211,11 @@ def dosage_chart(
     width: int = 460,
     height: int = 190,
 ) -> str:
-    """Draw an exercise's workload (sets × reps × load...) at each visit, with its changes marked."""
+    """Draw an exercise's workload (sets × reps × load...) at each visit, with its changes marked.
+
+    The line breaks at each progression or regression: workloads of two prescriptions (a
+    harder variant held for less time) are not one series to compare.
+    """
     label = f"{name}: workload at each visit"
     known = [(d, float(w), t) for d, w, t in points if w is not None]
     if not points:
@@ -203,10 +226,16 @@ def dosage_chart(
         first, last = first - timedelta(days=1), last + timedelta(days=1)
     values = [w for _, w, _ in known] or [0.0, 1.0]
     ticks = nice_ticks(0, max(values) * 1.15 or 1)
-    frame = Frame(width, height, first, last, ticks[0], ticks[-1])
-    out = _open(f"dosage-{exercise_id}", label, width, height)
-    heading = name if len(name) <= 62 else name[:61] + "…"  # the full name is the chart's <title>
-    out.append(f'<text x="{frame.left}" y="16" fill="{INK}" font-weight="bold">{escape(heading)}</text>')
+    heading = textwrap.wrap(name, 62)[:2] or [""]  # a long name takes two lines, not an ellipsis
+    if len(" ".join(heading)) < len(" ".join(name.split())):
+        heading[-1] = heading[-1][:61] + "…"  # past two lines: the full name is the chart's <title>
+    top = 28 + 13 * (len(heading) - 1)
+    frame = Frame(width, height + top - 28, first, last, ticks[0], ticks[-1], top=top)
+    out = _open(f"dosage-{exercise_id}", label, width, height + top - 28)
+    for n, line in enumerate(heading):
+        out.append(
+            f'<text x="{frame.left}" y="{16 + 13 * n}" fill="{INK}" font-weight="bold">{escape(line)}</text>'
+        )
     out += _axes(frame, ticks, "workload")
     colours = {"progressed": GOOD, "regressed": WARN, "discontinued": BAD, "added": MUTED}
     taken: list[float] = []  # per label row, where its last label ends
@@ -215,7 +244,7 @@ def dosage_chart(
         colour = colours.get(kind, MUTED)
         out.append(
             f'<line class="change {escape(kind)}" x1="{x:.1f}" x2="{x:.1f}" y1="{frame.top}" '
-            f'y2="{height - frame.bottom}" stroke="{colour}" stroke-dasharray="3 3"/>'
+            f'y2="{frame.height - frame.bottom}" stroke="{colour}" stroke-dasharray="3 3"/>'
         )
         span = 6.0 * len(kind)  # about 6 px a character at 11 px
         near_end = x > width - frame.right - span - 6
@@ -228,8 +257,14 @@ def dosage_chart(
             f'<text x="{x - 3 if near_end else x + 3:.1f}" y="{frame.top + 10 + 11 * row}" '
             f'text-anchor="{"end" if near_end else "start"}" fill="{colour}">{escape(kind)}</text>'
         )
-    if known:
-        path = " ".join(f"{frame.x(d):.1f},{frame.y(w):.1f}" for d, w, _ in known)
+    # One line per prescription: a change (a harder variant, a new dosage) starts a new line, so a
+    # progression to a harder variant with a smaller workload does not read as a decline.
+    starts = sorted(day for day, kind in changes if kind in ("progressed", "regressed"))
+    segments: dict[int, list[tuple[date, float]]] = {}
+    for day, value, _ in known:
+        segments.setdefault(sum(1 for start in starts if start <= day), []).append((day, value))
+    for segment in segments.values():
+        path = " ".join(f"{frame.x(d):.1f},{frame.y(w):.1f}" for d, w in segment)
         out.append(
             f'<polyline class="series" points="{path}" fill="none" stroke="{SERIES}" stroke-width="2"/>'
         )
@@ -241,7 +276,7 @@ def dosage_chart(
         )
     if not known:
         out.append(
-            f'<text x="{width / 2:.0f}" y="{height / 2:.0f}" text-anchor="middle" fill="{MUTED}">'
+            f'<text x="{width / 2:.0f}" y="{frame.height / 2:.0f}" text-anchor="middle" fill="{MUTED}">'
             "dosage without a workload (no sets, reps, load or time to multiply)</text>"
         )
     out.append("</svg>")

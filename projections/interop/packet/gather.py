@@ -73,15 +73,22 @@ def _findings(store: Store, episode: Episode, as_of: datetime | None) -> tuple[d
 
 
 def gather(
-    store: Store, episode_id: UUID, as_of: datetime | None = None, now: datetime | None = None
+    store: Store,
+    episode_id: UUID,
+    as_of: datetime | None = None,
+    now: datetime | None = None,
+    findings: bool = True,
 ) -> PacketData:
-    """Collect what the packet of one episode shows (as it stands, or as it stood at `as_of`)."""
+    """Collect what the packet or the review of one episode shows (as it stands, or stood at `as_of`).
+
+    The payer packet shows no finding (`findings=False`): they are the clinic's own review.
+    """
     app = store.app
     store.require_intact([episode_id])  # a packet never shows a record that fails verification
     episode = load_episode(app, episode_id, as_of)
     context = ViewContext.from_payer_profiles(app.payer_dirs)
     coverage = judge(episode, context.medicare_clocks(episode.payer.payer_id), context.rules)
-    findings, scope = _findings(store, episode, as_of)
+    answer, scope = _findings(store, episode, as_of) if findings else ({"counts": {}, "findings": []}, "")
     recorder: Any = app.recorder  # the chained recorder of projections/chain.py
     anchors = {k: v for k, v in store.anchors().items() if k == episode_id}
     chain = verify_chains(recorder, [episode_id], anchors or None, snapshot_checker(app))
@@ -91,7 +98,7 @@ def gather(
         current_version=app.last_version(episode_id),
         generated_at=now or datetime.now(UTC),
         bill=episode_bill(app, episode, as_of),
-        findings=findings,
+        findings=answer,
         findings_scope=scope,
         medicare_rules=coverage.medicare,
         continuity=evaluate(episode, coverage.medicare, context.rules, coverage),

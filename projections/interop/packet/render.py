@@ -7,13 +7,15 @@ inject markup. The sections that draw charts are in `projections.interop.packet.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from decimal import Decimal
 from html import escape
 from typing import TYPE_CHECKING, Any
 
 from domain.values import masked
-from projections.interop.packet.style import CSS
+from projections.interop.packet.style import html_page
 
 if TYPE_CHECKING:
     from domain.billing.claims import VisitBill
@@ -22,15 +24,29 @@ if TYPE_CHECKING:
 
 SECTIONS = (
     ("summary", "Episode summary"),
+    ("identity", "Clinic and providers"),
     ("plan", "Plan of care and certifications"),
-    ("clocks", "Certification and progress-report clocks"),
+    ("clocks", "Certification and progress-report dates"),
     ("outcomes", "Outcome measures"),
     ("exercises", "Exercise dosage over visits"),
-    ("visits", "Visits: service lines, units and why"),
-    ("findings", "Documentation findings"),
+    ("visits", "Visit notes and the units billed"),
     ("amendments", "Amendments"),
     ("integrity", "Record integrity"),
 )
+
+_CITATION = re.compile(r"\s*[;,]?\s*docs/[\w./-]+\.md(?:#[\w-]+)?")
+
+
+def for_payer(text: str) -> str:
+    """Drop careledger's own documents from a citation: the payer has only the primary sources."""
+    text = _CITATION.sub("", text)
+    text = re.sub(r"\(\s*[;,]\s*", "(", text)
+    return re.sub(r"\s*\(\s*\)", "", text)
+
+
+def when(moment: datetime) -> str:
+    """Render a recorded time as a reader writes it: `2026-03-30 23:59 UTC`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def e(value: object) -> str:
@@ -66,20 +82,21 @@ def badge(kind: str, text: str) -> str:
     return f'<span class="badge {e(kind)}">{e(text)}</span>'
 
 
-def section(key: str, title: str, body: str) -> str:
-    """Wrap a section's body with its id and heading."""
-    return f'<section id="{e(key)}" class="packet-section"><h2>{e(title)}</h2>\n{body}\n</section>'
+def section(key: str, title: str, body: str, new_page: bool = False) -> str:
+    """Wrap a section's body with its id and heading (`new_page`: it starts a page when printed)."""
+    kind = "packet-section new-page" if new_page else "packet-section"
+    return f'<section id="{e(key)}" class="{kind}"><h2>{e(title)}</h2>\n{body}\n</section>'
 
 
 def _header(data: PacketData) -> str:
     episode = data.episode
     if data.as_of is not None:
-        when = (
-            f"as it stood at {e(data.as_of.isoformat())}: version {episode.version} of {data.current_version}"
-            f" (last recorded {e(episode.modified_on.isoformat())})"
+        state = (
+            f"as it stood at {e(when(data.as_of))}: version {episode.version} of {data.current_version}"
+            f" (last recorded {e(when(episode.modified_on))})"
         )
     else:
-        when = f"as it stands: version {episode.version}, last recorded {e(episode.modified_on.isoformat())}"
+        state = f"as it stands: version {episode.version}, last recorded {e(when(episode.modified_on))}"
     contents = "".join(f'<li><a href="#{key}">{e(title)}</a></li>' for key, title in SECTIONS)
     return (
         "<header>"
@@ -87,10 +104,19 @@ def _header(data: PacketData) -> str:
         f'<p class="lead">Patient {e(episode.patient_ref)} · {e(episode.discipline)} · payer '
         f"{e(episode.payer.name or episode.payer.payer_id)}"
         + (f" · member {e(masked(episode.payer.member_id))}" if episode.payer.member_id else "")
-        + f"</p><p>The record {when}. Prepared {e(data.generated_at.isoformat(timespec='seconds'))} by "
-        "careledger from its event log; every amendment is listed with its author, time and reason.</p>"
+        + f"</p><p>The record {state}. Prepared {e(when(data.generated_at))} from the episode's event log; "
+        "every amendment is listed with its author, time and reason.</p>"
         f"<nav><strong>Contents</strong><ol>{contents}</ol></nav></header>"
     )
+
+
+def date_range(data: PacketData) -> str:
+    """Name the episode's dates of care: start of care to the last visit (or discharge)."""
+    episode = data.episode
+    last = max([episode.start_date, *episode.visits])
+    if episode.discharge is not None:
+        last = max(last, episode.discharge.discharge_date)
+    return f"{episode.start_date} to {last}"
 
 
 def summary(data: PacketData) -> str:
@@ -140,6 +166,19 @@ def summary(data: PacketData) -> str:
     return section("summary", "Episode summary", facts(pairs))
 
 
+def identity(data: PacketData) -> str:
+    """Render who furnished and bills the care, as far as the record names them."""
+    episode = data.episode
+    furnished = sorted({(v.provider_id, v.credential) for v in episode.visits.values()})
+    pairs = [
+        # The clinic's name, address, tax id and billing NPI are not recorded facts yet: they
+        # will come from the clinic and provider identity events and replace this line.
+        ("Billing clinic", "not recorded in this record"),
+        ("Furnished by", "<br>".join(f"{e(p)} ({e(c)})" for p, c in furnished) or "-"),
+    ]
+    return section("identity", "Clinic and providers", facts(pairs))
+
+
 def plan(data: PacketData) -> str:
     """Render each plan of care, its certifications (with their timeliness), reports and re-evaluations."""
     episode = data.episode
@@ -176,46 +215,30 @@ def plan(data: PacketData) -> str:
                 [
                     ("Frequency and duration", f"{p.frequency_per_week}× per week, {e(duration)}"),
                     ("Planned interventions", e(", ".join(p.planned_interventions) or "-")),
-                    ("Recorded", f"{e(p.recorded_at.isoformat())} by {e(p.recorded_by)}"),
+                    ("Recorded", f"{e(when(p.recorded_at))} by {e(p.recorded_by)}"),
                 ]
             )
             + goals
         )
-    checks = {c["index"]: c for c in data.continuity.clock.get("certifications", [])}
-    rows = []
-    for n, cert in enumerate(episode.certifications, start=1):
-        check = checks.get(n, {})
-        status = check.get("status", "-")
-        kind = "ok" if check.get("valid") else "error"
-        rows.append(
-            [
-                str(n),
-                e(cert.kind),
-                f"v{cert.certified_plan}",
-                e(cert.certifier.name or cert.certifier.provider_id),
-                e(cert.signed_on or "-"),
-                e(cert.verbal_order_on or "-"),
-                f"{e(cert.period_start)} to {e(cert.period_end)}",
-                f"{e(check.get('start', '-'))} to {e(check.get('end', '-'))}",
-                badge(kind, status),
-                e(cert.delay_reason or "-"),
-            ]
-        )
-    parts.append("<h3>Certifications</h3>")
+    rows = [
+        [
+            str(n),
+            e(cert.kind),
+            f"v{cert.certified_plan}",
+            e(cert.certifier.name or cert.certifier.provider_id)
+            + (f" ({e(cert.certifier.credential)})" if cert.certifier.credential else ""),
+            e(cert.signed_on or "not signed"),
+            e(cert.verbal_order_on or "-"),
+            f"{e(cert.period_start)} to {e(cert.period_end)}",
+            f"{e(when(cert.recorded_at))} by {e(cert.recorded_by)}",
+            e(cert.delay_reason or "-"),
+        ]
+        for n, cert in enumerate(episode.certifications, start=1)
+    ]
+    parts.append("<h3>Certifications: who signed, and when</h3>")
     parts.append(
         table(
-            [
-                "#",
-                "kind",
-                "plan",
-                "certifier",
-                "signed",
-                "verbal order",
-                "period",
-                "covers",
-                "status",
-                "delay reason",
-            ],
+            ["#", "kind", "plan", "certifier", "signed", "verbal order", "period", "recorded", "delay"],
             rows,
         )
         if rows
@@ -261,7 +284,14 @@ def plan(data: PacketData) -> str:
     return section("plan", "Plan of care and certifications", "\n".join(parts))
 
 
+DIFFERENCES = ("units.recorded_differs", "modifiers.recorded_differs")
+
+
 def _lines(bill: VisitBill) -> str:
+    """Render the claim lines: the units billed, and the note's own units where it gave others."""
+    claimed: dict[str, int] = {}
+    for line in bill.lines:
+        claimed[line.code] = claimed.get(line.code, 0) + line.units
     rows = [
         [
             e(line.code),
@@ -271,10 +301,22 @@ def _lines(bill: VisitBill) -> str:
             e(" ".join(line.modifiers) or "-"),
             e(",".join(str(p) for p in line.diagnosis_pointers)),
             money(line.allowed_amount),
+            str(line.recorded_units)
+            if line.recorded_units is not None and line.recorded_units != claimed[line.code]
+            else "-",
         ]
         for line in bill.lines
     ]
-    return table(["code", "minutes", "assistant", "units", "modifiers", "dx", "allowed"], rows, (1, 2, 3, 6))
+    headers = ["code", "minutes", "assistant", "units billed", "modifiers", "dx", "allowed", "note's units"]
+    table_html = table(headers, rows, (1, 2, 3, 6, 7))
+    differences = [n for n in bill.notes if n.rule_id in DIFFERENCES]
+    if differences:
+        table_html += (
+            '<p class="difference">Where the note and the claim differ: '
+            + "; ".join(f"{e(for_payer(n.message))} ({e(for_payer(n.source))})" for n in differences)
+            + ".</p>"
+        )
+    return table_html
 
 
 def visit_block(visit: Visit, bill: VisitBill | None, voided: bool = False) -> str:
@@ -290,7 +332,7 @@ def visit_block(visit: Visit, bill: VisitBill | None, voided: bool = False) -> s
     if voided:
         tags.append(badge("error", "voided: entered in error"))
     head = f"<h3>{title} {' '.join(tags)}</h3>"
-    recorded = f"<p>Recorded {e(visit.recorded_at.isoformat())} by {e(visit.recorded_by)}.</p>"
+    recorded = f"<p>Recorded {e(when(visit.recorded_at))} by {e(visit.recorded_by)}.</p>"
     body = [head, recorded]
     if bill is not None:
         body.append(
@@ -302,7 +344,8 @@ def visit_block(visit: Visit, bill: VisitBill | None, voided: bool = False) -> s
         )
         body.append(_lines(bill))
         sentences = dict.fromkeys([*bill.explanation, *(s for line in bill.lines for s in line.explanation)])
-        body.append('<ul class="explain">' + "".join(f"<li>{e(s)}</li>" for s in sentences) + "</ul>")
+        items = "".join(f"<li>{e(for_payer(s))}</li>" for s in sentences)
+        body.append(f'<ul class="explain">{items}</ul>')
     else:
         body.append(
             table(
@@ -350,22 +393,18 @@ def visits(data: PacketData) -> str:
     if episode.voided_visits:
         blocks.append("<h3>Voided notes (entered in error; kept in the record)</h3>")
         blocks += [visit_block(v, None, voided=True) for v in episode.voided_visits]
-    return section("visits", "Visits: service lines, units and why", "\n".join(blocks))
+    return section("visits", "Visit notes and the units billed", "\n".join(blocks), new_page=True)
 
 
 def document(data: PacketData, sections: Iterable[str]) -> str:
-    """Return the whole HTML document."""
-    title = f"Additional documentation — {data.episode.patient_ref} — episode {str(data.episode.id)[:8]}"
+    """Return the whole HTML document, with a running header and page numbers in print."""
+    episode = data.episode
+    title = f"Additional documentation — {episode.patient_ref} — episode {str(episode.id)[:8]}"
+    running = f"Patient {episode.patient_ref} · episode {str(episode.id)[:8]} · {date_range(data)}"
     body = "\n".join(sections)
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        '<meta name="generator" content="careledger">'
-        f"<title>{e(title)}</title><style>{CSS}</style></head>\n<body>\n"
-        f"{_header(data)}\n{body}\n"
-        f"<footer>careledger packet of episode {e(data.episode.id)}, record version {data.episode.version}. "
-        "Units: CMS 8-minute rule (CMS CPM ch.5 §20.2) or AMA per-code rule as the payer applies "
-        "(docs/rules.md#eight-minute-rule, docs/rules.md#ama-midpoint-rule).</footer>\n"
-        "</body></html>\n"
+    footer = (
+        f"<footer>Episode {e(episode.id)}, record version {episode.version}. "
+        "Units: CMS 8-minute rule (CMS CPM ch.5 §20.2) or AMA per-code rule, as the payer applies."
+        "</footer>"
     )
+    return html_page(e(title), running, f"{_header(data)}\n{body}\n{footer}")

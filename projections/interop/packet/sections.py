@@ -1,5 +1,5 @@
-"""The packet's chart sections (clocks, outcomes, exercise dosage) and its audit sections
-(findings, amendments, integrity).
+"""The packet's chart sections (clocks, outcomes, exercise dosage) and its record sections
+(amendments, integrity). The findings are the review report's (projections.interop.review).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from domain.clocks.periods import plan_end
 from domain.rules.catalogue import instrument_catalogue
 from projections.interop.packet.charts import (
-    BAD,
     GOOD,
     INK,
     MUTED,
@@ -22,7 +21,7 @@ from projections.interop.packet.charts import (
     score_chart,
     timeline,
 )
-from projections.interop.packet.render import badge, e, section, table
+from projections.interop.packet.render import badge, e, for_payer, section, table, when
 
 if TYPE_CHECKING:
     from projections.interop.packet.gather import PacketData
@@ -45,25 +44,19 @@ def clocks(data: PacketData) -> str:
         plans.bars.append((p.established_on, max(end, p.established_on), SERIES, f"plan v{p.plan_version}"))
     certified = Row("Certified periods")
     for c in certs:
-        colour = GOOD if c["valid"] else BAD
-        title = f"certification #{c['index']} ({c['kind']}): {c['status']}, {c['start']} to {c['end']}"
-        certified.bars.append((date.fromisoformat(c["start"]), date.fromisoformat(c["end"]), colour, title))
+        title = f"certification #{c['index']} ({c['kind']}): {c['start']} to {c['end']}"
+        certified.bars.append((date.fromisoformat(c["start"]), date.fromisoformat(c["end"]), GOOD, title))
         certified.marks.append(
             (date.fromisoformat(c["ordered_on"]), INK, "diamond", f"signed/ordered {c['ordered_on']}")
         )
     visit_row = Row("Visits")
     for row in data.continuity.visits:
-        errors = [g for g in row["gaps"] if g["severity"] == "error"]
-        colour = BAD if errors else GOOD
-        title = f"{row['date_of_service']}: treatment day {row['treatment_day']}" + (
-            "; " + "; ".join(g["message"] for g in errors) if errors else ""
-        )
-        visit_row.marks.append((row["date_of_service"], colour, "tick", title))
+        title = f"{row['date_of_service']}: treatment day {row['treatment_day']}"
+        visit_row.marks.append((row["date_of_service"], INK, "tick", title))
     reports = Row("Progress reports")
     for period in data.reports.periods:
         if period.due_on is not None:
-            colour = BAD if period.late else WARN
-            reports.marks.append((period.due_on, colour, "tick", f"report due by {period.due_on}"))
+            reports.marks.append((period.due_on, WARN, "tick", f"report due by {period.due_on}"))
     for r in episode.progress_reports:
         reports.marks.append((r.report_date, SERIES, "diamond", f"progress report {r.report_date}"))
     holds = Row("Holds")
@@ -74,34 +67,23 @@ def clocks(data: PacketData) -> str:
     rows = [plans, certified, visit_row, reports] + ([holds] if episode.holds else [])
     chart = timeline(rows, first, last)
     clock = data.continuity.clock
-    lines = []
-    if data.medicare_rules:
-        lines.append(
-            f"<p>Medicare clocks (docs/rules.md#plan-of-care): {clock['treatment_days']} "
-            "treatment days; last progress report "
-            f"{e(clock['last_report'] or 'none')}; certification "
-            f"due by {e(clock['certification_due_by'] or '-')}; "
-            f"certified through {e(clock['certified_through'] or '-')}.</p>"
-        )
-    else:
-        lines.append(
-            "<p>This payer does not follow Medicare's certification and progress-report clocks; "
-            "plan coverage and necessity statements are still checked.</p>"
-        )
+    lines = [
+        f"<p>{clock['treatment_days']} treatment days; last progress report "
+        f"{e(clock['last_report'] or 'none')}; certified through {e(clock['certified_through'] or '-')}.</p>"
+        if data.medicare_rules
+        else "<p>The plan of care, its certifications and the progress reports on one time axis.</p>"
+    ]
     legend = (
         '<p class="legend">'
-        f'<span><i style="background:{GOOD}"></i>certified / covered</span>'
-        f'<span><i style="background:{BAD}"></i>not validly certified / gap / late</span>'
+        f'<span><i style="background:{GOOD}"></i>certified period</span>'
+        f'<span><i style="background:{INK}"></i>visit · certification signed or ordered</span>'
         f'<span><i style="background:{WARN}"></i>progress report due</span>'
-        f'<span><i style="background:{SERIES}"></i>plan / report written</span></p>'
+        f'<span><i style="background:{SERIES}"></i>plan / report written</span>'
+        + (f'<span><i style="background:{MUTED}"></i>hold</span>' if episode.holds else "")
+        + "</p>"
     )
-    gaps = [
-        [badge(g.severity, g.severity), e(g.code), e(g.on or "-"), e(g.message), e(g.rule)]
-        for g in data.continuity.gaps
-    ]
     body = "\n".join(lines) + f'<div class="charts">{chart}</div>' + legend
-    body += table(["", "gap", "date", "what", "rule"], gaps) if gaps else "<p>No continuity gap.</p>"
-    return section("clocks", "Certification and progress-report clocks", body)
+    return section("clocks", "Certification and progress-report dates", body)
 
 
 def outcomes(data: PacketData) -> str:
@@ -125,7 +107,11 @@ def outcomes(data: PacketData) -> str:
                 points,
             )
         )
-        mcid = f"MCID {info.mcid} ({e(info.mcid_source)})" if info and info.mcid is not None else "no MCID"
+        mcid = (
+            f"MCID {info.mcid} ({e(for_payer(info.mcid_source or ''))})"
+            if info and info.mcid is not None
+            else "no MCID"
+        )
         tables.append(
             f"<h3>{e(name)}: {e(mcid)}, {e(info.better if info else '?')} is better</h3>"
             + table(
@@ -179,47 +165,12 @@ def exercises(data: PacketData) -> str:
         return section("exercises", "Exercise dosage over visits", "<p>No exercise is recorded.</p>")
     body = (
         "<p>Workload is sets × reps (or seconds, or metres) × load × band level, at each visit the exercise "
-        "was performed (the progression view); dashed lines mark changes of the prescription.</p>"
+        "was performed (the progression view); dashed lines mark changes of the prescription, and each "
+        "progression or regression starts a new line (a harder variant can carry less workload).</p>"
         f'<div class="charts">{"".join(charts)}</div><h3>Changes of the programme</h3>'
         + table(["date", "exercise", "change", "dosage", "reason", "by"], rows)
     )
     return section("exercises", "Exercise dosage over visits", body)
-
-
-def findings(data: PacketData) -> str:
-    """List the documentation findings, most severe first, with their evidence and fix."""
-    answer = data.findings
-    counts = answer["counts"]
-    head = (
-        f'<p class="verdict">{counts["error"]} errors · '
-        f"{counts['warning']} warnings · {counts['info']} info</p>"
-        f"<p>Scope: {e(data.findings_scope)}.</p>"
-    )
-    rows = []
-    for f in answer["findings"]:
-        evidence = ", ".join(
-            f"v{x['version']} {x['what']}" + (f" {x['date']}" if x["date"] else "") for x in f["evidence"]
-        )
-        what = e(f["message"]) + (f'<br><em>"{e(f["quote"])}"</em>' if f["quote"] else "")
-        rows.append(
-            [
-                badge(f["severity"], f["severity"]),
-                e(f["rule_id"]),
-                e(f["date_of_service"] or "episode"),
-                e(f["subject"] or "-"),
-                what,
-                e(f["fix"]),
-                e(f["source"]),
-                e(evidence),
-            ]
-        )
-    body = head + (
-        table(["", "rule", "visit", "subject", "finding", "fix", "source", "evidence"], rows)
-        if rows
-        else "<p>No finding: nothing in this record a reviewer would deny under docs/rules.md#plan-of-care, "
-        "docs/rules.md#documentation.</p>"
-    )
-    return section("findings", "Documentation findings", body)
 
 
 def _changes(amendment: Any) -> str:
@@ -252,7 +203,7 @@ def amendments(data: PacketData) -> str:
             str(a.event_version),
             e(a.kind.replace("_", " ")),
             e(v.date_of_service),
-            e(a.recorded_at.isoformat()),
+            e(when(a.recorded_at)),
             e(a.recorded_by),
             e(a.reason),
             _changes(a),
@@ -261,9 +212,9 @@ def amendments(data: PacketData) -> str:
     ]
     body = (
         "<p>The original entries are never altered: each amendment is a separate, dated event naming the "
-        "note it amends and why (docs/rules.md#amendments; 45 CFR 164.526; CMS PIM §3.3.2.5).</p>"
+        "note it amends and why (45 CFR 164.526; CMS PIM ch.3 §3.3.2.5).</p>"
         + (
-            table(["version", "kind", "visit", "recorded (UTC)", "by", "reason", "what changed"], rows)
+            table(["version", "kind", "visit", "recorded", "by", "reason", "what changed"], rows)
             if rows
             else "<p>No amendment.</p>"
         )
@@ -293,11 +244,8 @@ def integrity(data: PacketData) -> str:
         detail = "<br>".join(f"version {b.version}: {e(b.kind)}: {e(b.detail)}" for b in report.breaks)
     body = (
         f'<p class="verdict">Hash chain {verdict}</p><p>{detail}</p>'
-        "<p>Each event's link hashes the previous link, the "
-        "episode, the version and the event's stored bytes "
-        "(docs/audit.md): an event changed, deleted, inserted or moved in the database after it was recorded "
-        "breaks the chain. Anchoring the heads elsewhere "
-        "(careledger verify --head) also proves the chain was "
-        "not rewritten.</p>"
+        "<p>Each event's link hashes the previous link, the episode, the version and the event's stored "
+        "bytes: an event changed, deleted, inserted or moved in the database after it was recorded breaks "
+        "the chain. A copy of the chain's head kept elsewhere also proves the chain was not rewritten.</p>"
     )
     return section("integrity", "Record integrity", body)
