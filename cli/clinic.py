@@ -69,7 +69,10 @@ def billing_provider(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record the billing provider: name, NPI, tax id, taxonomy, address, place of service."""
+    """Record the billing provider: name, NPI, tax id, taxonomy, address, place of service.
+
+    Example: careledger clinic billing-provider --file billing-provider.json
+    """
     if file is not None:
         document = read_document(file)
     else:
@@ -124,7 +127,10 @@ def provider(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record a rendering provider (a therapist visits name): name, NPI, taxonomy."""
+    """Record a rendering provider (a therapist visits name): name, NPI, taxonomy.
+
+    Example: careledger clinic provider --file provider.json
+    """
     extra = {"taxonomy": taxonomy}
     _person(
         "record_rendering_provider", file, provider_id, first_name, last_name, npi, extra, db, user, as_json
@@ -142,7 +148,10 @@ def physician(
     user: UserOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record a referring or certifying physician (as episodes name them): name and NPI."""
+    """Record a referring or certifying physician (as episodes name them): name and NPI.
+
+    Example: careledger clinic physician --file physician.json
+    """
     _person("record_physician", file, provider_id, first_name, last_name, npi, {}, db, user, as_json)
 
 
@@ -154,7 +163,10 @@ def show(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show the clinic's identity (now, or as recorded at a past time)."""
+    """Show the clinic's identity (now, or as recorded at a past time).
+
+    Example: careledger clinic show --as-of 2026-03-30
+    """
     from domain.episode.audit import moment
     from domain.episode.clinic_service import load_clinic
 

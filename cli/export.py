@@ -183,6 +183,8 @@ def export_837p(
 
     A visit with an error finding (careledger check), an undetermined KX, or a missing charge,
     member id or NPI is left out, and said so on stderr; the file holds every other visit.
+
+    Example: careledger export 837p --all --since 2026-04-01 --out claims.837
     """
     from domain.episode.clinic_service import load_clinic
     from domain.errors import InvalidInput

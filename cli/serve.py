@@ -44,7 +44,10 @@ def serve(
         ),
     ] = False,
 ) -> None:
-    """Serve the HTTP API: commands, reads, checks, bills, audit, exports and the event feed."""
+    """Serve the HTTP API: commands, reads, checks, bills, audit, exports and the event feed.
+
+    Example: careledger serve --db demo.db --port 8080
+    """
     import uvicorn
 
     from cli.service.config import ServiceConfig

@@ -25,7 +25,10 @@ def create(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a token and print it once (only its digest is stored)."""
+    """Create a token and print it once (only its digest is stored).
+
+    Example: careledger token create --name billing-sync --role biller
+    """
     with open_db(db, create=True) as store:
         token = store.tokens.create(name, role)
     if as_json:
@@ -37,7 +40,10 @@ def create(
 
 @app.command("list")
 def list_tokens(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """List every token: name, role, when created and when revoked (never the token)."""
+    """List every token: name, role, when created and when revoked (never the token).
+
+    Example: careledger token list --json
+    """
     with open_db(db) as store:
         tokens = [t.as_dict() for t in store.tokens.list()]
     if as_json:
@@ -57,7 +63,10 @@ def revoke(
     name: Annotated[str, typer.Argument(help="The token's name.")],
     db: DbOption = None,
 ) -> None:
-    """Refuse a token from now on (its row stays, with when it was revoked)."""
+    """Refuse a token from now on (its row stays, with when it was revoked).
+
+    Example: careledger token revoke billing-sync
+    """
     with open_db(db) as store:
         store.tokens.revoke(name)
     typer.echo(f"revoked the token of {name}")

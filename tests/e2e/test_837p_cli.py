@@ -114,4 +114,4 @@ def test_one_episode_since_a_date_claims_only_its_visits_from_then(demo_file: tu
     both = careledger("export", "837p", knee, "--all", "--db", str(db))
     assert both.returncode == 1 and "give one EPISODE or --all" in both.stderr.decode()
     bad = careledger("export", "837p", "--all", "--since", "April", "--db", str(db))
-    assert bad.returncode == 1 and "since: 'April' is not a date" in bad.stderr.decode()
+    assert bad.returncode == 2 and "--since: 'April' is not a date" in bad.stderr.decode()
