@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from cli.service.auth import Caller, require, service_of
 from cli.service.problems import COMMON
 from cli.service.reads import json_response
+from domain.clinic.aggregate import CLINIC_TOPICS
 from domain.episode.roles import Capability
 from domain.errors import StoreUnavailable
 
@@ -28,7 +29,9 @@ FEED = require(Capability.FEED)
 POLL = 0.2
 
 
-def _page(request: Request, after: int, limit: int) -> list[dict[str, Any]]:
+def _page(request: Request, after: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """Return the episode events of one page and the position of the last notification read (the
+    clinic's identity facts are not episode events: they are read past, and the cursor moves on)."""
     from eventsourcing.persistence import PersistenceError
 
     app = service_of(request).store.app
@@ -38,6 +41,8 @@ def _page(request: Request, after: int, limit: int) -> list[dict[str, Any]]:
         raise StoreUnavailable(f"database: {exc}") from exc
     items = []
     for notification in notifications:
+        if notification.topic.startswith(CLINIC_TOPICS):
+            continue
         event: Any = app.mapper.to_domain_event(notification)
         items.append(
             {
@@ -51,7 +56,7 @@ def _page(request: Request, after: int, limit: int) -> list[dict[str, Any]]:
                 "fields": event.payload() if hasattr(event, "payload") else {},
             }
         )
-    return items
+    return items, (notifications[-1].id if notifications else after)
 
 
 @router.get("/events", responses=COMMON, summary="The event feed")
@@ -71,9 +76,8 @@ async def events(
 
     await run_in_threadpool(log)
     deadline = time.monotonic() + wait
-    items = await run_in_threadpool(_page, request, after, limit)
+    items, cursor = await run_in_threadpool(_page, request, after, limit)
     while not items and time.monotonic() < deadline and not await request.is_disconnected():
         await asyncio.sleep(POLL)
-        items = await run_in_threadpool(_page, request, after, limit)
-    cursor = items[-1]["position"] if items else after
+        items, cursor = await run_in_threadpool(_page, request, cursor, limit)
     return json_response({"events": items, "next_after": cursor})
