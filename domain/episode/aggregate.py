@@ -390,8 +390,10 @@ class Episode(EpisodeInvariants, BaseAggregate[UUID]):
             episode.status = "discharged"
 
     class RemittanceReceived(Event, RemittanceFields):
-        """A payer's remittance (ASC X12 835) of the claim for one date of service: what it paid and
-        adjusted on each line, with the reason codes, and the file it came from (docs/billing.md#835).
+        """A payer's remittance (X12 835) of the claim of one date of service, line by line.
+
+        What it paid and adjusted on each line, with the reason codes (CARC, RARC), and the file it
+        came from (docs/billing.md#835).
         """
 
         clinical_field: ClassVar[str] = "date_of_service"
