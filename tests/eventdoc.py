@@ -14,8 +14,8 @@ from eventsourcing.utils import get_topic
 
 from domain.clinic.aggregate import Clinic
 from domain.clinic.values import Address
-from domain.records import RemitAdjustment, RemitLine
 from domain.episode.aggregate import Episode
+from domain.records import RemitAdjustment, RemitLine
 from domain.values import (
     Diagnosis,
     Dosage,

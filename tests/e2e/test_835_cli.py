@@ -166,7 +166,7 @@ def test_claims_careledger_never_sent_are_refused_line_by_line(
     result = json.loads(done.stdout)
     reasons = [r["reason"] for r in result["refused"]]
     assert sum("careledger sent no claim with this id" in r for r in reasons) == unknown > 0
-    assert [r for r in result["refused"] if r["line"] == "97999 GP"][0]["reason"].startswith(
+    assert next(r for r in result["refused"] if r["line"] == "97999 GP")["reason"].startswith(
         "the visit billed no 97999"
     )
     assert result["applied"] == 0  # every other claim was recorded before: nothing new
