@@ -614,8 +614,6 @@ def write_835(
                     + group
                     + "".join(f"*{reason}*{_money(amount)}*" for reason, amount in items).rstrip("*")
                 )
-            if allowed_left:
-                segments.append(f"AMT*B6*{_money(allowed_left)}")
             segments.extend(f"LQ*HE*{remark}" for remark in decision.remarks)
             charge += line_charge
             paid += line_paid
