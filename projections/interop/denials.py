@@ -22,16 +22,16 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from domain.billing.remittance import denied_amount, is_denial, line_status
 from domain.errors import InvalidInput
 from domain.findings import CheckContext, check_episode
 from domain.findings.engine import with_other_episodes
-from projections.interop.remit import CONTRACTUAL
 
 if TYPE_CHECKING:
     from domain.episode.aggregate import Episode
     from domain.episode.application import Episodes
     from domain.findings.model import Finding
-    from domain.records import RemitAdjustment, RemitLine, Remittance
+    from domain.records import RemitLine, Remittance
 
 
 @dataclass(frozen=True)
@@ -67,24 +67,6 @@ def remit_codes() -> RemitCodes:
         carc={str(k): str(v) for k, v in data["carc"].items()},
         rarc={str(k): str(v) for k, v in data["rarc"].items()},
     )
-
-
-def is_denial(adjustment: RemitAdjustment) -> bool:
-    """Tell whether an adjustment denies or reduces payment (not the patient's share or the contract)."""
-    return adjustment.group != "PR" and adjustment.reason not in CONTRACTUAL
-
-
-def denied_amount(line: RemitLine) -> Decimal:
-    """Return the dollars an adjustment denied on a line."""
-    return sum((a.amount for a in line.adjustments if is_denial(a)), Decimal(0))
-
-
-def line_status(line: RemitLine) -> str:
-    """Word what the payer did to a line: paid, reduced or denied."""
-    denied = denied_amount(line)
-    if denied <= 0:
-        return "paid"
-    return "denied" if line.paid <= 0 else "reduced"
 
 
 def claim_moment(remittance: Remittance, timezone: Any) -> datetime:

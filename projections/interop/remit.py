@@ -41,8 +41,6 @@ if TYPE_CHECKING:
 IMPLEMENTATION = "005010X221A1"
 CLAIM_ID = re.compile(r"^([0-9a-f]{8})-(\d{8})$")
 REMIT_NAMESPACE = uuid5(NAMESPACE_URL, "https://careledger.invalid/remittance")
-# Adjustments that are the contract, not a denial: the fee schedule's reduction and sequestration.
-CONTRACTUAL = frozenset({"45", "253"})
 
 
 # --- reading -------------------------------------------------------------------------------------
