@@ -598,7 +598,6 @@ def write_835(
             contractual = line_charge - denied - share - line_paid
             procedure = ":".join(["HC", line.code, *line.modifiers[:4]])
             segments.append(f"SVC*{procedure}*{_money(line_charge)}*{_money(line_paid)}**{line.units}")
-            segments.append(f"DTM*472*{claim.date_of_service:%Y%m%d}")
             groups: dict[str, list[tuple[str, Decimal]]] = {}
             if contractual:
                 groups.setdefault("CO", []).append(("45", contractual))
@@ -623,6 +622,7 @@ def write_835(
                     f"CLP*{claim.claim_id}*{status}*{_money(charge)}*{_money(paid)}*{_money(responsibility)}"
                     f"*{claim.filing}*{number:014d}*11*1",
                     f"NM1*QC*1*{claim.patient_ref}*****MI*{claim.member_id or claim.patient_ref}",
+                    f"DTM*232*{claim.date_of_service:%Y%m%d}",
                     f"DTM*050*{claim.received_on:%Y%m%d}",
                     *segments,
                 ]
