@@ -219,3 +219,60 @@ def test_findings_are_taken_as_of_the_claim_so_a_later_fix_keeps_the_prediction(
     rows = [r for r in report["lines"] if r["date_of_service"] == day and r["episode_id"].startswith("465a")]
     assert rows and all(any(f["rule_id"] == "note.cloned" for f in r["findings"]) for r in rows)
     assert all(r["findings_as_of"] < "2026-04-17" for r in rows)
+
+
+def test_the_record_shows_what_the_payer_did_beside_what_careledger_expected(
+    imported: tuple[str, Path, str], tmp_path: Path
+) -> None:
+    db = imported[0]
+    report = json.loads(careledger("denials", "--db", db, "--json").stdout)
+    row = next(r for r in report["lines"] if r["episode_id"].startswith("465a") and r["status"] == "denied")
+    day, code = row["date_of_service"], row["code"]
+    shown = careledger("episode", "show", "465a", "--db", db, env={"COLUMNS": "200"}).stdout
+    assert "Remittances" in shown and f"{code} " in shown and "denied" in shown
+    bill = careledger("bill", "465a", "--visit", day, "--db", db, env={"COLUMNS": "200"}).stdout
+    assert "payer: Medicare Part B paid" in bill and "(expected allowed" in bill and "(CO-" in bill
+    as_json = json.loads(careledger("bill", "465a", "--visit", day, "--db", db, "--json").stdout)
+    assert [r["claim_id"] for r in as_json["remittances"]] == [row["claim_id"]]
+    timeline = careledger("timeline", "465a", "--db", db, "--json").stdout
+    assert f"remittance from Medicare Part B for claim {row['claim_id']}" in timeline
+    recorded = row["recorded_at"]
+    before = careledger("audit", "465a", "--as-of", "2026-06-01T00:00:00Z", "--db", db).stdout
+    after = careledger("audit", "465a", "--as-of", recorded, "--db", db).stdout
+    assert "Remittances" not in before and "Remittances" in after
+    packet = tmp_path / "packet.html"
+    assert careledger("packet", "465a", "--db", db, "--out", str(packet)).returncode == 0
+    html = packet.read_text()
+    assert "Payer remittances" in html and row["claim_id"] in html
+
+
+def test_the_fhir_export_carries_each_remittance_as_a_claimresponse_that_imports_back(
+    imported: tuple[str, Path, str], tmp_path: Path
+) -> None:
+    db = imported[0]
+    first = tmp_path / "shoulder.json"
+    assert careledger("export", "fhir", "465a", "--db", db, "--out", str(first)).returncode == 0
+    bundle = json.loads(first.read_text())
+    responses = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "ClaimResponse"]
+    claims = {e["resource"]["id"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Claim"}
+    report = json.loads(careledger("denials", "--db", db, "--json").stdout)
+    mine = {r["claim_id"] for r in report["lines"] if r["episode_id"].startswith("465a")}
+    assert len(responses) == len(mine) > 0
+    assert all(
+        r["request"]["reference"].removeprefix("urn:uuid:") in claims for r in responses if "request" in r
+    )
+    reasons = {
+        a["reason"]["coding"][0]["code"]
+        for r in responses
+        for item in r["item"]
+        for a in item["adjudication"]
+        if "reason" in a
+    }
+    assert "50" in reasons
+    other = str(tmp_path / "other.db")
+    done = careledger("import", "fhir", str(first), "--db", other)
+    assert done.returncode == 0, done.stderr
+    again = tmp_path / "again.json"
+    assert careledger("export", "fhir", "465a", "--db", other, "--out", str(again)).returncode == 0
+    back = [e["resource"] for e in json.loads(again.read_text())["entry"]]
+    assert [r for r in back if r["resourceType"] == "ClaimResponse"] == responses
