@@ -435,6 +435,7 @@ class _EpisodeStateFields(Frozen):
     commands: dict[str, str]
     voided_visits: list[Visit] = Field(default_factory=list)
     remittances: list[Remittance] = Field(default_factory=list)
+    opened_by: str | None = None
 
 
 class EpisodeState(_EpisodeStateFields):
