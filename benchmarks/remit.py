@@ -10,14 +10,13 @@ re-import, which must change nothing.
 from __future__ import annotations
 
 import time
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from domain.billing.bill import bill_with_others, billing_rules
 from domain.demo import ReplayClock, synthetic_clinic
 from domain.rules.catalogue import payer_profiles
-from projections.interop.remit import ClaimToRemit, LineDecision, import_835, write_835
-from projections.interop.x12 import FILING
+from projections.interop.remit import ClaimToRemit, LineDecision, claim_to_remit, import_835, write_835
 from projections.store.root import Store, parse_location
 
 
@@ -55,17 +54,7 @@ def remittance(db: str, lines: int) -> tuple[str, int]:
                 if not billed:
                     continue
                 count += len(billed)
-                claims.append(
-                    ClaimToRemit(
-                        claim_id=f"{str(episode.id)[:8]}-{visit.date_of_service:%Y%m%d}",
-                        patient_ref=episode.patient_ref,
-                        member_id=episode.payer.member_id or "",
-                        date_of_service=visit.date_of_service,
-                        filing=FILING.get("medicare", "CI"),
-                        received_on=visit.date_of_service + timedelta(days=3),
-                        lines=tuple((x, LineDecision()) for x in billed),
-                    )
-                )
+                claims.append(claim_to_remit(episode, visit, [(x, LineDecision()) for x in billed]))
     profile = payer_profiles().get("medicare")
     text = write_835(
         claims,

@@ -294,8 +294,7 @@ def demo_remittance(app: Episodes, payer_id: str = "medicare") -> str:
     """
     from domain.billing.bill import bill_with_others, billing_rules
     from domain.episode.clinic_service import load_clinic
-    from projections.interop.remit import ClaimToRemit, LineDecision, write_835
-    from projections.interop.x12 import FILING
+    from projections.interop.remit import ClaimToRemit, LineDecision, claim_to_remit, write_835
 
     clinic = load_clinic(app)
     if clinic is None or clinic.billing_provider is None:
@@ -345,17 +344,7 @@ def demo_remittance(app: Episodes, payer_id: str = "medicare") -> str:
                 group, carc, remarks = unseen
                 for line in lines:
                     decisions[id(line)] = LineDecision(((group, carc, line.charge or Decimal(0)),), remarks)
-        claims.append(
-            ClaimToRemit(
-                claim_id=f"{str(episode.id)[:8]}-{visit.date_of_service:%Y%m%d}",
-                patient_ref=episode.patient_ref,
-                member_id=episode.payer.member_id or "",
-                date_of_service=visit.date_of_service,
-                filing=FILING.get(payer_id, "CI"),
-                received_on=visit.date_of_service + timedelta(days=3),
-                lines=tuple((line, decisions[id(line)]) for line in lines),
-            )
-        )
+        claims.append(claim_to_remit(episode, visit, [(line, decisions[id(line)]) for line in lines]))
         last = visit.date_of_service if last is None else max(last, visit.date_of_service)
     if not claims or last is None:
         raise InvalidInput("payer", f"no visit of the store is billed to {payer_id}")

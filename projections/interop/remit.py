@@ -34,7 +34,7 @@ from domain.errors import CareledgerError, CommandConflict, InvalidInput
 
 if TYPE_CHECKING:
     from domain.billing.bill import EpisodeBill
-    from domain.billing.claims import ClaimLine
+    from domain.billing.claims import ClaimLine, VisitBill
     from domain.episode.aggregate import Episode
     from domain.episode.application import Episodes
 
@@ -559,6 +559,28 @@ class ClaimToRemit:
     filing: str
     received_on: date
     lines: tuple[tuple[ClaimLine, LineDecision], ...]
+
+
+def claim_to_remit(
+    episode: Episode, visit: VisitBill, lines: Sequence[tuple[ClaimLine, LineDecision]]
+) -> ClaimToRemit:
+    """Return the claim careledger's 837P sent for a visit (its CLM01 id), to remit with these lines.
+
+    The payer is said to have received it three days after the date of service (DTM*050).
+    """
+    from datetime import timedelta
+
+    from projections.interop.x12 import FILING
+
+    return ClaimToRemit(
+        claim_id=f"{str(episode.id)[:8]}-{visit.date_of_service:%Y%m%d}",
+        patient_ref=episode.patient_ref,
+        member_id=episode.payer.member_id or "",
+        date_of_service=visit.date_of_service,
+        filing=FILING.get(episode.payer.payer_id, "CI"),
+        received_on=visit.date_of_service + timedelta(days=3),
+        lines=tuple(lines),
+    )
 
 
 def _money(amount: Decimal) -> str:
