@@ -37,6 +37,7 @@ ROUTES: list[tuple[str, str, str | None]] = [
     ("GET", "/rules?on=2026-03-02", READ),
     ("GET", f"/episodes/{KNEE}/bill", BILLING),
     ("GET", "/claims", BILLING),
+    ("GET", "/denials", BILLING),
     ("GET", f"/episodes/{KNEE}/audit/as-of?at=2026-04-01", AUDIT),
     ("GET", f"/episodes/{KNEE}/audit/changes?since=2026-03-29", AUDIT),
     ("GET", "/verify", AUDIT),
@@ -44,6 +45,7 @@ ROUTES: list[tuple[str, str, str | None]] = [
     ("GET", "/events?limit=1", FEED),
     ("POST", "/commands", WRITE),
     ("POST", "/commands/batch", WRITE),
+    ("POST", "/remittances", WRITE),
     ("GET", "/schemas", None),
     ("GET", "/schemas/record_visit", None),
 ]
@@ -78,6 +80,8 @@ def visit(episode_id: str = SHOULDER, day: str = "2026-05-19", **fields: Any) ->
 def send(client: httpx.Client, method: str, path: str, body: Any = None) -> httpx.Response:
     if path == "/commands/batch":
         return client.post(path, content=b"", headers={"content-type": "application/x-ndjson"})
+    if path == "/remittances":
+        return client.post(path, content=b"ISA", headers={"content-type": "application/edi-x12"})
     if method == "POST":
         return client.post(path, json=body if body is not None else {"command": "record_visit"})
     return client.get(path)

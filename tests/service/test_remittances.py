@@ -1,0 +1,39 @@
+"""POST /remittances and GET /denials: `careledger import 835` and `denials --json` over HTTP."""
+
+from __future__ import annotations
+
+from domain.episode.roles import Role
+from projections.interop.denials import demo_remittance
+from projections.store.root import open_store
+from tests.service.conftest import Server
+
+
+def test_a_service_posts_the_demos_835_once_and_a_biller_reads_the_denials(server: Server) -> None:
+    with open_store(server.db) as store:
+        text = demo_remittance(store.app)
+    claims = text.count("~\nCLP*")
+    headers = {"content-type": "application/edi-x12"}
+    biller = server.client(Role.BILLER)
+    assert biller.post("/remittances", content=text.encode(), headers=headers).status_code == 403
+    service = server.client(Role.SERVICE)
+    first = service.post("/remittances", content=text.encode(), headers=headers)
+    assert first.status_code == 200, first.text
+    assert (first.json()["applied"], first.json()["refused"]) == (claims, [])
+    again = service.post("/remittances", content=text.encode(), headers=headers).json()
+    assert (again["applied"], again["already_applied"]) == (0, claims)
+    report = biller.get("/denials", params={"payer": "medicare"})
+    assert report.status_code == 200
+    totals = report.json()["totals"]
+    assert totals["lines"] == text.count("~\nSVC*") and totals["denied_lines"] > 0
+
+
+def test_a_broken_835_is_refused_naming_the_segment_and_nothing_is_stored(server: Server) -> None:
+    with open_store(server.db) as store:
+        text = demo_remittance(store.app).replace("CAS*CO*", "CAS*ZZ*", 1)
+    service = server.client(Role.SERVICE)
+    before = service.get("/denials").json()["totals"]["lines"]
+    answer = service.post("/remittances", content=text.encode(), headers={"content-type": "text/plain"})
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "CAS*ZZ" in answer.text and "pyx12" in answer.text
+    assert service.get("/denials").json()["totals"]["lines"] == before
