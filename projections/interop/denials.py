@@ -13,6 +13,7 @@ recall (of the denied lines, how many it flagged), each with the dollars behind 
 from __future__ import annotations
 
 import tomllib
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -80,34 +81,38 @@ def claim_moment(remittance: Remittance, timezone: Any) -> datetime:
 
 
 class _FindingsAsOf:
-    """check's findings of an episode as the store stood at a moment (every episode as of then)."""
+    """check's findings of an episode as the store stood at a moment (every episode as of then).
+
+    Each episode's recorded times are read once; an episode at a version is loaded once, and the
+    findings of one set of versions are computed once, however many claims share them.
+    """
 
     def __init__(self, app: Episodes, ids: list[UUID]) -> None:
         self.app = app
         self.ids = ids
         self.context = CheckContext.default(payer_dirs=app.payer_dirs)
-        self.stores: dict[datetime, list[Episode]] = {}
-        self.findings: dict[tuple[UUID, datetime], tuple[Finding, ...]] = {}
+        self.times = {i: [event.timestamp for event in app.history(i)] for i in ids}
+        self.loaded: dict[tuple[UUID, int], Episode] = {}
+        self.findings: dict[tuple[UUID, tuple[int, ...]], tuple[Finding, ...]] = {}
 
-    def _episodes_at(self, at: datetime) -> list[Episode]:
-        if at not in self.stores:
-            found = []
-            for episode_id in self.ids:
-                version = self.app.version_as_of(episode_id, at)
-                if version:
-                    found.append(self.app.get_episode(episode_id, version=version))
-            self.stores[at] = found
-        return self.stores[at]
+    def _at(self, episode_id: UUID, version: int) -> Episode:
+        key = (episode_id, version)
+        if key not in self.loaded:
+            self.loaded[key] = self.app.get_episode(episode_id, version=version)
+        return self.loaded[key]
 
     def of(self, episode_id: UUID, at: datetime) -> tuple[Finding, ...]:
-        key = (episode_id, at)
+        versions = tuple(bisect_right(self.times[i], at) for i in self.ids)
+        key = (episode_id, versions)
         if key not in self.findings:
-            everyone = self._episodes_at(at)
-            episode = next((e for e in everyone if e.id == episode_id), None)
-            if episode is None:
+            mine = versions[self.ids.index(episode_id)]
+            if not mine:
                 self.findings[key] = ()
             else:
-                others = [e for e in everyone if e.id != episode_id]
+                episode = self._at(episode_id, mine)
+                others = [
+                    self._at(i, v) for i, v in zip(self.ids, versions, strict=True) if v and i != episode_id
+                ]
                 context = with_other_episodes(episode, others, self.context)
                 self.findings[key] = check_episode(episode, context)
         return self.findings[key]
