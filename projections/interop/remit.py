@@ -350,14 +350,25 @@ class _Episodes:
     """The store's episodes, loaded once each, with their bills and a patient index built on demand."""
 
     def __init__(self, app: Episodes) -> None:
+        from domain.episode.aggregate import Episode, topics_of
+
         self.app = app
-        self.ids = [str(i) for i in app.episode_ids()]
         self.by_prefix: dict[str, list[str]] = {}
-        for episode_id in self.ids:
-            self.by_prefix.setdefault(episode_id[:8], []).append(episode_id)
+        # Each episode's patient, from its Opened event alone (no episode is replayed for it).
+        self.patients: dict[str, list[str]] = {}
+        start, topics = 1, topics_of(Episode.Opened)
+        while True:
+            page = app.recorder.select_notifications(start, 1000, topics=topics)
+            for notification in page:
+                opened = app.mapper.to_domain_event(notification)
+                episode_id = str(opened.originator_id)
+                self.by_prefix.setdefault(episode_id[:8], []).append(episode_id)
+                self.patients.setdefault(getattr(opened, "patient_ref", ""), []).append(episode_id)
+            if len(page) < 1000:
+                break
+            start = page[-1].id + 1
         self.loaded: dict[str, Episode] = {}
         self.bills: dict[str, EpisodeBill] = {}
-        self.patients: dict[str, list[str]] | None = None
 
     def get(self, episode_id: str) -> Episode:
         if episode_id not in self.loaded:
@@ -365,10 +376,6 @@ class _Episodes:
         return self.loaded[episode_id]
 
     def of_patient(self, patient_ref: str) -> list[str]:
-        if self.patients is None:
-            self.patients = {}
-            for episode_id in self.ids:
-                self.patients.setdefault(self.get(episode_id).patient_ref, []).append(episode_id)
         return self.patients.get(patient_ref, [])
 
     def bill(self, episode_id: str) -> EpisodeBill:
@@ -511,11 +518,66 @@ def _first_error(exc: ValueError) -> str:
     return str(exc)
 
 
-def import_835(app: Episodes, text: str, name: str, recorded_by: str, batch: int = 500) -> ImportResult:
-    """Validate, read and match an 835, then record each matched claim (idempotent)."""
-    validate_835(text, name)
+# From this size on, pyx12 validates the file in a second process while this one reads and matches it.
+PARALLEL_FROM = 200_000
+
+
+def _pyx12_problem(text: str, name: str) -> tuple[str, str] | None:
+    """Return pyx12's refusal of a file as (field, problem), or None (run in a worker process)."""
+    try:
+        validate_835(text, name)
+    except InvalidInput as refused:
+        return refused.field, refused.problem
+    return None
+
+
+def _read_and_match(
+    app: Episodes, text: str, name: str, recorded_by: str
+) -> tuple[RemitFile, list[RecordRemittance], list[Refusal]]:
     remit = parse_835(text, name)
     commands, refused = remittance_commands(app, remit, recorded_by)
+    return remit, commands, refused
+
+
+def _validated_and_matched(
+    app: Episodes, text: str, name: str, recorded_by: str, parallel_from: int
+) -> tuple[RemitFile, list[RecordRemittance], list[Refusal]]:
+    """Validate with pyx12, read and match: for a large file on two cores at once, pyx12's refusal
+    (the first thing a user is told) winning over any problem the reading found.
+    """
+    if len(text) < parallel_from:
+        validate_835(text, name)
+        return _read_and_match(app, text, name, recorded_by)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: the HTTP service calls this from a thread, and a forked child could inherit a
+    # lock another thread held; a fresh interpreter costs about a second, a 10,000-line file's pyx12 six.
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending = pool.submit(_pyx12_problem, text, name)
+        try:
+            found = _read_and_match(app, text, name, recorded_by)
+            reading_error: InvalidInput | None = None
+        except InvalidInput as refused:
+            reading_error = refused
+        problem = pending.result()
+    if problem is not None:
+        raise InvalidInput(*problem)
+    if reading_error is not None:
+        raise reading_error
+    return found
+
+
+def import_835(
+    app: Episodes,
+    text: str,
+    name: str,
+    recorded_by: str,
+    batch: int = 500,
+    parallel_from: int = PARALLEL_FROM,
+) -> ImportResult:
+    """Validate, read and match an 835, then record each matched claim (idempotent)."""
+    remit, commands, refused = _validated_and_matched(app, text, name, recorded_by, parallel_from)
     result = ImportResult(name=name, claims=len(remit.claims), lines=remit.lines, refused=refused)
     handle = app.importer()
     for start in range(0, len(commands), batch):
@@ -530,8 +592,8 @@ def import_835(app: Episodes, text: str, name: str, recorded_by: str, batch: int
                     )
                 )
             elif outcome.applied:
-                result.applied += 1
                 result.lines_recorded += len(command.lines)
+                result.applied += 1
             else:
                 result.already_applied += 1
     return result
