@@ -9,6 +9,7 @@ the current directory. See docs/decisions/0001-storage.md.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
@@ -273,7 +274,8 @@ class Store:
         try:
             with _creating(location) if location.kind == "postgres" else _as_is(location) as env:
                 self.app = Episodes(env=env, clock=clock, payer_dirs=dirs, retry=policy)
-        except OSError as exc:
+        except (OSError, sqlite3.DatabaseError) as exc:
+            # a file that is not a SQLite database (or is damaged past opening) is not a store
             raise StoreUnavailable(f"database: cannot open {location.display} ({exc})") from exc
         if new_file and location.path is not None and location.path.exists():
             location.path.chmod(0o600)  # a new store is its owner's only (SQLite gives -wal/-shm the same)
