@@ -244,7 +244,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         changes a fingerprint; NULL bytes drop the row from it, which changes it too.
         """
         key = self._ids([episode_id])[0]
-        with self.datastore.transaction(commit=False) as curs:
+        with self.datastore.cursor() as curs:  # one statement, one snapshot: no BEGIN needed
             curs.execute(self._sql(_TAIL), (key, after, key, after, key, after, key, after))
             rows = curs.fetchall()
         tail = Tail(events_before=b"", links_before=b"", events=[], links=[])
