@@ -54,6 +54,13 @@ def verified_once(store: Store, episode_id: UUID, version: int) -> None:
     assert store.verified.walks == walks, "the second check went on from the remembered head"
 
 
+def verified_episode(store: Store, db_url: str, clock: FixedClock) -> tuple[UUID, RawStore]:
+    """An episode of 7 versions the store verified and remembers, and raw access to its rows."""
+    episode_id = episode_with_visits(store, clock)
+    verified_once(store, episode_id, 7)
+    return episode_id, RawStore(db_url)
+
+
 def refused(store: Store, episode_id: UUID) -> tuple[int, str]:
     with pytest.raises(Tampered) as caught:
         store.require_intact([episode_id])
@@ -78,9 +85,7 @@ def test_checks_after_the_first_walk_only_what_was_appended(store: Store, clock:
 def test_an_old_event_changed_after_it_was_verified_is_refused(
     store: Store, db_url: str, clock: FixedClock
 ) -> None:
-    episode_id = episode_with_visits(store, clock)
-    verified_once(store, episode_id, 7)
-    raw = RawStore(db_url)
+    episode_id, raw = verified_episode(store, db_url, clock)
     topic, state = raw.event(episode_id, 2)
     assert b'"total_treatment_minutes":45' in state
     # The same length, so only the bytes' digest can tell.
@@ -93,18 +98,15 @@ def test_an_old_event_changed_after_it_was_verified_is_refused(
 def test_two_old_events_swapped_after_they_were_verified_are_refused(
     store: Store, db_url: str, clock: FixedClock
 ) -> None:
-    episode_id = episode_with_visits(store, clock)
-    verified_once(store, episode_id, 7)
-    RawStore(db_url).swap(episode_id, 3, 4)
+    episode_id, raw = verified_episode(store, db_url, clock)
+    raw.swap(episode_id, 3, 4)
     assert refused(store, episode_id) == (3, "reordered")
 
 
 def test_an_old_link_edited_after_it_was_verified_is_refused(
     store: Store, db_url: str, clock: FixedClock
 ) -> None:
-    episode_id = episode_with_visits(store, clock)
-    verified_once(store, episode_id, 7)
-    raw = RawStore(db_url)
+    episode_id, raw = verified_episode(store, db_url, clock)
     raw.run(
         f"UPDATE {raw.chain} SET chain_hash=? WHERE originator_id=? AND originator_version=?",
         bytes(32),
@@ -117,9 +119,7 @@ def test_an_old_link_edited_after_it_was_verified_is_refused(
 def test_an_old_event_deleted_with_its_link_after_it_was_verified_is_refused(
     store: Store, db_url: str, clock: FixedClock
 ) -> None:
-    episode_id = episode_with_visits(store, clock)
-    verified_once(store, episode_id, 7)
-    raw = RawStore(db_url)
+    episode_id, raw = verified_episode(store, db_url, clock)
     raw.delete(raw.events, episode_id, 5)
     raw.delete(raw.chain, episode_id, 5)
     assert refused(store, episode_id) == (5, "missing")
@@ -128,18 +128,14 @@ def test_an_old_event_deleted_with_its_link_after_it_was_verified_is_refused(
 def test_an_event_written_past_the_verified_head_outside_careledger_is_refused(
     store: Store, db_url: str, clock: FixedClock
 ) -> None:
-    episode_id = episode_with_visits(store, clock)
-    verified_once(store, episode_id, 7)
-    raw = RawStore(db_url)
+    episode_id, raw = verified_episode(store, db_url, clock)
     raw.insert_event(episode_id, 8, *raw.event(episode_id, 7))
     assert refused(store, episode_id) == (8, "unchained")
 
 
 def test_an_edit_under_a_later_write_is_refused(store: Store, db_url: str, clock: FixedClock) -> None:
     """An edit made before a careledger write is caught too: the new link follows, the old row does not."""
-    episode_id = episode_with_visits(store, clock)
-    verified_once(store, episode_id, 7)
-    raw = RawStore(db_url)
+    episode_id, raw = verified_episode(store, db_url, clock)
     topic, state = raw.event(episode_id, 6)
     raw.set_event(
         episode_id, 6, topic, state.replace(b'"total_treatment_minutes":45', b'"total_treatment_minutes":55')
@@ -153,9 +149,7 @@ def test_the_newest_event_deleted_with_its_link_after_it_was_verified_is_caught_
 ) -> None:
     monkeypatch.setenv(ENV_ANCHOR_DIR, str(tmp_path / "anchors"))
     with Store(parse_location(db_url), clock=clock) as store:
-        episode_id = episode_with_visits(store, clock)
-        verified_once(store, episode_id, 7)
-        raw = RawStore(db_url)
+        episode_id, raw = verified_episode(store, db_url, clock)
         raw.delete(raw.events, episode_id, 7)
         raw.delete(raw.chain, episode_id, 7)
         assert refused(store, episode_id) == (7, "truncated")
