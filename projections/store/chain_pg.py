@@ -245,7 +245,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         """
         key = self._ids([episode_id])[0]
         with self.datastore.cursor() as curs:  # one statement, one snapshot: no BEGIN needed
-            curs.execute(self._sql(_TAIL), (key, after, key, after, key, after, key, after))
+            curs.execute(self._sql(_TAIL), (key, after, key, after, key, after, key, after), prepare=True)
             rows = curs.fetchall()
         tail = Tail(events_before=b"", links_before=b"", events=[], links=[])
         for row in rows:

@@ -70,7 +70,7 @@ class SideTable:
         if self.kind == "postgres" and self._created:
             try:
                 with self.recorder.datastore.cursor() as cursor:
-                    cursor.execute(sql, tuple(params))
+                    cursor.execute(sql, tuple(params), prepare=True)
             except PersistenceError as exc:
                 raise StoreUnavailable(f"database: {what} ({exc})") from exc
             return
@@ -106,14 +106,15 @@ class SideTable:
     def select(self, sql: str, params: Sequence[Any], what: str) -> list[dict[str, Any]]:
         """Run one query in a read transaction and return its rows as dicts."""
         try:
-            # One statement reads one snapshot: on PostgreSQL it needs no BEGIN and ROLLBACK around it.
-            with (
-                self.recorder.datastore.cursor()
-                if self.kind == "postgres"
-                else self.recorder.datastore.transaction(commit=False)
-            ) as cursor:
-                cursor.execute(sql, tuple(params))
-                rows = cursor.fetchall()
+            if self.kind == "postgres":
+                # One statement reads one snapshot: no BEGIN and ROLLBACK around it; planned once.
+                with self.recorder.datastore.cursor() as cursor:
+                    cursor.execute(sql, tuple(params), prepare=True)
+                    rows = cursor.fetchall()
+            else:
+                with self.recorder.datastore.transaction(commit=False) as cursor:
+                    cursor.execute(sql, tuple(params))
+                    rows = cursor.fetchall()
         except PersistenceError as exc:
             raise StoreUnavailable(f"database: {what} ({exc})") from exc
         return [{key: row[key] for key in row.keys()} for row in rows]  # noqa: SIM118 (sqlite3.Row)
