@@ -11,17 +11,21 @@ from tests.service.conftest import Server
 EPISODES = [str(i) for i in demo_episode_ids().values()]
 
 
-def test_a_service_posts_the_demos_835_once_and_a_biller_reads_the_denials(server: Server) -> None:
+def test_a_biller_posts_the_demos_835_once_and_reads_the_denials_a_therapist_may_not_post_it(
+    server: Server,
+) -> None:
     with open_store(server.db) as store:
         text = demo_remittance(store.app)
     claims = text.count("~\nCLP*")
     headers = {"content-type": "application/edi-x12"}
+    for clinician in (Role.THERAPIST, Role.ASSISTANT):
+        refused = server.client(clinician).post("/remittances", content=text.encode(), headers=headers)
+        assert refused.status_code == 403, (clinician, refused.text)
     biller = server.client(Role.BILLER)
-    assert biller.post("/remittances", content=text.encode(), headers=headers).status_code == 403
-    service = server.client(Role.SERVICE)
-    first = service.post("/remittances", content=text.encode(), headers=headers)
+    first = biller.post("/remittances", content=text.encode(), headers=headers)
     assert first.status_code == 200, first.text
     assert (first.json()["applied"], first.json()["refused"]) == (claims, [])
+    service = server.client(Role.SERVICE)
     again = service.post("/remittances", content=text.encode(), headers=headers).json()
     assert (again["applied"], again["already_applied"]) == (0, claims)
     report = biller.get("/denials", params={"payer": "medicare"})
