@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from psycopg import Cursor
+from psycopg.errors import UndefinedTable
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
@@ -68,6 +69,10 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         self.check_identifier_length(self.chain_table_name)
         self.id_type = "uuid" if datastore.originator_id_type == "uuid" else "text"
         self.heads = CommitHeads()
+        # Whether this process has seen the chain table in a write: from then on a write does not
+        # ask again (a round trip inside the table lock); a table dropped since fails the write's
+        # first read of it, which is refused as a missing chain all the same.
+        self._chain_seen = False
 
     def _sql(self, text: str) -> Composed:
         return SQL(text).format(
@@ -158,15 +163,21 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         if not stored_events:
             return
         self._lock_table(curs)
-        if not self._has_chain(curs):
-            raise ChainBroken(NO_CHAIN)
+        if not self._chain_seen:
+            if not self._has_chain(curs):
+                raise ChainBroken(NO_CHAIN)
+            self._chain_seen = True
         firsts: dict[UUID, int] = {}
         for stored in stored_events:
             episode_id = as_uuid(stored.originator_id)
             firsts[episode_id] = min(
                 firsts.get(episode_id, stored.originator_version), stored.originator_version
             )
-        heads = self._heads(curs, firsts)
+        try:
+            heads = self._heads(curs, firsts)
+        except UndefinedTable:
+            self._chain_seen = False
+            raise ChainBroken(NO_CHAIN) from None
         links = new_links(stored_events, lambda _: heads)
         self._insert_links(curs, links)
         self.heads.add(links)

@@ -223,6 +223,20 @@ def test_an_edited_event_is_not_laundered_by_dropping_the_chain_table(
             reopened.require_intact([episode_id])
 
 
+def test_a_chain_table_dropped_under_a_running_writer_refuses_its_next_write(
+    store: Store, db_url: str, clock: FixedClock
+) -> None:
+    """A process that wrote once (and so knows the chain table) still refuses a write once it is gone."""
+    episode_id = episode_with_visits(store, clock)
+    raw = RawStore(db_url)
+    raw.run(f"DROP TABLE {raw.chain}")
+    events = raw.count(raw.events)
+    clock.now += timedelta(seconds=1)
+    with pytest.raises(StoreUnavailable, match="hash-chain table"):
+        store.app.handle(b.visit(episode_id, date_of_service="2026-06-09", total_treatment_minutes=40))
+    assert raw.count(raw.events) == events
+
+
 def test_a_shortened_chain_table_is_reported_and_refused(
     store: Store, db_url: str, clock: FixedClock
 ) -> None:
