@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from domain.clinic.aggregate import CLINIC_TOPICS
 from domain.errors import DamagedEvent, StoreUnavailable
+from domain.findings.engine import VisitMemo
 from domain.rules.catalogue import rules_fingerprint
 from projections.views.context import ViewContext
 from projections.views.registry import PROJECTIONS, Derived, Projection
@@ -82,6 +83,9 @@ class EpisodeFold:
         self.app = store.app
         self.size = size
         self._episodes: OrderedDict[UUID, Episode] = OrderedDict()
+        # each folded episode's per-visit findings, kept while the episode is (re-derived only where
+        # an event changed their inputs, domain.findings.engine.VisitMemo)
+        self._memos: dict[UUID, VisitMemo] = {}
 
     def apply(self, event: Any) -> Episode:
         """Apply one event to its episode, loading the episode at the version before it if needed."""
@@ -90,16 +94,26 @@ class EpisodeFold:
         episode = self._episodes.get(episode_id)
         if episode is None or episode.version != version - 1:
             episode = None if version == 1 else self.app.repository.get(episode_id, version=version - 1)
+            self._memos[episode_id] = VisitMemo()
         episode = cast("Episode", event.mutate(episode))
         self._episodes[episode_id] = episode
         self._episodes.move_to_end(episode_id)
         while len(self._episodes) > self.size:
-            self._episodes.popitem(last=False)
+            evicted, _ = self._episodes.popitem(last=False)
+            self._memos.pop(evicted, None)
         return episode
+
+    def memo(self, episode_id: UUID) -> VisitMemo:
+        """Return the per-visit findings kept for a folded episode."""
+        found = self._memos.get(episode_id)
+        if found is None:
+            found = self._memos[episode_id] = VisitMemo()
+        return found
 
     def clear(self) -> None:
         """Forget every episode (after a failed page, or before a rebuild)."""
         self._episodes.clear()
+        self._memos.clear()
 
 
 @contextmanager
@@ -371,7 +385,10 @@ class Projector:
         if damaged:
             seal = self.tables.seal
             conn.execute(delete(seal).where(seal.c.episode_id.in_([str(e) for e in damaged])))
-        derived = {episode_id: Derived(episode, self.context) for episode_id, episode in episodes.items()}
+        derived = {
+            episode_id: Derived(episode, self.context, self.fold.memo(episode_id))
+            for episode_id, episode in episodes.items()
+        }
         for proj in self.projections:
             position = positions[proj.name]
             touched = [e for e, last in last_seen.items() if last > position]
