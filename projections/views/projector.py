@@ -34,7 +34,7 @@ from domain.findings.engine import VisitMemo
 from domain.rules.catalogue import rules_fingerprint
 from projections.views.context import ViewContext
 from projections.views.registry import PROJECTIONS, Derived, Projection
-from projections.views.schema import SEAL, SqliteInsert, Tables, build_tables, make_engine
+from projections.views.schema import SEAL, PostgresCopy, SqliteInsert, Tables, build_tables, make_engine
 from projections.views.seal import seal_rows
 
 if TYPE_CHECKING:
@@ -148,6 +148,7 @@ class Projector:
         self.tables: Tables = build_tables(store.location.schema)
         self.fold = EpisodeFold(store, cache_size)
         self._sqlite_inserts: dict[str, SqliteInsert] = {}
+        self._postgres_copies: dict[str, PostgresCopy] = {}
         self._ready = False
 
     def close(self) -> None:
@@ -428,4 +429,7 @@ class Projector:
                 insert = self._sqlite_inserts[table.name] = SqliteInsert.of(table, conn.dialect)
             conn.exec_driver_sql(insert.statement, insert.values(rows))
         else:
-            conn.execute(table.insert(), rows)
+            copy = self._postgres_copies.get(table.name)
+            if copy is None:
+                copy = self._postgres_copies[table.name] = PostgresCopy.of(table, conn.dialect)
+            copy.write(conn, rows)
