@@ -33,8 +33,11 @@ format: $(STAMP)
 # Tests keep their SQLite stores on tmpfs where the machine has one (the same files, without
 # waiting for the disk), and the project's bytecode is compiled once first, so the CLI processes
 # the tests start do not compile it again each time (PYTHONDONTWRITEBYTECODE may be set).
+# The tests run on every core (pytest-xdist, one worker per core; TEST_WORKERS=0 runs them in this
+# process), each worker taking the next test when it is free.
 TEST_TMP := $(shell test -d /dev/shm -a -w /dev/shm && echo /dev/shm)
-PYTEST := $(if $(TEST_TMP),TMPDIR=$(TEST_TMP) )$(BIN)/pytest
+TEST_WORKERS ?= auto
+PYTEST := $(if $(TEST_TMP),TMPDIR=$(TEST_TMP) )$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist worksteal)
 
 compile: $(STAMP)
 	@$(BIN)/python -m compileall -q domain projections cli tests benchmarks

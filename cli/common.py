@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID, uuid4
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 if TYPE_CHECKING:
     from typer._click.core import Context
@@ -80,6 +80,52 @@ COMMAND_GROUPS = (
 )
 
 
+class PlainArgument(TyperArgument):
+    """An argument shown as its name alone: `EPISODE` in the usage line and the help, no type."""
+
+    def _name(self) -> str:
+        return self.metavar if self.metavar is not None else str(self.name).upper()
+
+    def _rich_display_name(self) -> str:
+        return f"{self._name()}..." if self.metavar is None and self.nargs != 1 else self._name()
+
+    def _usage_display_name(self) -> str:
+        name = self._rich_display_name()
+        return name if self.required else f"[{name}]"
+
+    def display_type_rich(self, ctx: Context) -> str | None:
+        return None
+
+
+class PlainOption(TyperOption):
+    """An option shown with its metavar or the kind of value it takes (`--db TEXT`), as click does."""
+
+    def display_type_rich(self, ctx: Context) -> str | None:
+        if self.metavar is not None:
+            return self.metavar
+        if getattr(self, "is_flag", False) or getattr(self, "count", False):
+            return None
+        label = self.display_type(ctx).strip("<>").removesuffix(" range")
+        many = label.startswith("list[")
+        if many:
+            label = label[len("list[") : -1]
+        if "|" in label:
+            label = f"[{label}]"
+        else:
+            label = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER"}.get(label, label.upper())
+        return f"{label}..." if many else label
+
+
+def plain_help(command: Any) -> Any:
+    """Show `command`'s arguments and options without typer's `{NAME}` and `<str>` decorations."""
+    for param in getattr(command, "params", ()):
+        if type(param) is TyperArgument:
+            param.__class__ = PlainArgument
+        elif type(param) is TyperOption:
+            param.__class__ = PlainOption
+    return command
+
+
 class CareledgerGroup(TyperGroup):
     """A command group that turns careledger errors into one line on stderr, its commands grouped."""
 
@@ -102,6 +148,10 @@ class CareledgerGroup(TyperGroup):
             if rows:
                 with formatter.section(f"{title} commands"):
                     formatter.write_dl(rows)
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Any:
+        """The command, its help and usage lines without typer's type decorations."""
+        return plain_help(super().get_command(ctx, cmd_name))
 
     def invoke(self, ctx: Context) -> Any:
         from domain.errors import CareledgerError, EpisodeNotFound

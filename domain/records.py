@@ -366,6 +366,7 @@ class _EpisodeStateFields(Frozen):
     discharge: Discharge | None
     commands: dict[str, str]
     voided_visits: list[Visit] = Field(default_factory=list)
+    opened_by: str | None = None
 
 
 class EpisodeState(_EpisodeStateFields):

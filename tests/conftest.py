@@ -27,6 +27,10 @@ settings.load_profile("ci" if os.environ.get("CI") == "true" else os.environ.get
 # (about a second each): fewer examples than the profile's, and marked slow (make check skips them).
 HEAVY = settings(max_examples=20 if os.environ.get("CI") == "true" else 6)
 
+# The CLI renders for COLUMNS when it is set (else 120 when piped): the tests set it where they mean
+# a width, so a width inherited from the shell or the test runner's workers (xdist sets 80) is dropped.
+os.environ.pop("COLUMNS", None)
+
 PG_URL = os.environ.get("CARELEDGER_TEST_POSTGRES")
 IN_CI = os.environ.get("CI") == "true"
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)

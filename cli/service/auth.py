@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
@@ -52,10 +52,10 @@ def authenticate(
     return Caller(principal.name, principal.role, actor)
 
 
-def require(capability: Capability) -> Callable[..., Caller]:
+def require(capability: Capability) -> Callable[..., Awaitable[Caller]]:
     """Return a dependency that lets through only callers whose role has `capability` (else 403)."""
 
-    def dependency(caller: Caller = Depends(authenticate)) -> Caller:
+    async def dependency(caller: Caller = Depends(authenticate)) -> Caller:  # no I/O: no thread
         if not may(caller.role, capability):
             raise HTTPException(403, f"the role '{caller.role}' may not {capability.value.replace('_', ' ')}")
         return caller

@@ -35,9 +35,12 @@ def json_response(value: Any, version: int | None = None) -> Response:
     return Response(body, media_type="application/json", headers=headers)
 
 
-def verified(request: Request, *episode_ids: UUID) -> None:
-    """Refuse (409) an episode whose hash chain or anchored heads fail verification, as the CLI does."""
-    service_of(request).store.require_intact(list(episode_ids))
+def verified(request: Request, *episode_ids: UUID) -> dict[UUID, int]:
+    """Refuse (409) an episode whose hash chain or anchored heads fail verification, as the CLI does.
+
+    Return each episode's verified version (0: nothing stored).
+    """
+    return service_of(request).store.require_intact(list(episode_ids))
 
 
 def unchanged(request: Request, episode_id: UUID, if_none_match: str | None) -> tuple[int, Response | None]:
@@ -101,11 +104,33 @@ def show_episode(
             from domain.errors import InvalidInput
 
             raise InvalidInput("version", f"the episode has {current} versions")
+    if version is None:
+        return _current(request, episode_id, caller)
     store.app.last_version(episode_id)  # 404 before verification
     verified(request, episode_id)
     with store.acting(caller.actor):
         found = store.episode(episode_id, version=version)
     return json_response(found.as_dict(), found.version)
+
+
+def _current(request: Request, episode_id: UUID, caller: Caller) -> Response:
+    """The episode at the version just verified: its body built once per version in this worker."""
+    from domain.errors import EpisodeNotFound
+
+    service = service_of(request)
+    current = verified(request, episode_id)[episode_id]
+    if current == 0:
+        raise EpisodeNotFound(episode_id)
+    body = service.bodies.get(episode_id, current)
+    if body is not None:
+        with service.store.acting(caller.actor):
+            service.store.log_read("show", episode_id)  # the row is committed before the body is sent
+        return Response(body, media_type="application/json", headers={"ETag": f'"{current}"'})
+    with service.store.acting(caller.actor):
+        found = service.store.episode(episode_id, version=current)
+    answer = json_response(found.as_dict(), found.version)
+    service.bodies.put(episode_id, current, bytes(answer.body))
+    return answer
 
 
 @router.get("/episodes/{episode_id}/history", responses={**EPISODE, **NOT_MODIFIED}, summary="Every event")

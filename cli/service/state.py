@@ -11,14 +11,49 @@ current in the background, so that catch-up is usually empty.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from uuid import UUID
 
 from cli.service.config import ServiceConfig
 from projections.store.root import Store, open_store
 from projections.views.findings_query import FindingsReader
 from projections.views.projector import Projector
 from projections.views.queries import ReadModels
+
+
+class Bodies:
+    """The JSON of recent episodes at a version (GET /episodes/{id}), per worker, most recent kept.
+
+    A version of an episode never changes once stored (and is verified again before
+    every read), so its JSON is built once; a write makes a new version, a new key.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._items: OrderedDict[UUID, tuple[int, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, episode_id: UUID, version: int) -> bytes | None:
+        """Return the episode's JSON at this version, if kept."""
+        with self._lock:
+            item = self._items.get(episode_id)
+            if item is None or item[0] != version:
+                return None
+            self._items.move_to_end(episode_id)
+            return item[1]
+
+    def put(self, episode_id: UUID, version: int, body: bytes) -> None:
+        """Keep the episode's JSON at a version (replacing an older one of the same episode)."""
+        with self._lock:
+            kept = self._items.get(episode_id)
+            if kept is not None and kept[0] > version:
+                return
+            self._items[episode_id] = (version, body)
+            self._items.move_to_end(episode_id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
 
 class Service:
@@ -38,6 +73,7 @@ class Service:
         self.projector.ensure_tables()
         self.models = ReadModels(self.store, self.projector)
         self.findings = FindingsReader(self.store, self.projector)
+        self.bodies = Bodies()
         self._catching_up = threading.Lock()
         self._stop = threading.Event()
         self._follower: threading.Thread | None = None

@@ -2,7 +2,7 @@
 by a necessity statement, by progress reports on time. One judgement, every reader.
 
 `judge` walks an episode's visits once against docs/rules.md#plan-of-care (CMS BPM ch.15 §220.1-220.3)
-and §7.1's necessity statement and returns every verdict (`Gap`): per visit (the
+and docs/rules.md#necessity's necessity statement and returns every verdict (`Gap`): per visit (the
 plan, the certification, a plan newer than its certification, the necessity
 statement, an overdue progress report) and per episode (late certifications,
 unsigned verbal orders, each late report's period). Each verdict carries its

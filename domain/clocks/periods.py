@@ -83,7 +83,7 @@ MEDICARE = ClockRules()
 
 @dataclass(frozen=True)
 class Gap:
-    """One verdict of the record against a rule of §6 (or §7.1's necessity statement).
+    """One verdict of the record against a clock (docs/rules.md#certification) or the necessity statement.
 
     Decided once (here and in `domain.clocks.coverage`) and rendered by every
     reader: the continuity view shows `code`, `message` and `rule`; the
@@ -126,7 +126,10 @@ class Gap:
 
 
 def treatment_days(visit_dates: Iterable[date], reevaluation_dates: Iterable[date] = ()) -> list[date]:
-    """Return the episode's treatment days in order: days with a visit or a re-evaluation (§6)."""
+    """Return the episode's treatment days in order: days with a visit or a re-evaluation.
+
+    (docs/rules.md#certification)
+    """
     return sorted({*visit_dates, *reevaluation_dates})
 
 
@@ -214,7 +217,10 @@ class ReportClock:
 def progress_report_clock(
     days: Sequence[date], report_dates: Iterable[date], rules: ClockRules = MEDICARE
 ) -> ReportClock:
-    """Walk the treatment days and the report dates into periods of at most N treatment days (§6)."""
+    """Walk the treatment days and the report dates into periods of at most N treatment days.
+
+    (docs/rules.md#certification)
+    """
     every = rules.progress_report_every
     reports = sorted(set(report_dates))
     out: list[ReportDay] = []
@@ -272,7 +278,7 @@ CertStatus = Literal["timely", "delayed", "late", "pending_signature", "signed_l
 
 @dataclass(frozen=True)
 class CertificationCheck:
-    """One certification judged against §6: is it valid, and which dates does it cover."""
+    """One certification judged (docs/rules.md#certification): is it valid, and which dates does it cover."""
 
     index: int
     kind: str
@@ -312,7 +318,7 @@ def check_certification(
     severity: Severity = "error",
     renews: CertificationCheck | None = None,
 ) -> CertificationCheck:
-    """Judge a certification's timeliness and the period it validly covers (§6).
+    """Judge a certification's timeliness and the period it validly covers (docs/rules.md#certification).
 
     `renews` is the certification whose period a recertification renews (the latest
     valid one before it); a recertification is timely when signed by that period's
@@ -431,7 +437,7 @@ def plan_in_force(plans: Sequence[Plan], day: date) -> Plan | None:
 
 
 def certification_due_by(first_treatment_day: date, rules: ClockRules = MEDICARE) -> date:
-    """Return the last day an initial certification is timely (§6)."""
+    """Return the last day an initial certification is timely (docs/rules.md#certification)."""
     return first_treatment_day + timedelta(days=rules.certification_within_days)
 
 

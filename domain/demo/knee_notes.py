@@ -3,7 +3,7 @@
 Every visit has its own report, the function it was limited in, the skilled cue
 that mattered and the patient's response, so no two notes read as copies of each
 other (docs/rules.md#cloned-notes) and each necessity statement ties the right TKA to a
-functional limitation (§7.1).
+functional limitation (docs/rules.md#necessity).
 """
 
 from __future__ import annotations

@@ -150,6 +150,7 @@ class Episode(EpisodeInvariants, BaseAggregate[UUID]):
         def update(self, episode: Episode) -> None:
             for name in EpisodeFields.model_fields:
                 setattr(episode, name, getattr(self, name))
+            episode.opened_by = self.recorded_by
 
     class PlanEstablished(Event, PlanFields):
         """A plan of care was established (or revised); `plan_version` counts from 1."""
@@ -213,7 +214,10 @@ class Episode(EpisodeInvariants, BaseAggregate[UUID]):
             episode.visits[self.date_of_service] = visit
 
     class VisitCorrected(Event):
-        """Fields of a recorded visit were corrected (new values as JSON); the entry itself is kept (§9)."""
+        """Fields of a recorded visit were corrected (new values as JSON); the entry itself is kept.
+
+        (docs/rules.md#amendments)
+        """
 
         date_of_service: date
         amends_version: int
@@ -253,7 +257,10 @@ class Episode(EpisodeInvariants, BaseAggregate[UUID]):
             episode.visits[self.date_of_service] = amended_visit(visit, mark)
 
     class VisitVoided(Event):
-        """A visit entered in error was voided: it leaves the current record, its date is free (§9)."""
+        """A visit entered in error was voided: it leaves the current record, its date is free.
+
+        (docs/rules.md#amendments)
+        """
 
         date_of_service: date
         amends_version: int

@@ -45,6 +45,8 @@ class EpisodeAttributes:
 
     def __init__(self) -> None:
         self.patient_ref = ""
+        # who opened the episode (the Opened event's author); None in a snapshot written before it was kept
+        self.opened_by: str | None = None
         self.discipline = ""
         self.payer = PayerRef(payer_id="unknown")
         self.diagnoses: tuple[Diagnosis, ...] = ()

@@ -1,4 +1,4 @@
-"""docs/rules.md#coding (the code fits what was done) and §7.12 (the note describes each service).
+"""The code fits what was done (docs/rules.md#coding); the note describes each service (#narrative).
 
 - `coding.mismatch` (warning): most of the visit's timed minutes are billed as
   97110, and the note documents a service another code is for, which the visit

@@ -2,11 +2,11 @@
 
 `CheckContext` is a plain value. The payer's billing rules (docs/rules.md#eight-minute-rule,
 docs/rules.md#modifiers) and
-whether it follows Medicare's clocks (§6) come from its payer profile; the
-lexicon (§7) from domain/data/lexicon.toml. Two fields carry what other
+whether it follows Medicare's clocks (docs/rules.md#certification) come from its payer profile; the
+lexicon (docs/rules.md#documentation) from domain/data/lexicon.toml. Two fields carry what other
 episodes contribute, so the checks stay a pure function: `peer_notes` (notes of
-other episodes by the same authors, for copied notes, §7.11) and
-`prior_accruals` (the beneficiary's other episodes' allowed amounts, for KX, §5).
+other episodes by the same authors, for copied notes, docs/rules.md#cloned-notes) and
+`prior_accruals` (the beneficiary's other episodes' allowed amounts, for KX, docs/rules.md#modifiers).
 """
 
 from __future__ import annotations
@@ -81,7 +81,10 @@ class CheckContext:
         return _billing(payer_id, None, None, self.payer_dirs, rules_dir())
 
     def medicare_clocks(self, payer: PayerRef) -> bool:
-        """Tell whether a payer follows Medicare's certification and progress-report clocks (§6)."""
+        """Tell whether a payer follows Medicare's certification and progress-report clocks.
+
+        (docs/rules.md#certification)
+        """
         return follows_medicare_clocks(payer.payer_id, self.payer_dirs)
 
     def with_others(

@@ -319,7 +319,7 @@ def with_other_episodes(episode: Episode, others: Iterable[Episode], context: Ch
 
     Notes: every visit of another episode by one of this episode's providers
     (docs/rules.md#cloned-notes). Amounts: the visits of the same patient's other episodes with
-    the same payer and threshold group, as `bill_with_others` counts them (§5).
+    the same payer and threshold group, as `bill_with_others` counts them (docs/rules.md#modifiers).
     """
     authors = {visit.provider_id for visit in episode.visits.values()}
     rules = context.billing(episode.payer)

@@ -112,7 +112,10 @@ def check_plateaus(
     min_visits: int,
     outcome_text: str,
 ) -> list[Finding]:
-    """Flag each run of N+ visits of an exercise with no change in dosage or prescription (§7.7)."""
+    """Flag each run of N+ visits of an exercise with no change in dosage or prescription.
+
+    (docs/rules.md#progression)
+    """
     performed: dict[str, list[tuple[VisitNote, int]]] = {}
     for note in notes:
         for position, item in enumerate(note.exercises):

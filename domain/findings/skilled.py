@@ -1,4 +1,4 @@
-"""docs/rules.md#skilled (skilled intervention) and §7.6 (patient response) of each visit.
+"""docs/rules.md#skilled (skilled intervention) and docs/rules.md#response (patient response) of each visit.
 
 - `skilled.missing` (error): no skilled intervention on the note, and no skilled
   action (lexicon `skilled`: cueing, correcting, progressing or regressing,

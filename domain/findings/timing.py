@@ -1,4 +1,5 @@
-"""docs/rules.md#time (time) and §7.9 (minutes counted twice), from the units engine and the minute ledger.
+"""Time (docs/rules.md#time) and minutes counted twice (#double-counting), from the units engine
+and the minute ledger.
 
 - `time.missing` (error): no total treatment minutes, or a timed code with no minutes.
 - `time.timed_exceeds_total` (error): timed minutes above the total treatment
@@ -13,7 +14,7 @@
 - `minutes.double_counted` (error): two blocks of time overlap (start/end), or
   the services' own minutes add up to more than the total treatment time, so some
   minutes are counted under two codes (docs/rules.md#time-integrity). Group time (the catalogue's
-  `group` kind) that overlaps one-on-one time is `one_on_one.not_shown` (§7.4).
+  `group` kind) that overlaps one-on-one time is `one_on_one.not_shown` (docs/rules.md#one-on-one).
 """
 
 from __future__ import annotations

@@ -120,7 +120,10 @@ def performances(history: Sequence[ExerciseChange], done: Sequence[tuple[date, D
 
 
 def plateaus(performed: Sequence[Performed], min_visits: int = DEFAULT_PLATEAU_VISITS) -> list[Plateau]:
-    """Return every run of at least `min_visits` consecutive visits with the same key (§7)."""
+    """Return every run of at least `min_visits` consecutive visits with the same key.
+
+    (docs/rules.md#documentation)
+    """
     if min_visits < 2:
         raise InvalidInput("plateau_visits", f"{min_visits} is too small; a plateau needs at least 2 visits")
     found: list[Plateau] = []

@@ -39,7 +39,10 @@ def _exact(value: Decimal) -> Decimal:
 
 
 def change_from_baseline(instrument: Instrument, baseline: Decimal, score: Decimal, *, first: bool) -> Change:
-    """Compare a score with the baseline in the instrument's better direction (§8)."""
+    """Compare a score with the baseline in the instrument's better direction.
+
+    (docs/rules.md#outcome-instruments)
+    """
     change = score - baseline
     improvement = change if instrument.better == "higher" else -change
     percent = (improvement * 100 / abs(baseline)).quantize(Decimal("0.1")) if baseline else None

@@ -187,7 +187,7 @@ class ProfilePeriod(_Data):
 
 class PayerProfile(_Data):
     """What a payer requires: its unit rule (docs/rules.md#eight-minute-rule, docs/rules.md#ama-midpoint-rule)
-    and its modifiers (§5).
+    and its modifiers (docs/rules.md#modifiers).
 
     Every billing switch defaults to off, so a clinic's minimal profile (id, name,
     version, effective date, unit rule) computes units only. An unknown field is
@@ -228,7 +228,10 @@ class PayerProfile(_Data):
 
     @property
     def follows_medicare_clocks(self) -> bool:
-        """Tell whether the payer follows Medicare's certification and progress-report clocks (§6)."""
+        """Tell whether the payer follows Medicare's certification and progress-report clocks.
+
+        (docs/rules.md#certification)
+        """
         if self.medicare_therapy_rules is not None:
             return self.medicare_therapy_rules
         return self.payer_id == "medicare"
@@ -478,7 +481,10 @@ def table_origin(name: str) -> str:
 
 
 def follows_medicare_clocks(payer_id: str, extra_dirs: tuple[Path, ...] = ()) -> bool:
-    """Tell whether a payer follows Medicare's clocks (§6): its profile says so; without one, it does not."""
+    """Tell whether a payer follows Medicare's clocks: its profile says so; without one, it does not.
+
+    (docs/rules.md#certification)
+    """
     profile = payer_profiles(extra_dirs).get(payer_id)
     return profile is not None and profile.follows_medicare_clocks
 

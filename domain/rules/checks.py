@@ -28,7 +28,7 @@ _BPM = "CMS BPM ch.15 §220.3"
 _APTA = "APTA Defensible Documentation"
 
 _RULES: tuple[Rule, ...] = (
-    # §7.1 medical necessity
+    # docs/rules.md#necessity medical necessity
     Rule(
         "necessity.missing",
         "error",
@@ -43,7 +43,7 @@ _RULES: tuple[Rule, ...] = (
         f"docs/rules.md#necessity; {_BPM}",
         "necessity not tied to the diagnosis and a functional limitation",
     ),
-    # §7.2 exercises
+    # docs/rules.md#exercises exercises
     Rule(
         "exercise.generic",
         "warning",
@@ -58,7 +58,7 @@ _RULES: tuple[Rule, ...] = (
         f"docs/rules.md#exercises; {_APTA}",
         "exercise without dosage",
     ),
-    # §7.3 time
+    # docs/rules.md#time time
     Rule(
         "time.missing",
         "error",
@@ -109,7 +109,7 @@ _RULES: tuple[Rule, ...] = (
         "docs/rules.md#cq-co; CMS BPM ch.15 §230.1, §220.3",
         "evaluation furnished by an assistant",
     ),
-    # §7.4 one-on-one
+    # docs/rules.md#one-on-one one-on-one
     Rule(
         "one_on_one.not_shown",
         "error",
@@ -131,7 +131,7 @@ _RULES: tuple[Rule, ...] = (
         "docs/rules.md#one-on-one; CMS CPM ch.5 §20.2",
         "direct contact not stated",
     ),
-    # §7.5 skilled intervention
+    # docs/rules.md#skilled skilled intervention
     Rule(
         "skilled.missing",
         "error",
@@ -146,7 +146,7 @@ _RULES: tuple[Rule, ...] = (
         "docs/rules.md#skilled; CMS BPM ch.15 §220.2",
         "intervention not shown as skilled",
     ),
-    # §7.6 patient response
+    # docs/rules.md#response patient response
     Rule(
         "response.missing", "warning", "response", f"docs/rules.md#response; {_APTA}", "no patient response"
     ),
@@ -157,7 +157,7 @@ _RULES: tuple[Rule, ...] = (
         f"docs/rules.md#response; {_APTA}",
         "stock response without detail",
     ),
-    # §7.7 progression
+    # docs/rules.md#progression progression
     Rule(
         "progression.plateau",
         "warning",
@@ -172,7 +172,7 @@ _RULES: tuple[Rule, ...] = (
         "docs/rules.md#progression, docs/rules.md#outcome-instruments; CMS BPM ch.15 §220.3",
         "outcome below its MCID",
     ),
-    # §7.8 coding
+    # docs/rules.md#coding coding
     Rule(
         "coding.mismatch",
         "warning",
@@ -180,7 +180,7 @@ _RULES: tuple[Rule, ...] = (
         "docs/rules.md#coding; AMA CPT code descriptors",
         "documented service fits another code",
     ),
-    # §7.9 double counting
+    # docs/rules.md#double-counting double counting
     Rule(
         "minutes.double_counted",
         "error",
@@ -188,7 +188,7 @@ _RULES: tuple[Rule, ...] = (
         "docs/rules.md#double-counting, docs/rules.md#time-integrity; NCCI Policy Manual ch. XI",
         "the same minutes under two codes",
     ),
-    # §7.10 modifiers
+    # docs/rules.md#modifier-use modifiers
     Rule(
         "modifier.missing_discipline",
         "error",
@@ -238,7 +238,7 @@ _RULES: tuple[Rule, ...] = (
         f"docs/rules.md#modifier-use, docs/rules.md#modifiers; {_BPM}",
         "KX without a necessity statement",
     ),
-    # §7.11 cloned notes
+    # docs/rules.md#cloned-notes cloned notes
     Rule(
         "note.cloned",
         "warning",
@@ -246,7 +246,7 @@ _RULES: tuple[Rule, ...] = (
         "docs/rules.md#cloned-notes; CMS PIM ch.3 §3.3.2.1.1",
         "note copied from another visit",
     ),
-    # §7.12 narrative
+    # docs/rules.md#narrative narrative
     Rule(
         "narrative.absent",
         "warning",
@@ -254,7 +254,7 @@ _RULES: tuple[Rule, ...] = (
         "docs/rules.md#narrative; CMS BPM ch.15 §220.3",
         "the code stands in for a description",
     ),
-    # §6 plan of care, certification and progress reports
+    # docs/rules.md#certification plan of care, certification and progress reports
     Rule(
         "clock.no_plan",
         "error",

@@ -52,19 +52,19 @@ class AccessLog(SideTable):
     def record(self, actor: Actor, action: str, episode_id: UUID | None) -> None:
         """Append one read; raise StoreUnavailable (so nothing is returned) if it cannot be written."""
         m = self.mark
-        with self.writing("the access log could not be written; nothing was read") as cursor:
-            cursor.execute(
-                f"INSERT INTO {self.table} (at, user_name, role, action, episode_id, origin) "  # noqa: S608
-                f"VALUES ({m}, {m}, {m}, {m}, {m}, {m})",
-                (
-                    datetime.now(UTC).isoformat(timespec="microseconds"),
-                    actor.user,
-                    actor.role,
-                    action,
-                    str(episode_id) if episode_id is not None else ALL,
-                    actor.origin,
-                ),
-            )
+        self.append(
+            f"INSERT INTO {self.table} (at, user_name, role, action, episode_id, origin) "  # noqa: S608
+            f"VALUES ({m}, {m}, {m}, {m}, {m}, {m})",
+            (
+                datetime.now(UTC).isoformat(timespec="microseconds"),
+                actor.user,
+                actor.role,
+                action,
+                str(episode_id) if episode_id is not None else ALL,
+                actor.origin,
+            ),
+            "the access log could not be written; nothing was read",
+        )
 
     def entries(
         self,

@@ -113,6 +113,39 @@ class EventRow:
     state: bytes
 
 
+@dataclass(frozen=True)
+class Tail:
+    """An episode's chain read past a version verified earlier (projections/store/verified.py).
+
+    `events_before` and `links_before` are the fingerprints (`fingerprint`) of
+    every stored event and link up to that version, computed where the rows are
+    (by PostgreSQL, or here for SQLite); `events` and `links` are the rows after it.
+    """
+
+    events_before: bytes
+    links_before: bytes
+    events: list[EventRow]
+    links: list[Link]
+
+
+def event_element(version: int, digest: bytes) -> bytes:
+    """Return one event's part of a fingerprint: its version (8 bytes) and its event digest."""
+    return version.to_bytes(8, "big") + digest
+
+
+def link_element(link: Link) -> bytes:
+    """Return one link's part of a fingerprint: its version (8 bytes), event digest and chain hash."""
+    return link.version.to_bytes(8, "big") + link.event_digest + link.chain_hash
+
+
+def fingerprint(elements: Iterator[bytes] | Sequence[bytes]) -> Any:
+    """Return a SHA-256 hasher fed the elements in order (version order); `.digest()` is the fingerprint."""
+    hasher = hashlib.sha256()
+    for element in elements:
+        hasher.update(element)
+    return hasher
+
+
 def event_digest(topic: str, state: bytes) -> bytes:
     """Return the SHA-256 digest of one stored event's topic and state bytes."""
     name = topic.encode()
@@ -308,6 +341,29 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         with self.datastore.transaction(commit=False) as c:
             c.execute(self.select_ids if self._has_chain(c) else self.select_event_ids)
             return sorted({as_uuid(row[0]) for row in c.fetchall()})
+
+    def read_tail(self, episode_id: UUID, after: int) -> Tail | None:
+        """Return an episode's chain past version `after`, with the fingerprints of what comes before.
+
+        SQLite runs in this process, so the rows up to `after` are read and hashed
+        here (one read transaction for all of it). None when there is no chain table.
+        """
+        key = (episode_id.hex,)
+        with self.datastore.transaction(commit=False) as c:
+            if not self._has_chain(c):
+                return None
+            c.execute(self.select_all_events + "WHERE originator_id=? ORDER BY originator_version", key)
+            stored = [EventRow(row[1], str(row[2]), stored_bytes(row[3])) for row in c.fetchall()]
+            c.execute(self.select_links + "WHERE originator_id=? ORDER BY originator_version", key)
+            links = [Link(row[1], stored_bytes(row[2]), stored_bytes(row[3])) for row in c.fetchall()]
+        return Tail(
+            events_before=fingerprint(
+                event_element(e.version, event_digest(e.topic, e.state)) for e in stored if e.version <= after
+            ).digest(),
+            links_before=fingerprint(link_element(link) for link in links if link.version <= after).digest(),
+            events=[e for e in stored if e.version > after],
+            links=[link for link in links if link.version > after],
+        )
 
     def read_chains(self, episode_ids: Sequence[UUID]) -> dict[UUID, tuple[list[EventRow], list[Link]]]:
         """Return the stored events and links of some episodes, as the chain covers them."""

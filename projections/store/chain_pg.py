@@ -27,9 +27,33 @@ from projections.store.chain import (
     CommitHeads,
     EventRow,
     Link,
+    Tail,
     as_uuid,
     new_links,
     stored_bytes,
+)
+
+# The fingerprints of an episode's events and links up to a version (row kind 0), then the events
+# (kind 1) and links (kind 2) after it. Functions are named in pg_catalog, so no function of the
+# same name in another schema on the search path can stand in for them.
+_TAIL = (
+    "SELECT 0 AS kind, 0::bigint AS version, NULL::text AS topic, "
+    # an event's element: its version (8 bytes) and SHA-256(len(topic) as 4 bytes || topic || state)
+    "(SELECT pg_catalog.sha256(COALESCE(pg_catalog.string_agg("
+    "pg_catalog.int8send(originator_version) || pg_catalog.sha256("
+    "pg_catalog.int4send(pg_catalog.octet_length(pg_catalog.convert_to(topic, 'UTF8'))) "
+    "|| pg_catalog.convert_to(topic, 'UTF8') || state), "
+    "''::bytea ORDER BY originator_version), ''::bytea)) FROM {schema}.{events} "
+    "WHERE originator_id = %s AND originator_version <= %s) AS a, "
+    # a link's element: its version (8 bytes), event digest and chain hash
+    "(SELECT pg_catalog.sha256(COALESCE(pg_catalog.string_agg("
+    "pg_catalog.int8send(originator_version) || event_digest || chain_hash, "
+    "''::bytea ORDER BY originator_version), ''::bytea)) FROM {schema}.{chain} "
+    "WHERE originator_id = %s AND originator_version <= %s) AS b "
+    "UNION ALL SELECT 1, originator_version, topic, state, NULL FROM {schema}.{events} "
+    "WHERE originator_id = %s AND originator_version > %s "
+    "UNION ALL SELECT 2, originator_version, NULL, event_digest, chain_hash FROM {schema}.{chain} "
+    "WHERE originator_id = %s AND originator_version > %s"
 )
 
 
@@ -209,6 +233,29 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 else self._sql("SELECT DISTINCT originator_id FROM {schema}.{events}")
             )
             return sorted(as_uuid(r["originator_id"]) for r in curs.fetchall())
+
+    def read_tail(self, episode_id: UUID, after: int) -> Tail | None:
+        """Return an episode's chain past version `after`, with the fingerprints of what comes before.
+
+        One statement (one snapshot): PostgreSQL hashes every stored event and link
+        up to `after` (pg_catalog's sha256, the same fingerprint as
+        `projections.store.chain.fingerprint`), so only the rows after it travel.
+        A row whose bytes or version changed, or that was deleted or inserted,
+        changes a fingerprint; NULL bytes drop the row from it, which changes it too.
+        """
+        key = self._ids([episode_id])[0]
+        with self.datastore.cursor() as curs:  # one statement, one snapshot: no BEGIN needed
+            curs.execute(self._sql(_TAIL), (key, after, key, after, key, after, key, after), prepare=True)
+            rows = curs.fetchall()
+        tail = Tail(events_before=b"", links_before=b"", events=[], links=[])
+        for row in rows:
+            if row["kind"] == 0:
+                tail = Tail(bytes(row["a"]), bytes(row["b"]), tail.events, tail.links)
+            elif row["kind"] == 1:
+                tail.events.append(EventRow(row["version"], str(row["topic"]), stored_bytes(row["a"])))
+            else:
+                tail.links.append(Link(row["version"], stored_bytes(row["a"]), stored_bytes(row["b"])))
+        return tail
 
     def read_chains(self, episode_ids: Sequence[UUID]) -> dict[UUID, tuple[list[EventRow], list[Link]]]:
         """Return the stored events and links of some episodes, as the chain covers them."""

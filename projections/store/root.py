@@ -9,6 +9,7 @@ the current directory. See docs/decisions/0001-storage.md.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
@@ -28,6 +29,7 @@ from projections.store.access import AccessLog, Actor, local_actor
 from projections.store.anchor import AnchorLog, Anchors, anchor_dir, default_anchor, read_anchor
 from projections.store.settings import Settings
 from projections.store.tokens import Tokens
+from projections.store.verified import VerifiedHeads
 
 if TYPE_CHECKING:
     from domain.episode.aggregate import Episode
@@ -273,7 +275,8 @@ class Store:
         try:
             with _creating(location) if location.kind == "postgres" else _as_is(location) as env:
                 self.app = Episodes(env=env, clock=clock, payer_dirs=dirs, retry=policy)
-        except OSError as exc:
+        except (OSError, sqlite3.DatabaseError) as exc:
+            # a file that is not a SQLite database (or is damaged past opening) is not a store
             raise StoreUnavailable(f"database: cannot open {location.display} ({exc})") from exc
         if new_file and location.path is not None and location.path.exists():
             location.path.chmod(0o600)  # a new store is its owner's only (SQLite gives -wal/-shm the same)
@@ -291,6 +294,8 @@ class Store:
         self.access = AccessLog(self.app, location.kind)
         self.unlogged_reads = 0
         self.tokens = Tokens(self.app, location.kind)
+        # What this process verified of each episode's chain (require_intact goes on from there).
+        self.verified = VerifiedHeads(self.app.recorder)  # type: ignore[arg-type]
 
     # --- reads of the record: each appends to the access log first ----------------------------
 
@@ -352,23 +357,36 @@ class Store:
             self._anchors = read_anchor(log) if log is not None else {}
         return self._anchors
 
-    def require_intact(self, episode_ids: Sequence[UUID] | None = None) -> None:
-        """Refuse (Tampered) when an episode's chain or anchored heads fail verification; None: all."""
+    def require_intact(self, episode_ids: Sequence[UUID] | None = None) -> dict[UUID, int]:
+        """Refuse (Tampered) when an episode's chain or anchored heads fail verification; None: all.
+
+        Return the verified version of each episode named (0: nothing stored). Named
+        episodes are checked from the head this process verified last, if any
+        (projections/store/verified.py): every stored row up to it is still compared
+        with what was verified, so an edit made since is found; all of them walk every chain.
+        """
         from projections.store.verify import verify_chains
 
         recorder: Any = self.app.recorder
         if not hasattr(recorder, "read_chains"):
             raise InvalidInput("db", "this store was opened without its hash chain")
         anchors = self.anchors()
-        if episode_ids is not None:
-            anchors = {k: v for k, v in anchors.items() if k in set(episode_ids)}
         try:
+            if episode_ids is not None:
+                versions: dict[UUID, int] = {}
+                for episode_id in episode_ids:
+                    version, problem = self.verified.check(episode_id, anchors.get(episode_id, []))
+                    if problem is not None:
+                        raise Tampered(problem.episode_id, problem.version, problem.kind, problem.detail)
+                    versions[episode_id] = version
+                return versions
             report = verify_chains(recorder, episode_ids, anchors)
         except PersistenceError as exc:
             raise StoreUnavailable(f"database: {exc}") from exc
         if report.breaks:
             first = report.breaks[0]
             raise Tampered(first.episode_id, first.version, first.kind, first.detail)
+        return {head.episode_id: head.version for head in report.heads}
 
     def episode_ids_with_prefix(self, prefix: str, limit: int = 2) -> list[UUID]:
         """Return up to `limit` episode ids whose hex digits start with `prefix` (lowercase hex).

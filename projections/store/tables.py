@@ -60,6 +60,23 @@ class SideTable:
         except PersistenceError as exc:
             raise StoreUnavailable(f"database: {what} ({exc})") from exc
 
+    def append(self, sql: str, params: Sequence[Any], what: str) -> None:
+        """Run one INSERT, committed (durably) before this returns; the table is created first if needed.
+
+        On PostgreSQL, once the table exists, the statement runs alone on an
+        autocommit connection: committed when it returns (synchronous_commit as
+        the server has it), in one round trip instead of BEGIN, INSERT, COMMIT.
+        """
+        if self.kind == "postgres" and self._created:
+            try:
+                with self.recorder.datastore.cursor() as cursor:
+                    cursor.execute(sql, tuple(params), prepare=True)
+            except PersistenceError as exc:
+                raise StoreUnavailable(f"database: {what} ({exc})") from exc
+            return
+        with self.writing(what) as cursor:
+            cursor.execute(sql, tuple(params))
+
     def _create(self, cursor: Any) -> None:
         if self.kind == "postgres":
             cursor.execute("SELECT to_regclass(%s) IS NOT NULL AS present", (self.table,))
@@ -89,9 +106,15 @@ class SideTable:
     def select(self, sql: str, params: Sequence[Any], what: str) -> list[dict[str, Any]]:
         """Run one query in a read transaction and return its rows as dicts."""
         try:
-            with self.recorder.datastore.transaction(commit=False) as cursor:
-                cursor.execute(sql, tuple(params))
-                rows = cursor.fetchall()
+            if self.kind == "postgres":
+                # One statement reads one snapshot: no BEGIN and ROLLBACK around it; planned once.
+                with self.recorder.datastore.cursor() as cursor:
+                    cursor.execute(sql, tuple(params), prepare=True)
+                    rows = cursor.fetchall()
+            else:
+                with self.recorder.datastore.transaction(commit=False) as cursor:
+                    cursor.execute(sql, tuple(params))
+                    rows = cursor.fetchall()
         except PersistenceError as exc:
             raise StoreUnavailable(f"database: {what} ({exc})") from exc
         return [{key: row[key] for key in row.keys()} for row in rows]  # noqa: SIM118 (sqlite3.Row)

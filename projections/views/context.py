@@ -23,7 +23,10 @@ class ViewContext:
         return cls(payer_dirs=tuple(payer_dirs))
 
     def medicare_clocks(self, payer_id: str) -> bool:
-        """Tell whether a payer follows Medicare's certification and progress-report clocks (§6)."""
+        """Tell whether a payer follows Medicare's certification and progress-report clocks.
+
+        (docs/rules.md#certification)
+        """
         return follows_medicare_clocks(payer_id, self.payer_dirs)
 
 

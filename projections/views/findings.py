@@ -8,7 +8,7 @@ Pure, like every view (decision 0004): an episode in, rows out.
 - `pv_check_visits`: one row per visit with what the checks that read other
   episodes need: its note's compared texts (word sets and quotes, for copied
   notes by the same author, docs/rules.md#cloned-notes) and its billing facts (allowed amount,
-  necessity, written modifiers, for KX across the beneficiary's episodes, §5).
+  necessity, written modifiers, for KX across the beneficiary's episodes, docs/rules.md#modifiers).
 
 The queries (`projections.views.findings_query`) read both tables and add copied notes
 and KX with the same pure functions the engine uses, so `careledger check` gives

@@ -4,7 +4,7 @@ Both answers first catch the findings and summary projections up to the end of
 the log, then read `pv_findings` and `pv_check_visits` in one read transaction,
 and add what needs other episodes with the engine's own functions
 (`domain.findings.combine`'s parts): copied notes by the same author across
-episodes (docs/rules.md#cloned-notes) and KX across the beneficiary's episodes (§5). The
+episodes (docs/rules.md#cloned-notes) and KX across the beneficiary's episodes (docs/rules.md#modifiers). The
 JSON shapes are documented in docs/checks.md.
 """
 

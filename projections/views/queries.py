@@ -35,7 +35,8 @@ def _plain(row: Row[Any], skip: tuple[str, ...] = ("episode_id",)) -> dict[str, 
 
 
 def plateaus_of(points: list[dict[str, Any]], min_visits: int) -> list[dict[str, Any]]:
-    """Find the plateaus of an exercise's stored points: runs of `min_visits` or more (§7.7).
+    """Find the plateaus of an exercise's stored points: runs of `min_visits` or more.
+    (docs/rules.md#progression)
 
     The view stored each point's run number (it changes with the dosage or the
     prescription in force); the runs are found by the domain's own rule.

@@ -30,6 +30,7 @@ def _entry(
     *,
     ref: str | None = None,
     recorded_at: datetime | None = None,
+    recorded_by: str | None = None,
     version: int | None = None,
 ) -> Row:
     at = source.recorded_at if source is not None else recorded_at
@@ -40,7 +41,7 @@ def _entry(
         "summary": summary,
         "event_version": source.event_version if source is not None else version,
         "recorded_at": at,
-        "recorded_by": source.recorded_by if source is not None else None,
+        "recorded_by": source.recorded_by if source is not None else recorded_by,
         "lag_days": (at.date() - day).days if at is not None else None,
     }
 
@@ -64,6 +65,7 @@ def _entries(episode: Episode) -> list[Row]:
             f"episode opened: {episode.discipline}, payer {episode.payer.payer_id}, diagnoses {dx}",
             None,
             recorded_at=episode.created_on,
+            recorded_by=episode.opened_by,
             version=1,
         )
     ]

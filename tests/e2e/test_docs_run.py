@@ -21,6 +21,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -136,3 +137,115 @@ def run_document(document: str, workdir: Path) -> list[str]:
 def test_every_example_in_the_document_runs_as_printed(document: str, tmp_path: Path) -> None:
     problems = run_document(document, tmp_path)
     assert not problems, "\n\n".join(problems)
+
+
+# --- the ```sh blocks: synopses checked against the CLI, the service example run ---------------------
+
+SHELL_BLOCK = re.compile(r"```(?:sh|bash)\n(.*?)```", re.S)
+
+
+def shell_lines(document: str) -> list[str]:
+    """The command lines of a document's ```sh blocks, continuations joined and comments cut."""
+    text = (ROOT / document).read_text(encoding="utf-8")
+    lines: list[str] = []
+    for block in SHELL_BLOCK.findall(text):
+        for line in re.sub(r"\\\n\s*", " ", block).splitlines():
+            command = re.sub(r"\s+#\s.*$", "", line).strip()
+            if command:
+                lines.append(command)
+    return lines
+
+
+def synopsis_problems(line: str, root: Any) -> list[str]:
+    """What in a `careledger …` synopsis line the CLI does not have: a command or an option."""
+    words = line.split()
+    if Path(words[0]).name != "careledger":
+        return []
+    command, path = root, ["careledger"]
+    for word in words[1:]:
+        subcommands = getattr(command, "commands", None)
+        if not subcommands or word not in subcommands:
+            break
+        command = subcommands[word]
+        path.append(word)
+    if getattr(command, "commands", None):
+        return [f"{line}: `{' '.join(path)}` needs a command ({', '.join(sorted(command.commands))})"]
+    known = {opt for p in command.params for opt in getattr(p, "opts", ())} | {"--help"}
+    used = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", line.split(" | ")[0].split(" > ")[0]))
+    return [f"{line}: `{' '.join(path)}` has no option {option}" for option in sorted(used - known)]
+
+
+def test_every_synopsis_in_the_docs_names_commands_and_options_the_cli_has() -> None:
+    import typer.main
+
+    from cli.main import app
+
+    root = typer.main.get_command(app)
+    checked = 0
+    problems: list[str] = []
+    for document in DOCUMENTS:
+        for line in shell_lines(document):
+            if Path(line.split()[0]).name == "careledger":
+                checked += 1
+                problems.extend(f"{document}: {p}" for p in synopsis_problems(line, root))
+    assert checked > 60, checked
+    assert not problems, "\n".join(problems)
+    # the check itself: a command or option the CLI lacks is named
+    assert synopsis_problems("careledger episode shw EPISODE", root)
+    assert synopsis_problems("careledger bill EPISODE --visits 2026-04-20", root)
+    assert not synopsis_problems("careledger bill EPISODE --visit 2026-04-20 --json", root)
+
+
+@pytest.mark.slow
+def test_the_readme_service_example_runs(tmp_path: Path) -> None:
+    """The README's `serve --demo` line, then its two curl lines with the token it printed."""
+    import json
+    import socket
+    import time
+    import urllib.request
+
+    lines = shell_lines("README.md")
+    serve = next(line for line in lines if " serve --demo " in line)
+    curls = [line for line in lines if line.startswith("curl ") and "127.0.0.1:8080" in line]
+    assert len(curls) == 2 and "POST" in curls[0], curls
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARELEDGER_")}
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    argv = [Path(sys.executable).parent / "careledger", *shlex.split(serve)[1:], "--port", str(port)]
+    server = subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        token = None
+        assert server.stdout is not None
+        for raw in server.stdout:
+            found = re.search(r"admin token \(shown once\): (\S+)", raw.decode())
+            if found:
+                token = found.group(1)
+                break
+        assert token, "serve --demo printed no admin token"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the service did not come up"
+                time.sleep(0.2)
+        outputs = []
+        for curl in curls:
+            done = subprocess.run(
+                ["bash", "-c", curl.replace("127.0.0.1:8080", f"127.0.0.1:{port}")],
+                env={**env, "TOKEN": token},
+                capture_output=True,
+                timeout=60,
+                check=True,
+            )
+            outputs.append(json.loads(done.stdout))
+        recorded, timeline = outputs
+        assert recorded["episode_id"] == "465a97f2-1208-5592-9168-1dd5ac1ff153", recorded
+        visits = [e for e in timeline["entries"] if e["kind"] == "visit"]
+        assert any(str(e["clinical_date"]) == "2026-05-18" for e in visits), visits[-3:]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -66,3 +66,14 @@ def test_shell_completion_can_be_shown_and_installed_from_the_root() -> None:
     # typer's switch to take the shell named rather than the one it detects (make runs sh)
     shown = careledger("--show-completion", "bash", env={"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"})
     assert shown.returncode == 0 and b"_careledger_completion" in shown.stdout
+
+
+def test_usage_and_option_lines_carry_no_type_decorations() -> None:
+    """`EPISODE`, not `{EPISODE}` or `EPISODE <str>`; `--db TEXT`, not `--db <str>`."""
+    for path, _command in EVERY:
+        text = CliRunner().invoke(app, [*path, "--help"], prog_name="careledger", terminal_width=100).output
+        usage = text.splitlines()[0]
+        assert usage.startswith(f"Usage: careledger {' '.join(path)}"), (path, usage)
+        assert not re.search(r"[{}]", usage), (path, usage)
+        assert not re.search(r"<\w[^>]*>", text), (path, re.findall(r"<\w[^>]*>", text))
+        assert "......" not in text, path

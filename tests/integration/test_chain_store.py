@@ -115,6 +115,23 @@ def test_an_edited_snapshot_is_detected(store: Store, db_url: str, clock: FixedC
     assert the_break(verify(store)) == (episode_id, 50, "snapshot")
 
 
+def test_a_snapshot_written_before_the_opener_was_kept_still_verifies_and_an_edited_opener_does_not(
+    store: Store, db_url: str, clock: FixedClock
+) -> None:
+    episode_id = episode_with_visits(store, clock, visits=52)
+    raw = RawStore(db_url)
+    version, state = raw.snapshot(episode_id)
+    document = orjson.loads(state)
+    assert document["state"]["opened_by"] == store.app.get_episode(episode_id, version=1).opened_by
+    older = {**document, "state": {k: v for k, v in document["state"].items() if k != "opened_by"}}
+    raw.set_snapshot(episode_id, version, orjson.dumps(older))
+    assert verify(store).intact
+    assert store.app.get_episode(episode_id, version=50).opened_by is None  # what that snapshot knew
+    edited = {**document, "state": {**document["state"], "opened_by": "someone-else"}}
+    raw.set_snapshot(episode_id, version, orjson.dumps(edited))
+    assert the_break(verify(store)) == (episode_id, 50, "snapshot")
+
+
 def test_a_rewritten_chain_is_caught_only_by_an_anchored_head(
     store: Store, db_url: str, clock: FixedClock
 ) -> None:

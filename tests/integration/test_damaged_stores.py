@@ -112,3 +112,19 @@ def test_a_forged_row_past_the_last_version_does_not_stop_the_listing(
     assert f"episode {forged} version" in listing.stderr
     shown = run("episode", "show", str(forged), "--db", db_url)
     assert shown.exit_code == 3 and f"episode {forged} version 3" in shown.stderr
+
+
+def test_a_file_that_is_not_a_store_is_one_line_exit_3_and_is_left_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"not a careledger store\n" * 100)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    commands = tmp_path / "commands.jsonl"
+    commands.write_text(b.open_episode().model_dump_json() + "\n", encoding="utf-8")
+    for args in (["episode", "list"], ["verify"], ["import", str(commands)]):
+        done = CliRunner().invoke(cli, [*args, "--db", str(path)])
+        assert done.exit_code == 3, (args, done.output)
+        assert done.exception is None or isinstance(done.exception, SystemExit), (args, done.exception)
+        assert done.stderr.strip().splitlines() == [
+            f"error: database: cannot open {path} (file is not a database)"
+        ], (args, done.stderr)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before

@@ -256,10 +256,14 @@ def test_a_read_whose_access_row_cannot_be_written_is_503_and_shows_nothing(serv
     from tests.e2e.test_audit_cli import allow_access_rows, refuse_access_rows
 
     client = server.client(Role.AUDITOR)
-    assert client.get(f"/episodes/{KNEE}").status_code == 200
+    assert client.get(f"/episodes/{KNEE}").status_code == 200  # its JSON is now kept by the worker
     refuse_access_rows(server.db)
     try:
-        answers = [client.get(f"/episodes/{KNEE}/timeline"), client.get(f"/episodes/{KNEE}/history")]
+        answers = [
+            client.get(f"/episodes/{KNEE}"),
+            client.get(f"/episodes/{KNEE}/timeline"),
+            client.get(f"/episodes/{KNEE}/history"),
+        ]
     finally:
         allow_access_rows(server.db)
     for answer in answers:
@@ -402,6 +406,27 @@ def test_units_answer_as_the_cli_does_and_name_every_bad_line(server: Server) ->
     assert client.get("/units", params={"line": "97110=8", "payer": "0" * 79}).status_code == 422
     tables = CliRunner().invoke(app, ["rules", "--on", "2026-03-02", "--json"])
     assert client.get("/rules", params={"on": "2026-03-02"}).json() == json.loads(tables.stdout)
+
+
+def test_an_edit_made_after_the_worker_verified_and_showed_an_episode_is_refused(server: Server) -> None:
+    # The worker remembers the head it verified and keeps the episode's JSON at that version;
+    # an old visit edited afterwards (same length, so only its digest tells) is still refused.
+    knee = UUID(KNEE)
+    client = server.client(Role.ADMIN)
+    first = client.get(f"/episodes/{knee}")
+    assert first.status_code == 200 and client.get(f"/episodes/{knee}").content == first.content
+    raw = RawStore(server.db)
+    topic, state = raw.event(knee, 8)
+    edited = state.replace(b'"minutes":23', b'"minutes":33')
+    assert edited != state
+    raw.set_event(knee, 8, topic, edited)
+    try:
+        for path in (f"/episodes/{knee}", f"/episodes/{knee}/history"):
+            answer = client.get(path)
+            assert answer.status_code == 409 and "version 8: changed" in answer.text, answer.text
+    finally:
+        raw.set_event(knee, 8, topic, state)
+    assert client.get(f"/episodes/{knee}").content == first.content
 
 
 def test_a_tampered_episode_is_neither_shown_nor_written_to(server: Server) -> None:

@@ -1,4 +1,7 @@
-"""Checks across visits: progression and outcomes (docs/rules.md#progression), copied notes (§7.11)."""
+"""Checks across visits: progression and outcomes (docs/rules.md#progression), copied notes.
+
+(docs/rules.md#cloned-notes)
+"""
 
 from __future__ import annotations
 
@@ -53,7 +56,7 @@ def visits(chart: Chart, count: int, **note: Any) -> Chart:
     return chart
 
 
-# --- §7.7 progression ---------------------------------------------------------------------------------
+# --- docs/rules.md#progression progression ------------------------------------------------------------------
 
 
 def test_six_visits_at_the_same_dosage_plateau_and_five_do_not(app: Episodes) -> None:
@@ -124,7 +127,7 @@ def test_an_instrument_without_an_mcid_is_not_judged_flat(app: Episodes) -> None
     assert of_rule(chart.findings(), "progression.outcome_flat") == []
 
 
-# --- §7.11 copied notes ------------------------------------------------------------------------------
+# --- docs/rules.md#cloned-notes copied notes ----------------------------------------------------------------
 
 
 def test_a_copied_narrative_flags_the_later_visit_only(app: Episodes) -> None:

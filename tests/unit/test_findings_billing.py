@@ -31,7 +31,7 @@ def visit_rules(app: Episodes, payer: str = "medicare", **note: Any) -> set[str]
     return rule_ids(Chart(app, payer={"payer_id": payer}).visit(1, **note).findings())
 
 
-# --- §7.3 time ---------------------------------------------------------------------------------------
+# --- docs/rules.md#time time --------------------------------------------------------------------------------
 
 
 def test_a_note_without_minutes_misses_its_time(app: Episodes) -> None:
@@ -109,7 +109,7 @@ def test_timed_minutes_above_the_total_in_a_stored_note_are_an_error(app: Episod
     assert of_rule(chart.findings(), "time.timed_exceeds_total") == []
 
 
-# --- §7.9 minutes counted twice ----------------------------------------------------------------------
+# --- docs/rules.md#double-counting minutes counted twice ----------------------------------------------------
 
 
 def test_services_adding_up_past_the_total_count_minutes_twice(app: Episodes) -> None:
@@ -168,7 +168,7 @@ def test_group_time_overlapping_one_on_one_time_in_a_stored_note_is_not_one_on_o
     assert not any("overlap" in f.message for f in of_rule(findings, "minutes.double_counted"))
 
 
-# --- §7.10 modifiers -------------------------------------------------------------------------------
+# --- docs/rules.md#modifier-use modifiers -------------------------------------------------------------------
 
 
 def lines_with(*modifiers: str, code: str = "97110", **more: Any) -> list[dict[str, Any]]:

@@ -112,7 +112,7 @@ def test_every_finding_names_a_rule_of_the_table_with_its_severity(demo: dict[st
 
 
 def test_every_reason_of_rules_md_7_and_the_clocks_have_a_rule() -> None:
-    """docs/rules.md#documentation (1-12) and §6: at least one rule per denial reason."""
+    """docs/rules.md#documentation and #certification: at least one rule per denial reason."""
     anchors = {rule.anchor for rule in RULES.values()}
     denial_reasons = {
         "necessity",

@@ -31,7 +31,7 @@ def test_a_well_documented_note_has_no_finding(app: Episodes) -> None:
     assert Chart(app).visit(1).findings() == ()
 
 
-# --- §7.1 necessity --------------------------------------------------------------------------------
+# --- docs/rules.md#necessity necessity ----------------------------------------------------------------------
 
 
 def test_a_note_without_a_necessity_statement_is_an_error(app: Episodes) -> None:
@@ -82,7 +82,7 @@ def test_a_diagnosis_ties_by_its_code_category_a_description_word_or_a_condition
     assert "necessity.vague" not in found(app, necessity=statement)
 
 
-# --- §7.2 exercises --------------------------------------------------------------------------------
+# --- docs/rules.md#exercises exercises ----------------------------------------------------------------------
 
 
 def test_a_stock_exercise_name_is_generic_even_when_the_programme_entry_is_specific(app: Episodes) -> None:
@@ -122,7 +122,7 @@ def test_a_specific_exercise_without_dosage_misses_its_dosage(app: Episodes) -> 
     )
 
 
-# --- §7.4 one-on-one -------------------------------------------------------------------------------
+# --- docs/rules.md#one-on-one one-on-one --------------------------------------------------------------------
 
 
 def test_supervision_only_language_on_a_timed_code_is_an_error(app: Episodes) -> None:
@@ -182,7 +182,7 @@ def test_a_note_that_never_states_direct_contact_is_noted(app: Episodes) -> None
     assert "one_on_one.unstated" not in found(app, narrative=f"{DESCRIPTION} 1:1 throughout.")
 
 
-# --- §7.5 skilled, §7.6 response -------------------------------------------------------------------
+# --- docs/rules.md#skilled skilled, docs/rules.md#response response -----------------------------------------
 
 
 def test_no_skilled_intervention_is_an_error_unless_the_narrative_shows_the_skill(app: Episodes) -> None:
@@ -227,7 +227,7 @@ def test_a_stock_response_without_detail_is_noted(app: Episodes) -> None:
     assert "response.vague" not in found(app, patient_response="Patient tolerated treatment, pain 2/10.")
 
 
-# --- §7.8 coding, §7.12 narrative --------------------------------------------------------------------
+# --- docs/rules.md#coding coding, docs/rules.md#narrative narrative -----------------------------------------
 
 
 def test_balance_work_billed_as_therapeutic_exercise_fits_another_code(app: Episodes) -> None:

@@ -121,6 +121,8 @@ def test_the_timeline_orders_facts_by_clinical_date_and_shows_late_entries(
         "resumed",
         "discharge",
     ]
+    # the opening row names its author (the Opened event's recorded_by), as history does
+    assert rows[0]["event_version"] == 1 and rows[0]["recorded_by"] == "tester"
     visit = rows[4]
     assert visit["event_version"] == 6 and visit["recorded_by"] == "tester"
     assert visit["lag_days"] == (clock.now.date() - visit["clinical_date"]).days

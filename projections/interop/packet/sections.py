@@ -194,7 +194,10 @@ def _short(value: Any) -> str:
 
 
 def amendments(data: PacketData) -> str:
-    """List every amendment (late entry, correction, addendum, void) with author, time and reason (§9)."""
+    """List every amendment (late entry, correction, addendum, void) with author, time and reason.
+
+    (docs/rules.md#amendments)
+    """
     episode = data.episode
     every = [(v, a) for v in [*episode.visits.values(), *episode.voided_visits] for a in v.amendments]
     every.sort(key=lambda pair: pair[1].event_version)
