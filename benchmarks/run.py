@@ -234,12 +234,20 @@ def service(args: argparse.Namespace, out: dict[str, Any]) -> None:
     clients, visits = (4, 25) if args.quick else (8, 150)
     name = "postgres" if args.postgres else "sqlite"
     scratch = (lambda prefix="": scratch_postgres(args.postgres)) if args.postgres else scratch_sqlite
-    with scratch("service") as db:
-        entry = service_figures(db, clients, visits, workers=2)
-    with scratch("in-process") as db:
-        entry["in_process_commands_per_second"] = in_process_rate(db, clients, visits)
+    # Each repeat measures the service and then the in-process rate on a fresh store, back to back;
+    # the run with the median ratio is reported (the machine's load moves both rates run to run).
+    runs = []
+    for _ in range(args.repeat):
+        with scratch("service") as db:
+            run = service_figures(db, clients, visits, workers=2)
+        with scratch("in-process") as db:
+            run["in_process_commands_per_second"] = in_process_rate(db, clients, visits)
+        run["ratio"] = run["commands_per_second"] / run["in_process_commands_per_second"]
+        runs.append(run)
+    runs.sort(key=lambda run: run["ratio"])
+    entry = dict(runs[len(runs) // 2])
+    entry["runs"] = [{"ratio": r["ratio"], "get_episode_p95_ms": r["get_episode"]["p95_ms"]} for r in runs]
     entry["backend"] = name
-    entry["ratio"] = entry["commands_per_second"] / entry["in_process_commands_per_second"]
     entry["checks"] = [
         check("no failed request", entry["failures"] == 0),
         check("service >= 0.6x in-process command rate", entry["ratio"] >= 0.6),
