@@ -15,9 +15,10 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 DEMO_837P ?= demo.837
+DEMO_835 ?= demo.835
 
 demo: $(STAMP)
-	$(BIN)/careledger demo --db $(DEMO_DB) --replace
+	$(BIN)/careledger demo --db $(DEMO_DB) --replace --remittance $(DEMO_835)
 	$(BIN)/careledger export 837p --all --db $(DEMO_DB) --test --out $(DEMO_837P)
 
 lint: $(STAMP)
@@ -60,4 +61,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm $(DEMO_837P)
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm $(DEMO_837P) $(DEMO_835)

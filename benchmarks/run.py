@@ -43,7 +43,7 @@ from benchmarks.workload import (
 )
 from domain.episode.application import derived_episode_id
 
-CASES = ("ingest", "reimport", "replay", "memory", "projections", "cli", "audit", "service")
+CASES = ("ingest", "reimport", "replay", "memory", "projections", "cli", "audit", "service", "remit")
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
 
@@ -257,6 +257,21 @@ def service(args: argparse.Namespace, out: dict[str, Any]) -> None:
     report(f"service ({name}, {clients} clients, 2 workers)", entry, "service")
 
 
+def remit(args: argparse.Namespace, out: dict[str, Any]) -> None:
+    """Import an 835 of 10,000 service lines (pyx12 validation, matching, events); then re-import it."""
+    from benchmarks.remit import import_figures
+
+    lines, episodes = (1_000, 120) if args.quick else (10_000, 1_200)
+    with scratch_sqlite("remit") as db:
+        entry = import_figures(db, lines, episodes)
+    entry["checks"] = [
+        check(f"{lines:,}-line 835 imports in < 20 s", entry["import_s"] < 20),
+        check("re-import records nothing", entry["reimport_applied"] == 0),
+    ]
+    out["remit"] = entry
+    report(f"import 835 ({lines:,} lines)", entry, "remit")
+
+
 # The committed results (benchmarks/results.json as it was when the run started): each figure is
 # printed beside the one it replaces, so a run shows before and after (issue 18).
 PREVIOUS: dict[str, Any] = {}
@@ -357,6 +372,7 @@ def main() -> None:
                 "cli": cli,
                 "audit": audit,
                 "service": service,
+                "remit": remit,
             }[name](args, results)
     results["seconds"] = time.perf_counter() - started
     checks = [

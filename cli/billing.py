@@ -27,6 +27,7 @@ from cli.text import cell, echo
 if TYPE_CHECKING:
     from domain.billing.bill import Calculation, EpisodeBill, VisitBill
     from domain.billing.ledger import Note
+    from domain.records import Remittance
 
 
 class Rule(StrEnum):
@@ -145,10 +146,13 @@ def bill(
             span = f"from {min(found.visits)} to {max(found.visits)}" if found.visits else "none"
             raise usage_error("visit", f"no visit on {on} in this episode (visits: {span})")
         result = result.model_copy(update={"visits": chosen})
+    days = {v.date_of_service for v in result.visits}
+    remitted = [r for r in found.remittances if r.date_of_service in days]
     if as_json:
-        emit_json({**result.model_dump(mode="json"), "ready": result.ready})
+        paid = [r.model_dump(mode="json") for r in remitted]
+        emit_json({**result.model_dump(mode="json"), "ready": result.ready, "remittances": paid})
         return
-    _print_bill(result)
+    _print_bill(result, remitted)
 
 
 def count(number: int, noun: str) -> str:
@@ -160,7 +164,7 @@ def _money(value: Any) -> str:
     return "-" if value is None else f"${value:,.2f}"
 
 
-def _print_bill(result: EpisodeBill) -> None:
+def _print_bill(result: EpisodeBill, remitted: list[Remittance]) -> None:
     from rich.console import Group
 
     from cli.render import show
@@ -175,6 +179,7 @@ def _print_bill(result: EpisodeBill) -> None:
     ]
     for visit in result.visits:
         out.extend(_visit_block(visit))
+        out.extend(_remitted(visit, remitted))
     for status in result.thresholds:
         kx = f"KX from {status.kx_from}" if status.kx_from else "no KX yet"
         if status.threshold is None:
@@ -234,6 +239,28 @@ def _visit_block(visit: VisitBill) -> list[Any]:
     )
     sentences = dict.fromkeys([*visit.explanation, *(s for line in visit.lines for s in line.explanation)])
     return [title, grid, *(Padding(cell(s), (0, 0, 0, 2)) for s in sentences), *_note_lines(visit.notes, 2)]
+
+
+def _remitted(visit: VisitBill, remitted: list[Remittance]) -> list[Any]:
+    """What the payer did to the visit's lines, beside what careledger expected (docs/billing.md#835)."""
+    from rich.padding import Padding
+
+    from domain.billing.remittance import line_words
+
+    out: list[Any] = []
+    for remit in (r for r in remitted if r.date_of_service == visit.date_of_service):
+        out.append(
+            Padding(
+                cell(
+                    f"payer: {remit.payer_name} paid {_money(remit.paid)} of {_money(remit.charge)} "
+                    f"(expected allowed {_money(visit.allowed_amount)}; claim {remit.claim_id}, "
+                    f"recorded {remit.recorded_at:%Y-%m-%d})"
+                ),
+                (0, 0, 0, 2),
+            )
+        )
+        out.extend(Padding(cell(line_words(line)), (0, 0, 0, 4)) for line in remit.lines)
+    return out
 
 
 def _note_lines(notes: tuple[Note, ...], indent: int) -> list[Any]:

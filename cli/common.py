@@ -73,7 +73,7 @@ EpisodeArg = Annotated[
 COMMAND_GROUPS = (
     ("Record", ("episode", "plan", "visit", "exercise", "outcome", "report", "import")),
     ("Query", ("timeline", "progression", "outcomes", "continuity")),
-    ("Billing", ("units", "bill", "rules", "check", "review")),
+    ("Billing", ("units", "bill", "rules", "check", "review", "denials")),
     ("Audit", ("audit", "verify", "packet")),
     ("Interop", ("export", "schema")),
     ("Admin", ("projections", "settings", "clinic", "token", "serve", "demo")),

@@ -18,10 +18,23 @@ def demo(
     ] = "demo.db",
     replace: Annotated[bool, typer.Option("--replace", help="Delete an existing demo file first.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Build only; print no report.")] = False,
+    remittance: Annotated[
+        Path | None,
+        typer.Option(
+            "--remittance",
+            help="Also write Medicare's X12 835 remittance of the demo's claims to this file "
+            "(import it with careledger import 835 FILE).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Build a realistic demo clinic (four episodes, fixed seed) and print the knee episode.
 
-    Example: careledger demo --db demo.db
+    With --remittance FILE, also writes the payer's 835 for the demo's claims: some lines denied
+    for reasons check predicted, some for reasons it cannot see (docs/billing.md#835).
+
+    Example: careledger demo --db demo.db --remittance demo.835
     """
     from domain.demo import ReplayClock, demo_clinic, demo_episode_ids
     from domain.demo.identity import demo_identity
@@ -48,6 +61,11 @@ def demo(
             clock.now = item.at
             store.app.handle(item.command)
         ids = demo_episode_ids()
+        if remittance is not None:
+            from cli.common import write_private
+            from projections.interop.denials import demo_remittance
+
+            write_private(remittance, demo_remittance(store.app).encode())
         typer.echo(f"demo clinic built in {location.display}: {len(recorded)} commands, {len(ids)} episodes")
         for name, episode_id in ids.items():
             typer.echo(f"  {name:9} {episode_id}")

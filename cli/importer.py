@@ -18,13 +18,15 @@ def import_file(
         str,
         typer.Argument(
             help="JSON Lines file of commands, one per line ('-' for stdin); "
-            "or the word fhir, then a FHIR Bundle."
+            "or the word fhir, then a FHIR Bundle; or the word 835, then an X12 835 remittance."
         ),
     ],
     bundle: Annotated[
         str | None,
         typer.Argument(
-            help="With fhir: a FHIR Bundle exported by careledger ('-' for stdin).", show_default=False
+            help="With fhir: a FHIR Bundle exported by careledger; with 835: an X12 835 remittance "
+            "('-' for stdin).",
+            show_default=False,
         ),
     ] = None,
     db: DbOption = None,
@@ -37,6 +39,8 @@ def import_file(
     Each line is applied atomically, in order. Re-importing a file changes nothing.
     Exit code 1 if any line was rejected. `import fhir FILE` (or a FILE that holds a
     FHIR Bundle) records the bundle's episode instead, whole or not at all (docs/fhir.md).
+    `import 835 FILE` records a payer's remittance on the visits it pays; a claim or line that
+    matches no visit, or two, is refused with the reason (exit 1) (docs/billing.md#835).
 
     Example: careledger import commands.jsonl
     """
@@ -44,9 +48,14 @@ def import_file(
     from domain.episode.importer import import_lines
     from domain.errors import InvalidInput, StoreUnavailable
 
+    if bundle is not None and file == "835":
+        from cli.remit import import_835
+
+        import_835(bundle, db, user, as_json, quiet)
+        return
     if bundle is not None:
         if file != "fhir":
-            raise typer.BadParameter(f"give one FILE, or fhir FILE (got {file!r} and {bundle!r})")
+            raise typer.BadParameter(f"give one FILE, fhir FILE or 835 FILE (got {file!r} and {bundle!r})")
         import_fhir(bundle, db, as_json, quiet)
         return
     if file != "-" and looks_like_fhir(Path(file)):

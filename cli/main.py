@@ -14,6 +14,7 @@ from cli.export import app as export_app
 from cli.importer import import_file
 from cli.packet import packet
 from cli.projections import app as projections_app
+from cli.remit import denials
 from cli.review import review
 from cli.rules import rules
 from cli.schema import schema
@@ -57,6 +58,7 @@ app.add_typer(outcome.app, name="outcome")
 app.add_typer(report.app, name="report")
 app.command("units")(billing.units)
 app.command("bill")(billing.bill)
+app.command("denials")(denials)
 app.command("rules")(rules)
 app.command("audit")(audit.audit)
 app.command("verify")(audit.verify)

@@ -344,6 +344,18 @@ def episode_report(episode: Episode) -> None:
     out.print(visits)
     for line in amendment_lines(episode):
         out.print(line)
+    if episode.remittances:
+        from domain.billing.remittance import line_words
+
+        out.print("\n[bold]Remittances[/bold] (what the payer did to each claim line; careledger denials)")
+        for remit in episode.remittances:
+            out.print(
+                f"  {remit.date_of_service} claim {m(remit.claim_id)}: {m(remit.payer_name)} paid "
+                f"${remit.paid:,.2f} of ${remit.charge:,.2f} (recorded {utc(remit.recorded_at)} by "
+                f"{m(remit.recorded_by)} from {m(remit.source_file)})"
+            )
+            for paid_line in remit.lines:
+                out.print(f"    {m(line_words(paid_line))}")
     if episode.exercises:
         grid = fitted(
             ["id", "exercise", "category", "current dosage", "changes", "status"],

@@ -9,12 +9,14 @@ when and by whom): it is what the episode's state holds.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
 from domain.values import (
     CertifierCredential,
+    Code,
     Diagnosis,
     Discipline,
     Dosage,
@@ -23,6 +25,7 @@ from domain.values import (
     Goal,
     GoalAssessment,
     Identifier,
+    Modifier,
     PatientRef,
     PayerRef,
     PerformedExercise,
@@ -342,6 +345,71 @@ class Discharge(DischargeFields, Provenance):
     """A discharge as recorded."""
 
 
+# --- remittances: what the payer did to each claim line (ASC X12 835, docs/billing.md#835) --------
+
+AdjustmentGroup = Literal["CO", "PR", "OA", "PI", "CR"]
+RemitCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z0-9]{1,5}$")
+]
+ClaimId = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=r"^\S+$")
+]
+Money = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=11, decimal_places=2)]
+
+
+class RemitAdjustment(Frozen):
+    """One claim adjustment (835 CAS): its group, reason code (CARC) and amount, perhaps units."""
+
+    group: AdjustmentGroup
+    reason: RemitCode
+    amount: Money
+    quantity: int | None = Field(default=None, strict=True)
+
+
+class RemitLine(Frozen):
+    """What the payer did to one service line (835 SVC): the code and modifiers it pays, the
+    charge, the amount paid, the units paid, its adjustments and remark codes (RARC, LQ*HE).
+    """
+
+    code: Code
+    modifiers: tuple[Modifier, ...] = Field(default=(), max_length=4)
+    charge: Money
+    paid: Money
+    units: int = Field(default=1, strict=True, ge=0, le=9999)
+    adjustments: tuple[RemitAdjustment, ...] = Field(default=(), max_length=30)
+    remarks: tuple[RemitCode, ...] = Field(default=(), max_length=20)
+
+
+class RemittanceFields(Frozen):
+    """A payer's remittance of one claim (835 CLP) careledger sent (837P CLM01 `claim_id`).
+
+    `source_file` and `source_sha256` name the file it came from; `claim_received_on` is the
+    date the payer received the claim (DTM*050), `paid_on` the payment's date (BPR16).
+    """
+
+    date_of_service: date
+    claim_id: ClaimId
+    payer_claim_control_number: ClaimId
+    claim_status: RemitCode
+    charge: Money
+    paid: Money
+    patient_responsibility: Money = Decimal(0)
+    payer_name: ShortText
+    payer_id: Identifier | None = None
+    trace_number: ClaimId
+    paid_on: date | None = None
+    claim_received_on: date | None = None
+    claim_adjustments: tuple[RemitAdjustment, ...] = Field(default=(), max_length=30)
+    claim_remarks: tuple[RemitCode, ...] = Field(default=(), max_length=20)
+    lines: tuple[RemitLine, ...] = Field(max_length=50)
+    source_file: ShortText
+    source_sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Remittance(RemittanceFields, Provenance):
+    """A remittance as recorded: when it arrived (`recorded_at`) and who imported it."""
+
+
 class _EpisodeStateFields(Frozen):
     """The fields of an episode's state; `visits` is typed by the two forms below."""
 
@@ -366,6 +434,7 @@ class _EpisodeStateFields(Frozen):
     discharge: Discharge | None
     commands: dict[str, str]
     voided_visits: list[Visit] = Field(default_factory=list)
+    remittances: list[Remittance] = Field(default_factory=list)
     opened_by: str | None = None
 
 
@@ -429,6 +498,10 @@ __all__ = [
     "Provenance",
     "ReEvaluation",
     "ReEvaluationFields",
+    "RemitAdjustment",
+    "RemitLine",
+    "Remittance",
+    "RemittanceFields",
     "ResumeFields",
     "SnapshotState",
     "Visit",

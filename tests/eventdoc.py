@@ -15,6 +15,7 @@ from eventsourcing.utils import get_topic
 from domain.clinic.aggregate import Clinic
 from domain.clinic.values import Address
 from domain.episode.aggregate import Episode
+from domain.records import RemitAdjustment, RemitLine
 from domain.values import (
     Diagnosis,
     Dosage,
@@ -86,6 +87,9 @@ def _type(annotation: Any) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
+# Events added after the aggregate moved (2026-12): they were never stored under the old topic.
+ADDED_AFTER_THE_MOVE = {"RemittanceReceived"}
+
 VALUE_OBJECTS = (
     Diagnosis,
     Provider,
@@ -96,6 +100,8 @@ VALUE_OBJECTS = (
     Dosage,
     PerformedExercise,
     Address,
+    RemitLine,
+    RemitAdjustment,
 )
 
 
@@ -122,7 +128,10 @@ def render() -> str:
         doc = (cls.__doc__ or "").strip().splitlines()
         if doc:
             out.append(doc[0] + "\n")
-        out.append(f"- topic: `{topic}` (stored before 2026-12 as `{topic.replace('.aggregate:', ':')}`)")
+        if cls.__name__ in ADDED_AFTER_THE_MOVE:
+            out.append(f"- topic: `{topic}` (added after the move: it has no older topic)")
+        else:
+            out.append(f"- topic: `{topic}` (stored before 2026-12 as `{topic.replace('.aggregate:', ':')}`)")
         out.append(f"- version: {getattr(cls, 'class_version', 1)}")
         clinical = getattr(cls, "clinical_field", "")
         out.append(f"- clinical date: `{clinical}`\n" if clinical else "- clinical date: none\n")

@@ -22,3 +22,27 @@ def pyx12_errors(text: str) -> list[str]:
     if not ok and not errors:
         errors.append("pyx12 rejected the interchange")
     return errors + rejected
+
+
+def pyx12_835_errors(text: str) -> list[str]:
+    """Return pyx12's error messages for an 835 (005010X221A1); an empty list is 0 errors.
+
+    pyx12 cannot write its 999 acknowledgment for an 835 (the guide marks ST03 not used, which its
+    999 needs), so its errors are read from the messages it logs for each one.
+    """
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    logger = logging.getLogger("pyx12.error_handler")
+    handler = Collect(logging.ERROR)
+    logger.addHandler(handler)
+    try:
+        ok = pyx12.x12n_document.x12n_document(pyx12.params.params(), io.StringIO(text), None, None)
+    finally:
+        logger.removeHandler(handler)
+    if not ok and not messages:
+        messages.append("pyx12 rejected the interchange")
+    return messages

@@ -207,3 +207,44 @@ def _batch(request: Request, body: bytes, caller: Caller) -> JSONResponse:
     applied = sum(1 for o in outcomes if o.get("applied"))
     rejected = sum(1 for o in outcomes if "error" in o)
     return JSONResponse({"applied": applied, "rejected": rejected, "lines": outcomes})
+
+
+@router.post(
+    "/remittances",
+    responses={
+        200: {"description": "The import's report: claims recorded, already recorded, and refused"},
+        **RESPONSES,
+        422: _problem_doc("The file is not an 835 pyx12 accepts, or it does not balance"),
+    },
+    summary="Import an X12 835 remittance (careledger import 835)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/edi-x12": {"schema": {"type": "string"}},
+                "text/plain": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+async def post_remittance(request: Request, caller: Caller = Depends(WRITE)) -> Response:
+    """Validate, match and record an 835; claims and lines that match no visit are reported, not stored."""
+    body = await request.body()
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(_remittance, request, body, caller)
+
+
+def _remittance(request: Request, body: bytes, caller: Caller) -> Response:
+    from projections.interop.remit import import_835
+
+    if not caller.may_command("record_remittance"):
+        return problem(403, "Forbidden", f"the role '{caller.role}' may not send record_remittance")
+    try:
+        text = body.decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("body", f"byte {exc.start} is not ASCII: an X12 file is plain ASCII") from None
+    store = service_of(request).store
+    store.require_intact()
+    result = import_835(store.app, text, "body", caller.name)
+    return JSONResponse(result.as_dict(), status_code=200)

@@ -298,3 +298,21 @@ def command_schema(command: str, _: Caller = Depends(authenticate)) -> Response:
 
         return problem(404, "No such command", f"expected one of {', '.join(COMMANDS)}")
     return json_response(COMMANDS[command].model_json_schema())
+
+
+@router.get(
+    "/denials", responses=COMMON, tags=["billing"], summary="Denied lines and check's precision/recall"
+)
+def denials(
+    request: Request,
+    since: date | None = Query(None),
+    payer: str | None = Query(None, max_length=64),
+    caller: Caller = Depends(BILLING),
+) -> Response:
+    """What `careledger denials --json` prints: denied lines, totals by reason and by check rule."""
+    from projections.interop.denials import denial_report
+
+    store = service_of(request).store
+    with store.acting(caller.actor):
+        store.log_read("denials", None)
+    return json_response(denial_report(store.app, since, payer))

@@ -63,6 +63,8 @@ from domain.records import (
     Reason,
     ReEvaluation,
     ReEvaluationFields,
+    Remittance,
+    RemittanceFields,
     ResumeFields,
     SnapshotState,
     Visit,
@@ -394,6 +396,19 @@ class Episode(EpisodeInvariants, BaseAggregate[UUID]):
                 episode.holds[-1] = hold.model_copy(update={"end": self.discharge_date})
             episode.status = "discharged"
 
+    class RemittanceReceived(Event, RemittanceFields):
+        """A payer's remittance (X12 835) of the claim of one date of service, line by line.
+
+        What it paid and adjusted on each line, with the reason codes (CARC, RARC), and the file it
+        came from (docs/billing.md#835).
+        """
+
+        clinical_field: ClassVar[str] = "date_of_service"
+
+        def update(self, episode: Episode) -> None:
+            record = construct(Remittance, {**_fields(self, RemittanceFields), **self.provenance()})
+            episode.remittances = [*episode.remittances, record]
+
     class Snapshot(DomainEvent, CanSnapshotAggregate[UUID]):
         """The episode's state at a version, so loading need not replay every event."""
 
@@ -638,6 +653,14 @@ class Episode(EpisodeInvariants, BaseAggregate[UUID]):
             amends_version=visit.event_version,
             reason=fields.reason,
         )
+
+    def record_remittance(self, fields: RemittanceFields, meta: CommandMeta) -> None:
+        """Record a payer's remittance of the claim of one date of service: the visit must be on record."""
+        if fields.date_of_service not in self.visits:
+            raise InvalidInput(
+                "date_of_service", f"episode {self.id} has no visit on {fields.date_of_service} to remit"
+            )
+        self._trigger(self.RemittanceReceived, fields, RemittanceFields, meta)
 
     # --- state helpers -------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from domain.records import (
     PlanFields,
     ProgressReportFields,
     ReEvaluationFields,
+    RemittanceFields,
     ResumeFields,
     VisitFields,
     VoidFields,
@@ -180,6 +181,12 @@ class VoidVisit(VoidFields, EpisodeCommand):
     """Void a visit entered in error, with why; its history is kept (docs/rules.md#amendments)."""
 
     command: Literal["void_visit"] = "void_visit"
+
+
+class RecordRemittance(RemittanceFields, EpisodeCommand):
+    """Record what a payer paid and adjusted on a claim careledger sent (`careledger import 835`)."""
+
+    command: Literal["record_remittance"] = "record_remittance"
 
 
 # Every command, told apart by its `command` field (built from the registry above).

@@ -2,8 +2,9 @@
 
 A role grants capabilities (read the record, write commands, read the bill and
 claims, audit, read the access log, follow the event feed); writing is further
-limited per command, so an assistant cannot write a progress report and a biller
-records nothing. docs/service.md holds the same table; a test keeps them equal.
+limited per command, so an assistant cannot write a progress report, a biller
+records only what the payer paid (a remittance) and a clinician records no
+remittance. docs/service.md holds the same table; a test keeps them equal.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class Capability(StrEnum):
 CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.THERAPIST: frozenset({Capability.READ, Capability.WRITE, Capability.BILLING}),
     Role.ASSISTANT: frozenset({Capability.READ, Capability.WRITE}),
-    Role.BILLER: frozenset({Capability.READ, Capability.BILLING, Capability.FEED}),
+    Role.BILLER: frozenset({Capability.READ, Capability.WRITE, Capability.BILLING, Capability.FEED}),
     Role.AUDITOR: frozenset(
         {Capability.READ, Capability.BILLING, Capability.AUDIT, Capability.ACCESS_LOG, Capability.FEED}
     ),
@@ -53,15 +54,17 @@ THERAPIST_ONLY = frozenset(
     {"establish_plan", "certify_plan", "record_progress_report", "record_reevaluation", "discharge_episode"}
 )
 
+# Commands of the billing office: what a payer paid and adjusted (an X12 835, `import 835`) is
+# recorded by billing (or a service, or an admin), never by a clinician, and is all a biller records.
+BILLING_ONLY = frozenset({"record_remittance"})
+
 ROLE_COMMANDS: dict[Role, frozenset[str]] = {
-    role: (
-        frozenset(COMMANDS) - THERAPIST_ONLY
-        if role is Role.ASSISTANT
-        else frozenset(COMMANDS)
-        if Capability.WRITE in CAPABILITIES[role]
-        else frozenset()
-    )
-    for role in Role
+    Role.THERAPIST: frozenset(COMMANDS) - BILLING_ONLY,
+    Role.ASSISTANT: frozenset(COMMANDS) - THERAPIST_ONLY - BILLING_ONLY,
+    Role.BILLER: BILLING_ONLY,
+    Role.AUDITOR: frozenset(),
+    Role.SERVICE: frozenset(COMMANDS),
+    Role.ADMIN: frozenset(COMMANDS),
 }
 
 

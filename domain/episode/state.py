@@ -23,6 +23,7 @@ from domain.records import (
     Plan,
     ProgressReport,
     ReEvaluation,
+    Remittance,
     Visit,
 )
 from domain.values import Diagnosis, PayerRef, Provider
@@ -66,6 +67,7 @@ class EpisodeAttributes:
         self.discharge: Discharge | None = None
         self.commands: dict[str, str] = {}
         self.voided_visits: list[Visit] = []
+        self.remittances: list[Remittance] = []
 
     @property
     def last_visit_date(self) -> date | None:

@@ -112,7 +112,7 @@ class Projection:
 
 
 PROJECTIONS: tuple[Projection, ...] = (
-    Projection("timeline", 3, ("pv_timeline",), _timeline, "every fact in clinical-date order"),
+    Projection("timeline", 4, ("pv_timeline",), _timeline, "every fact in clinical-date order"),
     Projection(
         "progression",
         1,

@@ -2,8 +2,8 @@
 
 Pure: an episode in, `pv_timeline` rows out. One row per fact the episode holds
 (opening, plans, certifications, visits, exercise changes, outcomes, progress
-reports, re-evaluations, holds and resumptions, discharge, and each correction,
-addendum or void of a visit), ordered by the date
+reports, re-evaluations, holds and resumptions, discharge, each correction,
+addendum or void of a visit, and each payer's remittance of a visit's claim), ordered by the date
 the fact is about and then by the order it was recorded. `lag_days` is how many
 days after that date it was recorded (a late entry shows it).
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from domain.billing.remittance import remittance_words
 from domain.records import Provenance, Visit
 
 if TYPE_CHECKING:
@@ -150,6 +151,16 @@ def _entries(episode: Episode) -> list[Row]:
             episode.discharge is None or hold.end != episode.discharge.discharge_date
         ):
             rows.append(_entry(hold.end, "resumed", "treatment resumed", None))
+    for remittance in episode.remittances:
+        rows.append(
+            _entry(
+                remittance.date_of_service,
+                "remittance",
+                remittance_words(remittance),
+                remittance,
+                ref=remittance.claim_id,
+            )
+        )
     if episode.discharge is not None:
         d = episode.discharge
         rows.append(_entry(d.discharge_date, "discharge", f"discharged: {d.reason}", d))

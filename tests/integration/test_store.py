@@ -32,6 +32,7 @@ EXAMPLE_ORDER = [
     "add_exercise",
     "record_outcome",
     "record_visit",
+    "record_remittance",
     "record_late_entry",
     "correct_visit",
     "add_addendum",

@@ -61,6 +61,7 @@ class Model:
     addenda: dict[date, int] = field(default_factory=dict)
     late: set[date] = field(default_factory=set)
     voided: list[date] = field(default_factory=list)
+    remitted: list[date] = field(default_factory=list)
 
     def in_range(self, day: date) -> bool:
         if day < EPISODE_START or day > TODAY:
@@ -232,6 +233,36 @@ class EpisodeMachine(RuleBasedStateMachine):
             self.model.addenda.pop(dos, None)
             self.model.late.discard(dos)
             self.model.voided.append(dos)
+            self.model.version += 1
+
+    @rule(index=st.integers(0, 6), missing=clinical_dates(), paid=st.integers(0, 100))
+    def record_remittance(self, index: int, missing: date, paid: int) -> None:
+        dos = self._visit_on(index, missing)
+        document = {
+            "command": "record_remittance",
+            "date_of_service": str(dos),
+            "claim_id": f"{str(self.episode_id)[:8]}-{dos:%Y%m%d}",
+            "payer_claim_control_number": f"ICN{len(self.model.remitted)}",
+            "claim_status": "1",
+            "charge": "100.00",
+            "paid": f"{paid}.00",
+            "payer_name": "Medicare Part B",
+            "trace_number": "T1",
+            "lines": [
+                {
+                    "code": "97110",
+                    "modifiers": ["GP"],
+                    "charge": "100.00",
+                    "paid": f"{paid}.00",
+                    "units": 2,
+                    "adjustments": [{"group": "CO", "reason": "45", "amount": f"{100 - paid}.00"}],
+                }
+            ],
+            "source_file": "machine.835",
+            "source_sha256": "0" * 64,
+        }
+        if self.apply(document, dos in self.model.visits):
+            self.model.remitted.append(dos)
             self.model.version += 1
 
     @rule(day=any_dates(), credential=st.sampled_from(["PT", "PTA"]), weeks=st.sampled_from([None, 6]))
@@ -484,6 +515,7 @@ class EpisodeMachine(RuleBasedStateMachine):
             d for d, v in episode.visits.items() if any(a.kind == "late_entry" for a in v.amendments)
         } == model.late
         assert [v.date_of_service for v in episode.voided_visits] == model.voided
+        assert [r.date_of_service for r in episode.remittances] == model.remitted
         assert episode.status == (
             "discharged" if model.discharged else "on_hold" if model.on_hold() else "active"
         )

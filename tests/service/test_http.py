@@ -37,23 +37,31 @@ ROUTES: list[tuple[str, str, str | None]] = [
     ("GET", "/rules?on=2026-03-02", READ),
     ("GET", f"/episodes/{KNEE}/bill", BILLING),
     ("GET", "/claims", BILLING),
+    ("GET", "/denials", BILLING),
     ("GET", f"/episodes/{KNEE}/audit/as-of?at=2026-04-01", AUDIT),
     ("GET", f"/episodes/{KNEE}/audit/changes?since=2026-03-29", AUDIT),
     ("GET", "/verify", AUDIT),
     ("GET", "/audit/access", ACCESS),
     ("GET", "/events?limit=1", FEED),
-    ("POST", "/commands", WRITE),
+    ("POST", "/commands", "send record_visit"),
     ("POST", "/commands/batch", WRITE),
+    ("POST", "/remittances", "send record_remittance"),
     ("GET", "/schemas", None),
     ("GET", "/schemas/record_visit", None),
 ]
 ALLOWED = {
     Role.THERAPIST: {READ, WRITE, BILLING},
     Role.ASSISTANT: {READ, WRITE},
-    Role.BILLER: {READ, BILLING, FEED},
+    Role.BILLER: {READ, WRITE, BILLING, FEED},
     Role.AUDITOR: {READ, BILLING, AUDIT, ACCESS, FEED},
     Role.SERVICE: {READ, WRITE, BILLING, FEED},
     Role.ADMIN: {READ, WRITE, BILLING, AUDIT, ACCESS, FEED},
+}
+# Who may send the commands the routes above send (a write limited per command): a visit is
+# recorded by clinicians, a payer's remittance by billing; a service and an admin send both.
+SENDERS = {
+    "send record_visit": {Role.THERAPIST, Role.ASSISTANT, Role.SERVICE, Role.ADMIN},
+    "send record_remittance": {Role.BILLER, Role.SERVICE, Role.ADMIN},
 }
 LEAKS = ("Traceback", "SELECT ", "INSERT ", "psycopg", "sqlite3", 'File "')
 
@@ -78,6 +86,8 @@ def visit(episode_id: str = SHOULDER, day: str = "2026-05-19", **fields: Any) ->
 def send(client: httpx.Client, method: str, path: str, body: Any = None) -> httpx.Response:
     if path == "/commands/batch":
         return client.post(path, content=b"", headers={"content-type": "application/x-ndjson"})
+    if path == "/remittances":
+        return client.post(path, content=b"ISA", headers={"content-type": "application/edi-x12"})
     if method == "POST":
         return client.post(path, json=body if body is not None else {"command": "record_visit"})
     return client.get(path)
@@ -107,7 +117,7 @@ def test_each_role_is_refused_exactly_the_routes_it_may_not_call(server: Server,
     client = server.client(role)
     for method, path, needs in ROUTES:
         answer = send(client, method, path)
-        if needs is None or needs in ALLOWED[role]:
+        if needs is None or needs in ALLOWED[role] or role in SENDERS.get(needs, ()):
             assert answer.status_code not in (401, 403, 500), (role, method, path, answer.text)
         else:
             assert answer.status_code == 403, (role, method, path, answer.text)

@@ -41,7 +41,10 @@ OLD_TOPICS = {
     "domain.episode:Episode.VisitVoided",
 }
 # Where the aggregate lives now (domain/episode/aggregate.py): what new events are stored under.
-CURRENT_TOPICS = {topic.replace("domain.episode:", "domain.episode.aggregate:") for topic in OLD_TOPICS}
+CURRENT_TOPICS = {topic.replace("domain.episode:", "domain.episode.aggregate:") for topic in OLD_TOPICS} | {
+    # events added after the move: they have only this topic
+    "domain.episode.aggregate:Episode.RemittanceReceived",
+}
 
 
 def event_classes() -> dict[str, type[Any]]:

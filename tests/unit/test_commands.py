@@ -129,7 +129,7 @@ def test_the_registry_holds_each_command_once_in_the_order_they_are_defined() ->
         if isinstance(value, type) and issubclass(value, commands.Command) and value in COMMANDS.values()
     ]
     assert list(COMMANDS.values()) == defined
-    assert len(COMMANDS) == 18
+    assert len(COMMANDS) == 19
 
 
 def test_stating_a_default_does_not_change_the_digest() -> None:

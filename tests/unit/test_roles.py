@@ -30,7 +30,13 @@ def code_table() -> dict[str, list[str]]:
     for role in Role:
         cells = ["yes" if may(role, capability) else "no" for capability in Capability]
         refused = sorted(set(COMMANDS) - ROLE_COMMANDS[role])
-        cells.append("every command" if refused == sorted(COMMANDS) else ", ".join(refused))
+        allowed = sorted(ROLE_COMMANDS[role])
+        if not allowed:
+            cells.append("every command")
+        elif len(allowed) < len(refused):
+            cells.append(f"every command but {', '.join(allowed)}")
+        else:
+            cells.append(", ".join(refused))
         rows[role.value] = cells
     return rows
 
@@ -45,6 +51,13 @@ def test_an_auditor_reads_and_never_writes_a_biller_records_no_visit() -> None:
     assert may(Role.AUDITOR, Capability.READ) and not may(Role.AUDITOR, Capability.WRITE)
     assert ROLE_COMMANDS[Role.AUDITOR] == frozenset()
     assert not may_command(Role.BILLER, "record_visit")
+
+
+def test_a_remittance_is_recorded_by_billing_never_by_a_clinician() -> None:
+    assert ROLE_COMMANDS[Role.BILLER] == {"record_remittance"}
+    assert may_command(Role.SERVICE, "record_remittance") and may_command(Role.ADMIN, "record_remittance")
+    assert not may_command(Role.THERAPIST, "record_remittance")
+    assert not may_command(Role.ASSISTANT, "record_remittance")
     assert CAPABILITIES[Role.ADMIN] == frozenset(Capability)
 
 

@@ -51,6 +51,7 @@ TYPE_ORDER = (
     "Encounter",
     "Procedure",
     "Claim",
+    "ClaimResponse",
     "Provenance",
     "Observation",
     "ClinicalImpression",

@@ -42,6 +42,7 @@ from projections.interop.fhir.reading import (
     recorded_of,
     role_of,
 )
+from projections.interop.fhir.remittance import read_remittances
 from projections.interop.fhir.visit_reader import visit_commands
 
 Json = dict[str, Any]
@@ -66,6 +67,7 @@ def read_bundle(data: Json) -> tuple[UUID, list[Recorded]]:
         _visits,
         _outcomes,
         _impressions,
+        read_remittances,
     ]
     found: list[Recorded] = []
     for reader in readers:

@@ -45,6 +45,7 @@ from projections.interop.fhir.codes import (
     resource_id,
     sub,
 )
+from projections.interop.fhir.remittance import claim_responses
 
 # Amendment kinds as Provenance activities: careledger's code, then HL7's data operation.
 ACTIVITIES = {
@@ -65,6 +66,7 @@ def visits(b: Builder, insurer: Resource, coverage: Resource) -> None:
     """Add every visit's Encounter, Procedures and Provenances (voided ones too), and the Claims."""
     bills = {v.date_of_service: v for v in b.bill.visits}
     every = [*b.episode.visits.values(), *b.episode.voided_visits]
+    claims: dict[Any, tuple[Resource, list[Resource]]] = {}
     for visit in sorted(every, key=lambda v: v.event_version):
         voided = any(a.kind == "void" for a in visit.amendments)
         encounter = _encounter(b, visit, voided)
@@ -74,7 +76,10 @@ def visits(b: Builder, insurer: Resource, coverage: Resource) -> None:
             _provenance(b, visit, amendment, encounter)
         bill = None if voided else bills.get(visit.date_of_service)
         if bill is not None:
-            _claim(b, visit, bill, encounter, insurer, coverage)
+            made = _claim(b, visit, bill, encounter, insurer, coverage)
+            if made is not None:
+                claims[visit.date_of_service] = made
+    claim_responses(b, insurer, claims)
 
 
 def _encounter(b: Builder, visit: Visit, voided: bool) -> Resource:
@@ -214,10 +219,11 @@ def _money(value: Any) -> Resource:
 
 def _claim(
     b: Builder, visit: Visit, bill: VisitBill, encounter: Resource, insurer: Resource, coverage: Resource
-) -> None:
+) -> tuple[Resource, list[Resource]] | None:
+    """Add the visit's Claim; return a reference to it and its items (for a ClaimResponse)."""
     lines = [line for line in bill.lines if line.billable and line.units > 0]
     if not lines:
-        return
+        return None
     care_team = [
         {
             "sequence": 1,
@@ -281,4 +287,4 @@ def _claim(
     charges = [line.charge for line in lines]
     if all(charge is not None for charge in charges):
         resource["total"] = _money(sum((c for c in charges if c is not None), Decimal("0.00")))
-    b.add(resource)
+    return ref("Claim", b.add(resource)), items

@@ -38,6 +38,7 @@ def build_packet(
         sections.exercises(data),
         render.visits(data),
         sections.amendments(data),
+        sections.remittances(data),
         sections.integrity(data),
     ]
     return render.document(data, parts)

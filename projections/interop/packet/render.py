@@ -31,6 +31,7 @@ SECTIONS = (
     ("exercises", "Exercise dosage over visits"),
     ("visits", "Visit notes and the units billed"),
     ("amendments", "Amendments"),
+    ("remittances", "Payer remittances"),
     ("integrity", "Record integrity"),
 )
 

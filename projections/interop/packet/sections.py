@@ -21,7 +21,7 @@ from projections.interop.packet.charts import (
     score_chart,
     timeline,
 )
-from projections.interop.packet.render import badge, e, for_payer, section, table, when
+from projections.interop.packet.render import badge, e, for_payer, money, section, table, when
 
 if TYPE_CHECKING:
     from projections.interop.packet.gather import PacketData
@@ -223,6 +223,42 @@ def amendments(data: PacketData) -> str:
         )
     )
     return section("amendments", "Amendments", body)
+
+
+def remittances(data: PacketData) -> str:
+    """List what the payer did to each claim line (its 835 remittances), beside the charge billed."""
+    from domain.billing.remittance import denied_amount, is_denial, line_status
+
+    rows = [
+        [
+            e(r.date_of_service),
+            e(r.claim_id),
+            e(" ".join([line.code, *line.modifiers])),
+            money(line.charge),
+            money(line.paid),
+            e(line_status(line)),
+            money(denied_amount(line)),
+            e(", ".join(f"{a.group}-{a.reason}" for a in line.adjustments if is_denial(a)) or "-"),
+            e(", ".join(line.remarks) or "-"),
+            e(when(r.recorded_at)),
+        ]
+        for r in data.episode.remittances
+        for line in r.lines
+    ]
+    body = (
+        "<p>What the payer paid and adjusted on each claim line, as its electronic remittance advice "
+        "(ASC X12 835) reported, with the claim adjustment reason codes (CARC) and remark codes (RARC).</p>"
+        + (
+            table(
+                ["visit", "claim", "line", "charge", "paid", "status", "denied", "CARC", "RARC", "received"],
+                rows,
+                numeric=(3, 4, 6),
+            )
+            if rows
+            else "<p>No remittance is recorded.</p>"
+        )
+    )
+    return section("remittances", "Payer remittances", body)
 
 
 def integrity(data: PacketData) -> str:
