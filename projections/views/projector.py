@@ -82,9 +82,10 @@ class ProjectionStatus:
 class EpisodeFold:
     """The episodes in memory, each advanced by applying its events (the aggregate's own fold)."""
 
-    def __init__(self, store: Store, size: int = CACHE_SIZE) -> None:
+    def __init__(self, store: Store, size: int = CACHE_SIZE, memo_size: int = MEMO_SIZE) -> None:
         self.app = store.app
         self.size = size
+        self.memo_size = memo_size
         self._episodes: OrderedDict[UUID, Episode] = OrderedDict()
         # each folded episode's per-visit findings, kept while the episode is (re-derived only where
         # an event changed their inputs, domain.findings.engine.VisitMemo)
@@ -111,7 +112,7 @@ class EpisodeFold:
         found = self._memos.get(episode_id)
         if found is None:
             found = self._memos[episode_id] = VisitMemo()
-            while len(self._memos) > MEMO_SIZE:
+            while len(self._memos) > self.memo_size:
                 self._memos.popitem(last=False)
         else:
             self._memos.move_to_end(episode_id)
@@ -145,6 +146,7 @@ class Projector:
         projections: Sequence[Projection] = PROJECTIONS,
         page_size: int = PAGE_SIZE,
         cache_size: int = CACHE_SIZE,
+        memo_size: int = MEMO_SIZE,
     ) -> None:
         self.store = store
         self.location = store.location
@@ -153,7 +155,7 @@ class Projector:
         self.page_size = page_size
         self.engine = make_engine(store.location)
         self.tables: Tables = build_tables(store.location.schema)
-        self.fold = EpisodeFold(store, cache_size)
+        self.fold = EpisodeFold(store, cache_size, memo_size)
         self._sqlite_inserts: dict[str, SqliteInsert] = {}
         self._postgres_copies: dict[str, PostgresCopy] = {}
         self._ready = False
