@@ -84,14 +84,7 @@ class NoteSignature:
     def as_dict(self) -> dict[str, Any]:
         """Return the texts and evidence as JSON-ready values (stored in the read model)."""
         return {
-            "texts": {
-                t.field: {
-                    "words": " ".join(sorted(t.words)),
-                    "quote": t.quote,
-                    "bands": band_text(t.banded()),
-                }
-                for t in self.texts
-            },
+            "texts": {t.field: stored_text(t) for t in self.texts},
             "evidence": [[e.version, e.what] for e in self.evidence],
         }
 
@@ -99,26 +92,45 @@ class NoteSignature:
 def note_signature(note: VisitNote, stopwords: frozenset[str], min_words: int) -> NoteSignature:
     """Return the compared texts of a visit's note (docs/rules.md#cloned-notes)."""
     visit = note.visit
-    raw = {
-        "necessity": visit.necessity,
-        "narrative": " ".join((visit.narrative, *note.addenda)),
-        "skilled_interventions": "; ".join(note.skilled_entries),
-        "patient_response": visit.patient_response,
-    }
-    texts = []
-    for name in FIELDS:
-        kept = frozenset(w for w in words(raw[name]) if w not in stopwords)
-        if len(kept) >= min_words:
-            texts.append(NoteText(name, kept, quote(raw[name]), bands(kept)))
+    raw = (
+        visit.necessity,
+        " ".join((visit.narrative, *note.addenda)),
+        "; ".join(note.skilled_entries),
+        visit.patient_response,
+    )
+    texts = tuple(
+        text
+        for name, written in zip(FIELDS, raw, strict=True)
+        if (text := note_text(name, written, stopwords, min_words)) is not None
+    )
     return NoteSignature(
         episode_id=note.episode_id,
         date_of_service=visit.date_of_service,
         recorded_at=visit.recorded_at,
         event_version=visit.event_version,
         provider_id=visit.provider_id,
-        texts=tuple(texts),
+        texts=texts,
         evidence=note.evidence(),
     )
+
+
+@lru_cache(maxsize=1 << 14)
+def note_text(name: str, written: str, stopwords: frozenset[str], min_words: int) -> NoteText | None:
+    """Return one compared text of a note (None when too short to compare), once per distinct text.
+
+    Notes repeat their texts (a copied note is a repeated text): its word set, quote
+    and bands are computed once, and so is the form it is stored in (`stored_text`).
+    """
+    kept = frozenset(w for w in words(written) if w not in stopwords)
+    if len(kept) < min_words:
+        return None
+    return NoteText(name, kept, quote(written), bands(kept))
+
+
+@lru_cache(maxsize=1 << 14)
+def stored_text(text: NoteText) -> dict[str, str]:
+    """Return a compared text as the read model stores it (the same dict for the same text: never mutate)."""
+    return {"words": " ".join(sorted(text.words)), "quote": text.quote, "bands": band_text(text.banded())}
 
 
 def similar(a: frozenset[str], b: frozenset[str], percent: int) -> int | None:
@@ -362,5 +374,6 @@ __all__ = [
     "clone_findings",
     "find_copies",
     "note_signature",
+    "note_text",
     "similar",
 ]

@@ -21,12 +21,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from domain.billing.bill import BillingRules, VisitBill, accruals, facts_of
 from domain.billing.claims import price_visit
 from domain.billing.ledger import audit_minutes
 from domain.clocks.coverage import NECESSITY_MISSING, Coverage, judge
+from domain.clocks.periods import Gap
 from domain.findings import (
     clocks,
     coding,
@@ -62,6 +63,14 @@ class Analysis:
 
 def _performed_order(item: Performed) -> tuple[str, str, str]:
     return (item.done.exercise_id or "", item.done.name, item.done.model_dump_json())
+
+
+def _in_order(performed: list[Performed]) -> list[Performed]:
+    """Sort a visit's exercises by `_performed_order`, writing an exercise's JSON only to break a tie."""
+    short = [(item.done.exercise_id or "", item.done.name) for item in performed]
+    if len(set(short)) < len(short):
+        return sorted(performed, key=_performed_order)
+    return [item for _, item in sorted(zip(short, performed, strict=True), key=lambda pair: pair[0])]
 
 
 PRICE_MEMO = 8192
@@ -114,11 +123,73 @@ def _kx_visit(note: VisitNote, bill: VisitBill, necessity_problem: necessity.Pro
     )
 
 
-def analyse(episode: Episode, context: CheckContext, coverage: Coverage | None = None) -> Analysis:
+@dataclass(frozen=True, slots=True)
+class _VisitWork:
+    """What the checks derived from one visit alone, and the inputs it was derived from."""
+
+    visit: Visit
+    catalogue: tuple[Any, ...]
+    missing: Gap | None
+    note: VisitNote
+    found: tuple[Finding, ...]
+    kx: kx.KxVisit
+    signature: NoteSignature
+
+
+class VisitMemo:
+    """One episode's per-visit findings, kept between its derivations (the projector keeps one per episode).
+
+    A visit's own findings (necessity, exercises, timing, contact, skilled care,
+    coding, modifiers), its KX facts and its compared texts depend on the visit's
+    record, the catalogue entries of the exercises it performed, the clocks'
+    necessity verdict for its day, and what the whole episode shares (payer,
+    discipline, diagnoses, the rule tables). Records are replaced, never changed,
+    when an event changes them (a correction, an addendum, a progressed exercise),
+    so a visit whose record and entries are the same objects and whose verdict and
+    shared inputs are equal is not derived again. A property test holds an episode
+    analysed with its memo after every command equal to one analysed afresh.
+    """
+
+    __slots__ = ("_shared", "_visits")
+
+    def __init__(self) -> None:
+        self._shared: tuple[Any, ...] | None = None
+        self._visits: dict[date, _VisitWork] = {}
+
+    def start(self, shared: tuple[Any, ...]) -> dict[date, _VisitWork]:
+        """Return the kept visits when the episode's shared inputs are unchanged (else forget them)."""
+        if (
+            self._shared is None
+            or len(self._shared) != len(shared)
+            or not all(a is b or a == b for a, b in zip(self._shared, shared, strict=True))
+        ):
+            self._visits = {}
+        self._shared = shared
+        return self._visits
+
+    def keep(self, visits: dict[date, _VisitWork]) -> None:
+        """Keep this derivation's visits (a voided visit's work is dropped with it)."""
+        self._visits = visits
+
+
+def _same(work: _VisitWork, visit: Visit, catalogue: tuple[Any, ...], missing: Gap | None) -> bool:
+    return (
+        work.visit is visit
+        and len(work.catalogue) == len(catalogue)
+        and all(a is b for a, b in zip(work.catalogue, catalogue, strict=True))
+        and work.missing == missing
+    )
+
+
+def analyse(
+    episode: Episode, context: CheckContext, coverage: Coverage | None = None, memo: VisitMemo | None = None
+) -> Analysis:
     """Run every check that needs only this episode; keep its notes and KX facts for the others.
 
     `coverage` is the clocks' judgement of the episode (`domain.clocks.coverage.judge`,
     made here unless the caller already has it): its verdicts are worded as findings.
+    `memo` keeps each visit's own findings between calls for the same episode, so only
+    the visits an event changed are derived again (see `VisitMemo`).
     """
     episode_id = str(episode.id)
     if coverage is None:
@@ -127,47 +198,40 @@ def analyse(episode: Episode, context: CheckContext, coverage: Coverage | None =
         seen.day: gap for seen in coverage.visits for gap in seen.gaps if gap.code == NECESSITY_MISSING
     }
     rules = context.billing(episode.payer)
-    catalogue = rules.catalogue
     words = context.words
     # the claim lines of each visit (units, modifiers, notes); KX is checked apart (domain.findings.kx)
     unit_rule: UnitRule = episode.payer.unit_rule or rules.profile.unit_rule
-    bills = {day: _priced(context, episode, visit, rules, unit_rule) for day, visit in episode.visits.items()}
     diagnoses = necessity.DiagnosisWords.of(
         (*episode.diagnoses, *(d for plan in episode.plans for d in plan.diagnoses)), words
     )
-    notes: dict[date, VisitNote] = {}
+    shared = (
+        context,
+        rules,
+        words,
+        episode_id,
+        episode.payer,
+        unit_rule,
+        episode.discipline,
+        len(episode.diagnoses),
+        diagnoses,
+    )
+    kept = memo.start(shared) if memo is not None else {}
+    done: dict[date, _VisitWork] = {}
     for day in sorted(episode.visits):
         visit = episode.visits[day]
-        performed = sorted(
-            (
-                Performed(p, episode.exercises.get(p.exercise_id) if p.exercise_id else None)
-                for p in visit.exercises
-            ),
-            key=_performed_order,
+        entries = tuple(
+            episode.exercises.get(p.exercise_id) if p.exercise_id else None for p in visit.exercises
         )
-        notes[day] = VisitNote(
-            episode_id=episode_id,
-            visit=visit,
-            bill=bills[day],
-            ledger=audit_minutes(visit.service_lines, visit.total_treatment_minutes, day, catalogue),
-            exercises=tuple(performed),
-            words_of=words,
-        )
-    found: list[Finding] = []
-    kx_visits: list[kx.KxVisit] = []
-    for day, note in notes.items():
-        stated = necessity.check(note, diagnoses, missing.get(day))
-        visit_found = [
-            *stated.findings,
-            *exercises.check(note),
-            *timing.check(note, catalogue),
-            *contact.check(note, catalogue),
-            *skilled.check(note),
-            *coding.check(note, catalogue),
-            *modifiers.check(note, episode.discipline, rules),
-        ]
-        kx_visits.append(_kx_visit(note, bills[day], stated.problem))
-        found.extend(visit_found)
+        gap = missing.get(day)
+        work = kept.get(day)
+        if work is None or not _same(work, visit, entries, gap):
+            work = _visit_work(context, episode, visit, entries, gap, diagnoses, rules, unit_rule)
+        done[day] = work
+    if memo is not None:
+        memo.keep(done)
+    notes = {day: work.note for day, work in done.items()}
+    found: list[Finding] = [f for work in done.values() for f in work.found]
+    kx_visits = [work.kx for work in done.values()]
     outcome_text = "; ".join(s.text for s in progression.outcome_summaries(episode.outcomes))
     found.extend(
         progression.check_plateaus(
@@ -176,9 +240,7 @@ def analyse(episode: Episode, context: CheckContext, coverage: Coverage | None =
     )
     found.extend(progression.check_outcomes(episode_id, episode.outcomes))
     found.extend(clocks.check(episode_id, coverage, notes))
-    signatures = tuple(
-        note_signature(note, words.stopwords, context.clone_min_words) for note in notes.values()
-    )
+    signatures = tuple(work.signature for work in done.values())
     kx_episode = kx.KxEpisode(
         episode_id=episode_id,
         patient_ref=episode.patient_ref,
@@ -188,6 +250,42 @@ def analyse(episode: Episode, context: CheckContext, coverage: Coverage | None =
     )
     found.extend(kx.check(kx_episode, (), rules))  # KX as if the beneficiary had no other episode
     return Analysis(episode_id, sort_findings(found), signatures, kx_episode)
+
+
+def _visit_work(
+    context: CheckContext,
+    episode: Episode,
+    visit: Visit,
+    entries: tuple[Any, ...],
+    gap: Gap | None,
+    diagnoses: necessity.DiagnosisWords,
+    rules: BillingRules,
+    unit_rule: UnitRule,
+) -> _VisitWork:
+    """Derive one visit's note, its own findings, its KX facts and its compared texts."""
+    catalogue = rules.catalogue
+    day = visit.date_of_service
+    bill = _priced(context, episode, visit, rules, unit_rule)
+    note = VisitNote(
+        episode_id=str(episode.id),
+        visit=visit,
+        bill=bill,
+        ledger=audit_minutes(visit.service_lines, visit.total_treatment_minutes, day, catalogue),
+        exercises=tuple(_in_order([Performed(p, e) for p, e in zip(visit.exercises, entries, strict=True)])),
+        words_of=context.words,
+    )
+    stated = necessity.check(note, diagnoses, gap)
+    found = (
+        *stated.findings,
+        *exercises.check(note),
+        *timing.check(note, catalogue),
+        *contact.check(note, catalogue),
+        *skilled.check(note),
+        *coding.check(note, catalogue),
+        *modifiers.check(note, episode.discipline, rules),
+    )
+    signature = note_signature(note, context.words.stopwords, context.clone_min_words)
+    return _VisitWork(visit, entries, gap, note, found, _kx_visit(note, bill, stated.problem), signature)
 
 
 def combine(analysis: Analysis, context: CheckContext) -> tuple[Finding, ...]:
@@ -241,4 +339,4 @@ def with_other_episodes(episode: Episode, others: Iterable[Episode], context: Ch
     return context.with_others(tuple(peers), tuple(prior))
 
 
-__all__ = ["Analysis", "analyse", "check_episode", "combine", "with_other_episodes"]
+__all__ = ["Analysis", "VisitMemo", "analyse", "check_episode", "combine", "with_other_episodes"]

@@ -28,6 +28,7 @@ from projections.views.schema import CHECK_VISITS, FINDINGS
 if TYPE_CHECKING:
     from domain.clocks.coverage import Coverage
     from domain.episode.aggregate import Episode
+    from domain.findings.engine import VisitMemo
     from projections.views.context import ViewContext
 
 Row = dict[str, Any]
@@ -44,10 +45,13 @@ def _check_context(view: ViewContext, _folder: Path | None) -> CheckContext:
 
 
 def findings_rows(
-    episode: Episode, context: CheckContext, coverage: Coverage | None = None
+    episode: Episode, context: CheckContext, coverage: Coverage | None = None, memo: VisitMemo | None = None
 ) -> dict[str, list[Row]]:
-    """Return the episode's `pv_findings` and `pv_check_visits` rows (given the clocks' `coverage`)."""
-    analysis = analyse(episode, context, coverage)
+    """Return the episode's `pv_findings` and `pv_check_visits` rows (given the clocks' `coverage`).
+
+    `memo` keeps the episode's per-visit findings between calls (`domain.findings.engine.VisitMemo`).
+    """
+    analysis = analyse(episode, context, coverage, memo)
     episode_id = analysis.episode_id
     findings = [
         {

@@ -31,6 +31,7 @@ from projections.views.timeline import timeline_rows
 
 if TYPE_CHECKING:
     from domain.episode.aggregate import Episode
+    from domain.findings.engine import VisitMemo
 
 Row = dict[str, Any]
 
@@ -38,9 +39,10 @@ Row = dict[str, Any]
 class Derived:
     """One episode and what several views derive from it, computed once."""
 
-    def __init__(self, episode: Episode, context: ViewContext) -> None:
+    def __init__(self, episode: Episode, context: ViewContext, memo: VisitMemo | None = None) -> None:
         self.episode = episode
         self.context = context
+        self.memo = memo  # the episode's per-visit findings kept by the projector between pages
 
     @cached_property
     def coverage(self) -> Coverage:
@@ -71,7 +73,7 @@ def _continuity(d: Derived) -> dict[str, list[Row]]:
 
 
 def _findings(d: Derived) -> dict[str, list[Row]]:
-    return findings_rows(d.episode, check_context(d.context), d.coverage)
+    return findings_rows(d.episode, check_context(d.context), d.coverage, d.memo)
 
 
 def _summary(d: Derived) -> dict[str, list[Row]]:

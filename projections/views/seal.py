@@ -46,11 +46,18 @@ def _canonical(value: Any) -> Any:
     return orjson.dumps(value, default=str, option=orjson.OPT_SORT_KEYS).decode()
 
 
+_AS_IS = frozenset({type(None), bool, int, str})  # what `_canonical` returns unchanged (not subclasses)
+
+
 def rows_digest(table: Table, rows: Iterable[Mapping[str, Any]]) -> str:
     """Return the SHA-256 (hex) of some rows of a table, in an order- and backend-independent form."""
     names = sorted(column.name for column in table.columns)
+    as_is, canonical, dumps, sort_keys = _AS_IS, _canonical, orjson.dumps, orjson.OPT_SORT_KEYS
     lines = sorted(
-        orjson.dumps([_canonical(row.get(name)) for name in names], option=orjson.OPT_SORT_KEYS)
+        dumps(
+            [v if v.__class__ in as_is else canonical(v) for v in map(row.get, names)],
+            option=sort_keys,
+        )
         for row in rows
     )
     return hashlib.sha256(b"\n".join(lines)).hexdigest()

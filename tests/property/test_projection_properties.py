@@ -176,3 +176,28 @@ def test_a_crash_in_a_view_leaves_rows_and_tracking_consistent(
             assert dump(faulty) == rebuilt(store)
         finally:
             faulty.close()
+
+
+@pytest.mark.slow
+@HEAVY
+@given(shape=stores, data=st.data())
+def test_followed_event_by_event_with_few_kept_episodes_the_read_models_equal_a_rebuild(
+    shape: dict[str, int], data: st.DataObject
+) -> None:
+    """A follower that applies each event as it comes keeps episodes' per-visit findings
+    (`VisitMemo`, for 1, 2 or 256 episodes: evicted ones are derived afresh) and derives
+    only the visits an event changed; its rows equal a rebuild's."""
+    with synthetic_store(**shape) as (store, clock, commands):
+        projector = Projector(
+            store,
+            page_size=data.draw(st.integers(1, 5), label="page"),
+            memo_size=data.draw(st.sampled_from([1, 2, 256]), label="kept episodes"),
+        )
+        try:
+            for recorded in commands:
+                apply(store, clock, [recorded])
+                projector.catch_up()
+            followed = dump(projector)
+        finally:
+            projector.close()
+        assert followed == rebuilt(store)
