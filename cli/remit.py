@@ -103,12 +103,13 @@ def _print_report(report: dict[str, Any]) -> None:
     denied = [row for row in report["lines"] if Decimal(row["denied"]) > 0]
     if denied:
         typer.echo("")
+        # The line table names the codes; each code's words are printed once, in the tables below.
         rows = []
+        remarks: dict[str, str] = {}
         for row in denied:
-            reasons = "; ".join(
-                f"{a['group']}-{a['reason']} {a['description']}" for a in row["adjustments"] if a["denial"]
-            )
-            remarks = "; ".join(f"{r['code']} {r['description']}" for r in row["remarks"])
+            codes = [f"{a['group']}-{a['reason']}" for a in row["adjustments"] if a["denial"]]
+            codes += [r["code"] for r in row["remarks"]]
+            remarks.update((r["code"], r["description"]) for r in row["remarks"])
             rules = ", ".join(sorted({f["rule_id"] for f in row["findings"]})) or "none"
             rows.append(
                 [
@@ -116,11 +117,13 @@ def _print_report(report: dict[str, Any]) -> None:
                     f"{row['code']} {' '.join(row['modifiers'])}".strip(),
                     row["status"],
                     _money(row["denied"]),
-                    reasons + (f" ({remarks})" if remarks else ""),
+                    " ".join(codes),
                     rules,
                 ]
             )
         table(["visit", "line", "status", "denied", "reason", "check's findings then"], rows)
+    else:
+        remarks = {}
     if report["by_reason"]:
         typer.echo("")
         typer.echo("By reason")
@@ -131,6 +134,10 @@ def _print_report(report: dict[str, Any]) -> None:
                 for r in report["by_reason"]
             ],
         )
+    if remarks:
+        typer.echo("")
+        typer.echo("Remark codes")
+        table(["remark", "description"], [[code, text] for code, text in sorted(remarks.items())])
     if report["by_rule"]:
         typer.echo("")
         typer.echo("By check rule (findings as of each claim's date)")

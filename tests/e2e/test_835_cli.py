@@ -145,6 +145,9 @@ def test_denials_prints_the_table(imported: tuple[str, Path, str]) -> None:
     assert done.returncode == 0, done.stderr
     assert "By check rule" in done.stdout and "precision" in done.stdout
     assert "CO-151" in done.stdout and "The time limit for filing has expired." in done.stdout
+    # each code's words once (in the reason and remark tables), not on every line it hit
+    assert done.stdout.count("The time limit for filing has expired.") == 1
+    assert "Remark codes" in done.stdout and done.stdout.count("exceeds our acceptable") == 1
     none = careledger("denials", "--db", imported[0], "--payer", "nobody", "--json")
     assert json.loads(none.stdout)["totals"]["lines"] == 0
 
