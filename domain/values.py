@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import date, time
 from decimal import Decimal
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.fields import FieldInfo
@@ -289,3 +290,29 @@ class ServiceLine(Frozen):
     modifiers: tuple[Modifier, ...] = ()
     start: time | None = None
     end: time | None = None
+
+
+class CommandDocument(Frozen):
+    """Base of a family of commands (the episodes', the clinic's): its id, its author, its registry.
+
+    A concrete command (one whose `command` field has a fixed name) registers itself
+    in its family's `registry`, so the family's commands are listed once, by their classes.
+    """
+
+    registry: ClassVar[dict[str, Any]] = {}
+
+    command: str
+    command_id: UUID
+    recorded_by: UserId
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Register a concrete command in its family's registry."""
+        super().__pydantic_init_subclass__(**kwargs)
+        name = cls.model_fields["command"].default
+        if isinstance(name, str):
+            cls.registry[name] = cls
+
+    def digest(self) -> str:
+        """Return a hash of the command's canonical JSON, to tell a replay from a reuse (`command_digest`)."""
+        return command_digest(self, self.command)

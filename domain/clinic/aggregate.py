@@ -8,32 +8,20 @@ old topic.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import BaseAggregate, CanInitAggregate, CanMutateAggregate
 
 from domain.clinic.values import BillingProviderFields, PhysicianFields, RenderingProviderFields
-from domain.values import Frozen, UserId, construct
+from domain.recording import CommandMeta, record_event
+from domain.values import Frozen, UserId
 
 # The topics of the clinic's events (what the episode read models skip).
 CLINIC_TOPICS = "domain.clinic."
 
 # The store's one clinic.
 CLINIC_ID = uuid5(UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8"), "https://careledger.invalid/clinic")
-
-
-class CommandMeta(Protocol):
-    """What the application adds to a command: identity, author and recorded time."""
-
-    @property
-    def command_id(self) -> UUID: ...
-    @property
-    def command_digest(self) -> str: ...
-    @property
-    def recorded_by(self) -> str: ...
-    @property
-    def timestamp(self) -> datetime: ...
 
 
 class Recorded(Frozen):
@@ -154,20 +142,8 @@ class Clinic(BaseAggregate[UUID]):
     def _record(
         self, event_class: type[Clinic.Event], meta: CommandMeta, fields: Frozen, fields_class: type[Frozen]
     ) -> None:
-        event = construct(
-            event_class,
-            {
-                "originator_id": self.id,
-                "originator_version": self.version + 1,
-                "timestamp": meta.timestamp,
-                "command_id": meta.command_id,
-                "command_digest": meta.command_digest,
-                "recorded_by": meta.recorded_by,
-                **{name: getattr(fields, name) for name in fields_class.model_fields},
-            },
-        )
-        event.mutate(self)
-        self._pending_events.append(event)
+        values = {name: getattr(fields, name) for name in fields_class.model_fields}
+        record_event(self, event_class, meta, values)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the clinic's identity as JSON-ready values."""

@@ -6,33 +6,18 @@ episode commands (`domain.episode.commands.COMMANDS`): they name no episode.
 
 from __future__ import annotations
 
-from typing import Any, Literal
-from uuid import UUID
+from typing import Any, ClassVar, Literal
 
 from domain.clinic.values import BillingProviderFields, PhysicianFields, RenderingProviderFields
-from domain.values import Frozen, UserId, command_digest
+from domain.values import CommandDocument
 
 CLINIC_COMMANDS: dict[str, type[ClinicCommand]] = {}
 
 
-class ClinicCommand(Frozen):
+class ClinicCommand(CommandDocument):
     """Base of the clinic's commands: its id (for idempotency) and its author."""
 
-    command: str
-    command_id: UUID
-    recorded_by: UserId
-
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        """Register a concrete clinic command."""
-        super().__pydantic_init_subclass__(**kwargs)
-        name = cls.model_fields["command"].default
-        if isinstance(name, str):
-            CLINIC_COMMANDS[name] = cls
-
-    def digest(self) -> str:
-        """Return a hash of the command's canonical JSON, to tell a replay from a reuse."""
-        return command_digest(self, self.command)
+    registry: ClassVar[dict[str, Any]] = CLINIC_COMMANDS
 
 
 class RecordBillingProvider(ClinicCommand, BillingProviderFields):

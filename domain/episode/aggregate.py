@@ -34,6 +34,7 @@ from domain.episode.invariants import EpisodeInvariants
 from domain.episode.lazy import LazyVisits, visits_as_json
 from domain.episode.state import EARLIEST_DATE, CommandMeta
 from domain.errors import InvalidInput
+from domain.recording import record_event
 from domain.records import (
     AddendumFields,
     AddendumText,
@@ -705,20 +706,7 @@ class Episode(EpisodeInvariants, BaseAggregate[UUID]):
         built without validating them again: that was about a quarter of deciding
         a command. Events read back from the store are still validated.
         """
-        event = construct(
-            event_class,
-            {
-                "originator_id": self.id,
-                "originator_version": self.version + 1,
-                "timestamp": meta.timestamp,
-                "command_id": meta.command_id,
-                "command_digest": meta.command_digest,
-                "recorded_by": meta.recorded_by,
-                **values,
-            },
-        )
-        event.mutate(self)
-        self._pending_events.append(event)
+        record_event(self, event_class, meta, values)
 
     def state(self) -> EpisodeState:
         """Return the episode's whole state as one value, every visit read."""

@@ -14,7 +14,7 @@ the episode (`Episode.open`). Nothing else lists the commands.
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 from uuid import UUID
 
 from pydantic import Field, TypeAdapter, ValidationError
@@ -41,29 +41,15 @@ from domain.records import (
     VisitFields,
     VoidFields,
 )
-from domain.values import Frozen, UserId, command_digest
+from domain.values import CommandDocument
 
 COMMANDS: dict[str, type[Command]] = {}
 
 
-class Command(Frozen):
-    """Base of every command: its id (for idempotency) and its author."""
+class Command(CommandDocument):
+    """Base of every episode command: its id (for idempotency) and its author."""
 
-    command: str
-    command_id: UUID
-    recorded_by: UserId
-
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        """Register a concrete command (one whose `command` field has a fixed name)."""
-        super().__pydantic_init_subclass__(**kwargs)
-        name = cls.model_fields["command"].default
-        if isinstance(name, str):
-            COMMANDS[name] = cls
-
-    def digest(self) -> str:
-        """Return a hash of the command's canonical JSON, to tell a replay from a reuse (`command_digest`)."""
-        return command_digest(self, self.command)
+    registry: ClassVar[dict[str, Any]] = COMMANDS
 
 
 class EpisodeCommand(Command):

@@ -31,6 +31,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from domain.billing.bill import bill_with_others, billing_rules
 from domain.episode.commands import RecordRemittance
 from domain.errors import CareledgerError, CommandConflict, InvalidInput
+from projections.interop.x12 import CLAIM_ID, claim_id, money
 
 if TYPE_CHECKING:
     from domain.billing.bill import EpisodeBill
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     from domain.episode.application import Episodes
 
 IMPLEMENTATION = "005010X221A1"
-CLAIM_ID = re.compile(r"^([0-9a-f]{8})-(\d{8})$")
 REMIT_NAMESPACE = uuid5(NAMESPACE_URL, "https://careledger.invalid/remittance")
 
 
@@ -635,7 +635,7 @@ def claim_to_remit(
     from projections.interop.x12 import FILING
 
     return ClaimToRemit(
-        claim_id=f"{str(episode.id)[:8]}-{visit.date_of_service:%Y%m%d}",
+        claim_id=claim_id(episode.id, visit.date_of_service),
         patient_ref=episode.patient_ref,
         member_id=episode.payer.member_id or "",
         date_of_service=visit.date_of_service,
@@ -643,10 +643,6 @@ def claim_to_remit(
         received_on=visit.date_of_service + timedelta(days=3),
         lines=tuple(lines),
     )
-
-
-def _money(amount: Decimal) -> str:
-    return format(amount.quantize(Decimal("0.01")), "f")
 
 
 def write_835(
@@ -681,7 +677,7 @@ def write_835(
             # What is denied beyond the allowed amount comes out of the contractual reduction.
             contractual = line_charge - denied - share - line_paid
             procedure = ":".join(["HC", line.code, *line.modifiers[:4]])
-            segments.append(f"SVC*{procedure}*{_money(line_charge)}*{_money(line_paid)}**{line.units}")
+            segments.append(f"SVC*{procedure}*{money(line_charge)}*{money(line_paid)}**{line.units}")
             groups: dict[str, list[tuple[str, Decimal]]] = {}
             if contractual:
                 groups.setdefault("CO", []).append(("45", contractual))
@@ -693,7 +689,7 @@ def write_835(
                 segments.append(
                     "CAS*"
                     + group
-                    + "".join(f"*{reason}*{_money(amount)}*" for reason, amount in items).rstrip("*")
+                    + "".join(f"*{reason}*{money(amount)}*" for reason, amount in items).rstrip("*")
                 )
             segments.extend(f"LQ*HE*{remark}" for remark in decision.remarks)
             charge += line_charge
@@ -703,7 +699,7 @@ def write_835(
         claims_out.append(
             "~".join(
                 [
-                    f"CLP*{claim.claim_id}*{status}*{_money(charge)}*{_money(paid)}*{_money(responsibility)}"
+                    f"CLP*{claim.claim_id}*{status}*{money(charge)}*{money(paid)}*{money(responsibility)}"
                     f"*{claim.filing}*{number:014d}*11*1",
                     f"NM1*QC*1*{claim.patient_ref}*****MI*{claim.member_id or claim.patient_ref}",
                     f"DTM*232*{claim.date_of_service:%Y%m%d}",
@@ -713,7 +709,7 @@ def write_835(
             )
         )
         total += paid
-    body.append(f"BPR*I*{_money(total)}*C*CHK************{day}")
+    body.append(f"BPR*I*{money(total)}*C*CHK************{day}")
     body.append(f"TRN*1*{trace_number}*1000000001")
     body.append(f"DTM*405*{day}")
     body.append(f"N1*PR*{payer_name}")

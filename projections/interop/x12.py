@@ -15,6 +15,7 @@ address and birth date its payer needs (2010BA N3/N4/DMG).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -85,8 +86,19 @@ def _clean(text: str, limit: int = 60) -> str:
     return " ".join(text.split())[:limit]
 
 
-def _money(amount: Decimal) -> str:
+def money(amount: Decimal) -> str:
+    """Return an amount as X12 writes it: dollars and cents, no sign for thousands ("1234.50")."""
     return format(amount.quantize(Decimal("0.01")), "f")
+
+
+# The claim id careledger writes in CLM01 and a payer's 835 echoes in CLP01: the episode id's
+# first eight hex digits and the date of service (one claim per visit).
+CLAIM_ID = re.compile(r"^([0-9a-f]{8})-(\d{8})$")
+
+
+def claim_id(episode_id: object, date_of_service: date) -> str:
+    """Return the claim id of an episode's visit on a date of service (`CLAIM_ID`)."""
+    return f"{str(episode_id)[:8]}-{date_of_service:%Y%m%d}"
 
 
 class _Segments:
@@ -269,8 +281,18 @@ def _claim(body: _Segments, item: ReadyVisit, clinic: Clinic, provider: BillingP
         _clean(payer.payer_id, 80).upper(),
     )
     total = sum((line.charge or Decimal(0) for line in item.lines), Decimal(0))
-    claim_id = f"{bill.episode_id[:8]}-{visit.date_of_service:%Y%m%d}"
-    body.add("CLM", claim_id, _money(total), "", "", f"{provider.place_of_service}:B:1", "Y", "A", "Y", "Y")
+    body.add(
+        "CLM",
+        claim_id(bill.episode_id, visit.date_of_service),
+        money(total),
+        "",
+        "",
+        f"{provider.place_of_service}:B:1",
+        "Y",
+        "A",
+        "Y",
+        "Y",
+    )
     codes = [code.replace(".", "") for code in bill.diagnoses[:MAX_DIAGNOSES]]
     body.add("HI", *(f"{'ABK' if n == 0 else 'ABF'}:{code}" for n, code in enumerate(codes)))
     referring = episode.referring_provider
@@ -299,5 +321,5 @@ def _claim(body: _Segments, item: ReadyVisit, clinic: Clinic, provider: BillingP
         body.add("LX", str(number))
         procedure = ":".join(["HC", line.code, *line.modifiers[:MAX_MODIFIERS]])
         pointers = ":".join(str(p) for p in line.diagnosis_pointers[:4])
-        body.add("SV1", procedure, _money(line.charge or Decimal(0)), "UN", str(line.units), "", "", pointers)
+        body.add("SV1", procedure, money(line.charge or Decimal(0)), "UN", str(line.units), "", "", pointers)
         body.add("DTP", "472", "D8", f"{line.date_of_service:%Y%m%d}")

@@ -57,8 +57,6 @@ def test_schemathesis_finds_no_server_error_and_no_response_outside_the_schema(f
             "40",
             "--seed",
             "17",
-            "--request-timeout",
-            "30",
             # One worker: parallel workers hit a CPython 3.11 bug in ast.parse from threads
             # ("AST constructor recursion depth mismatch") inside hypothesis, not in careledger.
             "--workers",
