@@ -21,6 +21,7 @@ from benchmarks.baseline import Record, raw_app
 from benchmarks.workload import Workload, read_stream
 from domain.episode.importer import BATCH_SIZE, import_lines
 from projections.store.root import Store, parse_location
+from projections.views import parallel
 from projections.views.projector import Projector
 from tests import builders as b
 
@@ -188,12 +189,16 @@ def replay_raw(db: str, careledger_db: str, episode_id: UUID, repeat: int) -> di
 # --- 3. projections --------------------------------------------------------------------------
 
 
-def rebuild(db: str) -> dict[str, float]:
-    """Rebuild every read model from the log; return events, seconds and events/s."""
+def rebuild(db: str, workers: int | None = None) -> dict[str, float]:
+    """Rebuild every read model from the log (`careledger projections rebuild`); events, seconds, events/s.
+
+    `workers` None is the command's default (one worker process per core from 20,000 events);
+    1 keeps the whole rebuild in this process.
+    """
     with Store(parse_location(db)) as store:
         projector = Projector(store)
         try:
-            seconds, events = timed(projector.rebuild)
+            seconds, events = timed(lambda: parallel.rebuild(projector, workers=workers))
         finally:
             projector.close()
     return {"events": events, "seconds": seconds, "events_per_second": events / seconds}

@@ -2,4 +2,5 @@
 
 from cli.main import run
 
-run()
+if __name__ == "__main__":  # not when a rebuild worker process is started from this module
+    run()

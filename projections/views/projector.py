@@ -19,7 +19,7 @@ import gc
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
@@ -309,7 +309,16 @@ class Projector:
     def rebuild(
         self, names: Sequence[str] = (), progress: Progress | None = None, until: int | None = None
     ) -> int:
-        """Drop the named projections' tables (all when none named) and rebuild them from the log."""
+        """Drop the named projections' tables (all when none named) and rebuild them from the log.
+
+        In this process; `projections.views.parallel.rebuild` shares the work among
+        worker processes and writes the same rows.
+        """
+        self.reset(names)
+        return self.catch_up(until, progress=progress)
+
+    def reset(self, names: Sequence[str] = ()) -> None:
+        """Empty the named projections' tables (all when none named) and set their positions to 0."""
         self.ensure_tables()
         chosen = [p for p in self.projections if not names or p.name in names]
         with self._transaction() as conn:
@@ -317,7 +326,6 @@ class Projector:
             for proj in chosen:
                 self._reset(conn, proj)
         self.fold.clear()
-        return self.catch_up(until, progress=progress)
 
     def _lock_positions(self, conn: Connection) -> dict[str, int]:
         tracking = self.tables.tracking
@@ -365,16 +373,29 @@ class Projector:
         )
 
     def _apply_page(self, conn: Connection, page: Sequence[Notification], positions: dict[str, int]) -> None:
+        self.write(conn, self.derive(page, positions))
+
+    def derive(
+        self, page: Sequence[Notification], positions: dict[str, int], share: tuple[int, int] = (0, 1)
+    ) -> PageWork:
+        """Fold a page's events and derive the rows they change, ready for the driver (no database write).
+
+        `share` (k, n) derives only the episodes whose id modulo n is k: a rebuild split over
+        n processes gives each one share (projections/views/parallel.py).
+        """
         to_event = self.store.app.mapper.to_domain_event
         episodes: dict[UUID, Episode] = {}
         first_seen: dict[UUID, int] = {}
         last_seen: dict[UUID, int] = {}
         opened: set[UUID] = set()
         damaged: set[UUID] = set()
+        mine, shares = share
         for notification in page:
             episode_id = UUID(str(notification.originator_id))
             if episode_id in damaged or notification.topic.startswith(CLINIC_TOPICS):
                 # The clinic's identity facts are not episode events (decision 0010).
+                continue
+            if shares > 1 and episode_id.int % shares != mine:
                 continue
             try:
                 event = to_event(notification)
@@ -392,9 +413,7 @@ class Projector:
             last_seen[episode.id] = notification.id
             if event.originator_version == 1:
                 opened.add(episode.id)
-        if damaged:
-            seal = self.tables.seal
-            conn.execute(delete(seal).where(seal.c.episode_id.in_([str(e) for e in damaged])))
+        work = PageWork(damaged=sorted(str(e) for e in damaged))
         derived = {
             episode_id: Derived(episode, self.context, self.fold.memo(episode_id))
             for episode_id, episode in episodes.items()
@@ -404,9 +423,10 @@ class Projector:
             touched = [e for e, last in last_seen.items() if last > position]
             if touched:
                 fresh = {e for e in touched if e in opened and first_seen[e] > position}
-                self._replace(conn, proj, [derived[e] for e in touched], fresh)
+                self._derive_rows(work, proj, [derived[e] for e in touched], fresh)
+        return work
 
-    def _replace(self, conn: Connection, proj: Projection, items: list[Derived], fresh: set[UUID]) -> None:
+    def _derive_rows(self, work: PageWork, proj: Projection, items: list[Derived], fresh: set[UUID]) -> None:
         rows: dict[str, list[dict[str, Any]]] = {name: [] for name in proj.tables}
         seals: list[dict[str, Any]] = []
         tables = [self.tables.named(name) for name in proj.tables]
@@ -416,29 +436,83 @@ class Projector:
                 rows[name].extend(table_rows)
             seals.extend(seal_rows(tables, str(item.episode.id), item.episode.version, episode_rows))
         stale = [str(item.episode.id) for item in items if item.episode.id not in fresh]
-        seal = self.tables.seal
-        for start in range(0, len(stale), _DELETE_CHUNK):
-            chunk = stale[start : start + _DELETE_CHUNK]
-            conn.execute(delete(seal).where(seal.c.episode_id.in_(chunk), seal.c.table_name.in_(proj.tables)))
-        for name in proj.tables:
-            table = self.tables.named(name)
-            for start in range(0, len(stale), _DELETE_CHUNK):
-                chunk = stale[start : start + _DELETE_CHUNK]
-                conn.execute(delete(table).where(table.c.episode_id.in_(chunk)))
-            if rows[name]:
-                self._insert(conn, table, rows[name])
-        self._insert(conn, seal, seals)
+        if stale:
+            work.stale[proj.name] = stale
+        for table in tables:
+            if rows[table.name]:
+                work.values.setdefault(table.name, []).extend(self._values(table, rows[table.name]))
+        work.seals.extend(self._values(self.tables.seal, seals))
 
-    def _insert(self, conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-        if not rows:
+    def write(self, conn: Connection, work: PageWork) -> None:
+        """Replace the rows a page's work changes, in the caller's transaction."""
+        seal = self.tables.seal
+        for chunk in _chunks(work.damaged):
+            conn.execute(delete(seal).where(seal.c.episode_id.in_(chunk)))
+        for proj in self.projections:
+            for chunk in _chunks(work.stale.get(proj.name, [])):
+                conn.execute(
+                    delete(seal).where(seal.c.episode_id.in_(chunk), seal.c.table_name.in_(proj.tables))
+                )
+                for name in proj.tables:
+                    table = self.tables.named(name)
+                    conn.execute(delete(table).where(table.c.episode_id.in_(chunk)))
+        for name, values in work.values.items():
+            self._write_values(conn, self.tables.named(name), values)
+        self._write_values(conn, seal, work.seals)
+
+    def _values(self, table: Table, rows: list[dict[str, Any]]) -> list[Any]:
+        """Turn rows into the values the driver takes (SQLite: its parameters; PostgreSQL: COPY rows)."""
+        if self.location.kind == "sqlite":
+            return self._sqlite_insert(table).values(rows)
+        return self._postgres_copy(table).values(rows)
+
+    def _write_values(self, conn: Connection, table: Table, values: list[Any]) -> None:
+        if not values:
             return
         if self.location.kind == "sqlite":
-            insert = self._sqlite_inserts.get(table.name)
-            if insert is None:
-                insert = self._sqlite_inserts[table.name] = SqliteInsert.of(table, conn.dialect)
-            conn.exec_driver_sql(insert.statement, insert.values(rows))
+            conn.exec_driver_sql(self._sqlite_insert(table).statement, values)
         else:
-            copy = self._postgres_copies.get(table.name)
-            if copy is None:
-                copy = self._postgres_copies[table.name] = PostgresCopy.of(table, conn.dialect)
-            copy.write(conn, rows)
+            self._postgres_copy(table).write(conn, values)
+
+    def _sqlite_insert(self, table: Table) -> SqliteInsert:
+        insert = self._sqlite_inserts.get(table.name)
+        if insert is None:
+            insert = self._sqlite_inserts[table.name] = SqliteInsert.of(table, self.engine.dialect)
+        return insert
+
+    def _postgres_copy(self, table: Table) -> PostgresCopy:
+        copy = self._postgres_copies.get(table.name)
+        if copy is None:
+            copy = self._postgres_copies[table.name] = PostgresCopy.of(table, self.engine.dialect)
+        return copy
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(ids), _DELETE_CHUNK):
+        yield ids[start : start + _DELETE_CHUNK]
+
+
+@dataclass
+class PageWork:
+    """What a page of notifications changes in the read models, as the driver takes it.
+
+    `stale` names, per projection, the episodes whose rows are replaced (their old
+    rows and seals are deleted first); `values` holds the new rows of each table and
+    `seals` their seals, already converted for the backend; `damaged` are the
+    episodes with an unreadable event (their seals are deleted, so queries refuse them).
+    Work derived by several processes for one page is merged before it is written.
+    """
+
+    damaged: list[str] = field(default_factory=list)
+    stale: dict[str, list[str]] = field(default_factory=dict)
+    values: dict[str, list[Any]] = field(default_factory=dict)
+    seals: list[Any] = field(default_factory=list)
+
+    def merge(self, other: PageWork) -> None:
+        """Add another share's work for the same page."""
+        self.damaged.extend(other.damaged)
+        for name, ids in other.stale.items():
+            self.stale.setdefault(name, []).extend(ids)
+        for name, values in other.values.items():
+            self.values.setdefault(name, []).extend(values)
+        self.seals.extend(other.seals)

@@ -372,23 +372,28 @@ class PostgresCopy:
         processors = tuple((name, table.c[name].type._cached_bind_processor(dialect)) for name in names)
         return cls(f"COPY {target} ({quoted}) FROM STDIN", processors)
 
-    def write(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        """Write the rows in the connection's transaction."""
+    def values(self, rows: list[dict[str, Any]]) -> list[list[Any]]:
+        """Return each row's values in column order, as COPY takes them."""
+        columns = self.columns
+        return [
+            [
+                value if value is None or convert is None else convert(value)
+                for name, convert in columns
+                for value in (row.get(name),)
+            ]
+            for row in rows
+        ]
+
+    def write(self, conn: Connection, values: list[list[Any]]) -> None:
+        """Write rows (as `values` returns them) in the connection's transaction."""
         raw = conn.connection.dbapi_connection
         if raw is None:
             raise RuntimeError("the read models' connection is closed")
-        columns = self.columns
         cursor = cast("psycopg.Cursor[Any]", raw.cursor())
         try:
             with cursor.copy(self.statement) as copy:
-                for row in rows:
-                    copy.write_row(
-                        [
-                            value if value is None or convert is None else convert(value)
-                            for name, convert in columns
-                            for value in (row.get(name),)
-                        ]
-                    )
+                for row in values:
+                    copy.write_row(row)
         finally:
             cursor.close()
 

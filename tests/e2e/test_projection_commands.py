@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -141,6 +142,36 @@ def test_rebuild_reports_its_rate_and_refuses_an_unknown_projection(demo: str) -
     assert "rebuilt timeline, progression" in run("projections", "rebuild", "--db", demo).stdout
     done = run("projections", "rebuild", "billing", "--db", demo)
     assert done.exit_code == 1 and "projection: 'billing' is unknown" in done.stderr
+
+
+def test_a_rebuild_in_worker_processes_gives_the_answers_of_one_in_this_process(demo: str) -> None:
+    """A real `careledger` process that starts two workers; then what `check --all` reads is the same."""
+
+    def careledger(*args: str, workers: str = "") -> Any:
+        env = {**os.environ, "CARELEDGER_USER": "j.rivera", "CARELEDGER_REBUILD_WORKERS": workers}
+        return subprocess.run(
+            [sys.executable, "-m", "cli", *args, "--db", demo],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
+
+    answers = []
+    for workers in ("2", "1"):
+        done = careledger("projections", "rebuild", "--json", workers=workers)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["events"] == DEMO_EVENTS
+        checked = run("check", "--all", "--db", demo, "--json")  # exit 1: the demo has errors
+        answers.append((checked.exit_code, json.loads(checked.stdout)))
+    assert answers[0] == answers[1] and answers[0][1]["episodes"] == 4
+    done = careledger("projections", "rebuild", "--workers", "2", "--json")
+    assert done.returncode == 0 and json.loads(done.stdout)["events"] == DEMO_EVENTS
+    done = careledger("projections", "rebuild", workers="many")
+    assert done.returncode == 1
+    assert (
+        done.stderr.strip() == "error: CARELEDGER_REBUILD_WORKERS: 'many' is not a whole number of processes"
+    )
 
 
 def test_run_once_catches_up_and_exits(db_url: str) -> None:
