@@ -137,28 +137,68 @@ def _is_identifier(key: str) -> bool:
     return key.endswith(("_id", "_ref")) or key in ("npi", "modifiers")
 
 
+# What the door asks of a text under each field name: (one line only, no formula start), worked
+# out once per name.
+_TEXT_RULES: dict[str, tuple[bool, bool]] = {}
+
+
+def _text_rules(key: str) -> tuple[bool, bool]:
+    found = _TEXT_RULES.get(key)
+    if found is None:
+        identifier = _is_identifier(key)
+        found = (identifier or key in _ONE_LINE, identifier)
+        if len(_TEXT_RULES) < 4096:  # field names are few; a document's odd keys are refused anyway
+            _TEXT_RULES[key] = found
+    return found
+
+
 def check_document(document: Any, kinds: Mapping[str, str], path: str = "") -> None:
     """Refuse what pydantic would coerce or let through in a document; name the field.
 
     `kinds` maps field names to 'date', 'time' or 'datetime' (see `field_kinds`).
     """
-    _check(document, path, None, kinds)
+    _check(document, (path,) if path else None, None, kinds)
 
 
-def _check(value: Any, path: str, key: str | None, kinds: Mapping[str, str]) -> None:
-    kind = kinds.get(key or "")
-    if kind is not None and value is not None:
-        _check_moment(value, path, kind)
-    if isinstance(value, dict):
+# A field's path, spelled out only when something is refused: (parent's path, name) or None.
+_Path = tuple[Any, ...] | None
+
+
+def _spelled(path: _Path) -> str:
+    parts: list[str] = []
+    while path is not None:
+        if len(path) == 1:
+            parts.append(str(path[0]))
+            break
+        path, name = path
+        parts.append(str(name))
+    return ".".join(reversed(parts))
+
+
+def _check(value: Any, path: _Path, key: str | None, kinds: Mapping[str, str]) -> None:
+    if key is not None and value is not None:
+        kind = kinds.get(key)
+        if kind is not None:
+            _check_moment(value, _spelled(path), kind)
+    cls = value.__class__
+    if cls is str:
+        _check_text(value, path, key or "")
+    elif cls is dict:
         for name, item in value.items():
             if not _KEY.fullmatch(name):
                 # Never echo the key: it is text from outside, maybe with control characters.
-                where = path or "document"
-                raise InvalidInput(where, "has a key that is not a field name (letters, digits, _ only)")
-            _check(item, f"{path}.{name}" if path else name, name, kinds)
-    elif isinstance(value, list):
+                raise InvalidInput(
+                    _spelled(path) or "document",
+                    "has a key that is not a field name (letters, digits, _ only)",
+                )
+            _check(item, (path, name) if path is not None else (name,), name, kinds)
+    elif cls is list:
         for index, item in enumerate(value):
-            _check(item, f"{path}.{index}", key, kinds)
+            _check(item, (path, index), key, kinds)
+    elif isinstance(value, dict):  # subclasses (a Python caller's mapping): the same rules
+        _check(dict(value), path, key, kinds)
+    elif isinstance(value, list):
+        _check(list(value), path, key, kinds)
     elif isinstance(value, str):
         _check_text(value, path, key or "")
 
@@ -174,14 +214,18 @@ def _check_moment(value: Any, path: str, kind: str) -> None:
         raise InvalidInput(path, "must be an ISO 8601 date-time with its offset (e.g. 2026-03-02T17:30:00Z)")
 
 
-def _check_text(value: str, path: str, key: str) -> None:
+def _check_text(value: str, path: _Path, key: str) -> None:
     if _CONTROL.search(value):
-        raise InvalidInput(path, "contains a control character (NUL, escape, bidi override...); not accepted")
-    one_line = _is_identifier(key) or key in _ONE_LINE
+        raise InvalidInput(
+            _spelled(path), "contains a control character (NUL, escape, bidi override...); not accepted"
+        )
+    one_line, identifier = _text_rules(key)
     if one_line and _LINE_BREAK.search(value):
-        raise InvalidInput(path, "must be one line (no line break or tab)")
-    if _is_identifier(key) and value.strip().startswith(FORMULA_START):
-        raise InvalidInput(path, "must not start with =, +, -, @ (a spreadsheet would run it as a formula)")
+        raise InvalidInput(_spelled(path), "must be one line (no line break or tab)")
+    if identifier and value.strip().startswith(FORMULA_START):
+        raise InvalidInput(
+            _spelled(path), "must not start with =, +, -, @ (a spreadsheet would run it as a formula)"
+        )
 
 
 _DATE_LIKE = re.compile(

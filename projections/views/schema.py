@@ -309,20 +309,20 @@ def _json_serializer(value: Any) -> str:
     return orjson.dumps(value, default=str).decode()
 
 
-def _sqlite_value(column: Column[Any]) -> Callable[[Any], Any]:
-    """Convert a value the way the column's SQLAlchemy type stores it on SQLite."""
+def _sqlite_value(column: Column[Any]) -> Callable[[Any], Any] | None:
+    """How the column's SQLAlchemy type stores a value (not None) on SQLite; None: as it is."""
     kind = column.type
     if isinstance(kind, Moment):
-        return lambda v: None if v is None else v.astimezone(UTC).isoformat()
+        return lambda v: v.astimezone(UTC).isoformat()
     if isinstance(kind, ExactDecimal):
-        return lambda v: None if v is None else str(v)
+        return str
     if isinstance(kind, JSON):
-        return lambda v: None if v is None else _json_serializer(v)
+        return _json_serializer
     if isinstance(kind, Date):
-        return lambda v: None if v is None else v.isoformat()
+        return lambda v: v.isoformat()
     if isinstance(kind, Boolean):
-        return lambda v: None if v is None else int(v)
-    return lambda v: v
+        return int
+    return None
 
 
 @dataclass(frozen=True)
@@ -335,19 +335,30 @@ class SqliteInsert:
     """
 
     statement: str
-    columns: tuple[tuple[str, Callable[[Any], Any]], ...]
+    names: tuple[str, ...]
+    # the positions of the columns whose values are converted (the others go to the driver as they are)
+    converted: tuple[tuple[int, Callable[[Any], Any]], ...]
 
     @classmethod
     def of(cls, table: Table, dialect: Dialect) -> SqliteInsert:
         """Prepare the insert of a table (SQLAlchemy compiles the statement, with positional markers)."""
         compiled = table.insert().compile(dialect=dialect, column_keys=[c.name for c in table.columns])
-        order = compiled.positiontup or []
-        return cls(str(compiled), tuple((name, _sqlite_value(table.c[name])) for name in order))
+        order = tuple(compiled.positiontup or [])
+        converters = [(index, _sqlite_value(table.c[name])) for index, name in enumerate(order)]
+        return cls(str(compiled), order, tuple((i, c) for i, c in converters if c is not None))
 
     def values(self, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-        """Return each row's values in column order."""
-        columns = self.columns
-        return [tuple(convert(row.get(name)) for name, convert in columns) for row in rows]
+        """Return each row's values in column order (the driver takes tuples)."""
+        names, converted = self.names, self.converted
+        out = []
+        for row in rows:
+            values = list(map(row.get, names))
+            for index, convert in converted:
+                value = values[index]
+                if value is not None:
+                    values[index] = convert(value)
+            out.append(tuple(values))
+        return out
 
 
 @dataclass(frozen=True)
