@@ -199,6 +199,15 @@ def _tail(log: Path) -> str:
         return "(no output)"
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """Return a process's user + system CPU seconds so far (Linux's /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _stop(follower: subprocess.Popen[bytes]) -> None:
     if follower.poll() is not None:
         return
@@ -259,6 +268,8 @@ def follower_figures(
             # `handle` for the GIL before it can time a visit.
             sys.setswitchinterval(0.0005)
             watcher.thread.start()
+            load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+            cpu_before = _cpu_seconds(follower.pid)
             began = time.perf_counter()
             for index, command in enumerate(planned):
                 delay = began + index / rate - time.perf_counter()
@@ -277,6 +288,7 @@ def follower_figures(
             while watcher.outstanding() and time.perf_counter() < deadline and watcher.failure is None:
                 time.sleep(0.005)
             drain_s = time.perf_counter() - began - sent_s
+            cpu_after = _cpu_seconds(follower.pid)
             if watcher.failure is not None:
                 raise watcher.failure
             alive = follower.poll() is None
@@ -292,6 +304,7 @@ def follower_figures(
     applied = [line for line in log.read_text(errors="replace").splitlines() if line.startswith("applied ")]
     events_applied = sum(int(line.split()[1]) for line in applied)
     latency = _percentiles(watcher.latencies)
+    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
     return {
         "backend": kind,
         "follows_by": "LISTEN/NOTIFY" if kind == "postgres" else f"polling every {SQLITE_INTERVAL_S:g} s",
@@ -310,6 +323,10 @@ def follower_figures(
         "follower_pages": len(applied),
         "follower_events_per_page": events_applied / len(applied) if applied else 0.0,
         "follower_alive_at_end": alive,
+        # the follower process's CPU while visits were sent and drained (its share of one core)
+        "follower_cpu_share": None if cpu is None else cpu / (sent_s + drain_s),
+        "follower_cpu_ms_per_visit": None if cpu is None else cpu * 1000 / total,
+        "load_average_1m_at_start": load,
         "watcher_polls": watcher.polls,
         "latency": latency,
     }
