@@ -295,15 +295,27 @@ def follower(args: argparse.Namespace, out: dict[str, Any]) -> None:
     name = "postgres" if args.postgres else "sqlite"
     scratch = (lambda prefix="": scratch_postgres(args.postgres)) if args.postgres else scratch_sqlite
     workload = command_file(store_commands)
-    with scratch("follower") as db, tempfile.TemporaryDirectory(prefix="follower-", dir=WORK_DIR) as logs:
-        entry = follower_figures(
-            db,
-            workload.path,
-            rate=rate,
-            seconds=seconds,
-            episodes=max(10, round(rate * seconds) // 10),
-            log=Path(logs) / "follower.log",
-        )
+    # Each repeat on a fresh store with a fresh follower; the run with the median p95 is reported
+    # (the machine's load moves the tail most), with every run's p95 beside it.
+    runs = []
+    for _ in range(args.repeat):
+        with scratch("follower") as db, tempfile.TemporaryDirectory(prefix="follower-", dir=WORK_DIR) as logs:
+            runs.append(
+                follower_figures(
+                    db,
+                    workload.path,
+                    rate=rate,
+                    seconds=seconds,
+                    episodes=max(10, round(rate * seconds) // 10),
+                    log=Path(logs) / "follower.log",
+                )
+            )
+    runs.sort(key=lambda run: float(run["latency"].get("p95_ms", float("inf"))))
+    entry = dict(runs[len(runs) // 2])
+    entry["p95_ms_of_each_run"] = [round(float(r["latency"].get("p95_ms", float("inf"))), 1) for r in runs]
+    entry["runs"] = [
+        {**r["latency"], "load_average_1m_at_start": r["load_average_1m_at_start"]} for r in runs
+    ]
     latency = entry["latency"]
     target = f"p95 <= 150 ms at {rate:g} visits/s (issue 18{'' if args.postgres else ', set for PostgreSQL'})"
     entry["checks"] = [
