@@ -15,3 +15,7 @@ def test_a_quick_run_writes_beside_its_stores_not_over_the_committed_results() -
 def test_a_full_run_and_an_explicit_output_write_where_they_say() -> None:
     assert options([]).output == RESULTS
     assert str(options(["--quick", "--output", "/tmp/x.json"]).output) == "/tmp/x.json"
+
+
+def test_the_follower_case_is_known_and_runs_on_its_own() -> None:
+    assert options(["--quick", "--only", "follower"]).chosen == ["follower"]
