@@ -24,6 +24,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
+import orjson
 from eventsourcing.persistence import PersistenceError
 from sqlalchemy import Connection, Table, delete, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -38,6 +39,7 @@ from projections.views.schema import SEAL, PostgresCopy, SqliteInsert, Tables, b
 from projections.views.seal import seal_rows
 
 if TYPE_CHECKING:
+    import psycopg
     from eventsourcing.persistence import Notification
 
     from domain.episode.aggregate import Episode
@@ -49,7 +51,6 @@ CACHE_SIZE = 1000
 # Episodes whose per-visit findings are kept (the most recently derived). Peak RSS of rebuilding
 # the benchmark's 100,000 events: 288 MB without, 304 MB with 256, 352 MB with all 1,000 folded.
 MEMO_SIZE = 256
-_DELETE_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ class Projector:
         self.fold = EpisodeFold(store, cache_size, memo_size)
         self._sqlite_inserts: dict[str, SqliteInsert] = {}
         self._postgres_copies: dict[str, PostgresCopy] = {}
+        self._deletes: dict[tuple[str, bool], str] = {}
         self._ready = False
 
     def close(self) -> None:
@@ -444,21 +446,54 @@ class Projector:
         work.seals.extend(self._values(self.tables.seal, seals))
 
     def write(self, conn: Connection, work: PageWork) -> None:
-        """Replace the rows a page's work changes, in the caller's transaction."""
+        """Replace the rows a page's work changes, in the caller's transaction.
+
+        The stale rows go first, one DELETE per table for the whole page (on PostgreSQL
+        sent together in one pipeline), then each table's new rows and the page's seals
+        in one insert (PostgreSQL: one COPY) each.
+        """
         seal = self.tables.seal
-        for chunk in _chunks(work.damaged):
-            conn.execute(delete(seal).where(seal.c.episode_id.in_(chunk)))
+        deletes: list[tuple[str, tuple[Any, ...]]] = []
+        if work.damaged:
+            deletes.append((self._delete_sql(seal), (self._ids(work.damaged),)))
         for proj in self.projections:
-            for chunk in _chunks(work.stale.get(proj.name, [])):
-                conn.execute(
-                    delete(seal).where(seal.c.episode_id.in_(chunk), seal.c.table_name.in_(proj.tables))
-                )
-                for name in proj.tables:
-                    table = self.tables.named(name)
-                    conn.execute(delete(table).where(table.c.episode_id.in_(chunk)))
+            stale = work.stale.get(proj.name)
+            if not stale:
+                continue
+            ids = self._ids(stale)
+            deletes.append((self._delete_sql(seal, by_table=True), (ids, self._ids(proj.tables))))
+            deletes.extend((self._delete_sql(self.tables.named(name)), (ids,)) for name in proj.tables)
+        if deletes and self.location.kind == "postgres":
+            raw = cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
+            with raw.pipeline(), raw.cursor() as cursor:
+                for statement, parameters in deletes:
+                    cursor.execute(statement, parameters)
+        else:
+            for statement, parameters in deletes:
+                conn.exec_driver_sql(statement, parameters)
         for name, values in work.values.items():
             self._write_values(conn, self.tables.named(name), values)
         self._write_values(conn, seal, work.seals)
+
+    def _ids(self, ids: Sequence[str]) -> Any:
+        """Episode ids (or table names) as one parameter: a PostgreSQL array, or JSON text for SQLite."""
+        return list(ids) if self.location.kind == "postgres" else orjson.dumps(list(ids)).decode()
+
+    def _delete_sql(self, table: Table, by_table: bool = False) -> str:
+        """The DELETE of some episodes' rows of a table (and of the seal rows of some tables)."""
+        key = (table.name, by_table)
+        found = self._deletes.get(key)
+        if found is None:
+            # The table's own name, quoted by the dialect; the ids are parameters.
+            name = self.engine.dialect.identifier_preparer.format_table(table)
+            if self.location.kind == "postgres":
+                found = f"DELETE FROM {name} WHERE episode_id = ANY(%s)"  # noqa: S608
+                found += " AND table_name = ANY(%s)" if by_table else ""
+            else:
+                found = f"DELETE FROM {name} WHERE episode_id IN (SELECT value FROM json_each(?))"  # noqa: S608
+                found += " AND table_name IN (SELECT value FROM json_each(?))" if by_table else ""
+            self._deletes[key] = found
+        return found
 
     def _values(self, table: Table, rows: list[dict[str, Any]]) -> list[Any]:
         """Turn rows into the values the driver takes (SQLite: its parameters; PostgreSQL: COPY rows)."""
@@ -485,11 +520,6 @@ class Projector:
         if copy is None:
             copy = self._postgres_copies[table.name] = PostgresCopy.of(table, self.engine.dialect)
         return copy
-
-
-def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(ids), _DELETE_CHUNK):
-        yield ids[start : start + _DELETE_CHUNK]
 
 
 @dataclass
