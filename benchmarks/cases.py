@@ -192,16 +192,18 @@ def replay_raw(db: str, careledger_db: str, episode_id: UUID, repeat: int) -> di
 def rebuild(db: str, workers: int | None = None) -> dict[str, float]:
     """Rebuild every read model from the log (`careledger projections rebuild`); events, seconds, events/s.
 
-    `workers` None is the command's default (one worker process per core from 20,000 events);
+    `workers` None is the command's default (a worker process per core from 20,000 events);
     1 keeps the whole rebuild in this process.
     """
     with Store(parse_location(db)) as store:
         projector = Projector(store)
         try:
+            events = projector.log_position()
+            shares = parallel.plan_shares(projector, workers, events)
             seconds, events = timed(lambda: parallel.rebuild(projector, workers=workers))
         finally:
             projector.close()
-    return {"events": events, "seconds": seconds, "events_per_second": events / seconds}
+    return {"events": events, "workers": shares, "seconds": seconds, "events_per_second": events / seconds}
 
 
 # --- 5. audit --------------------------------------------------------------------------------
