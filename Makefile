@@ -54,7 +54,7 @@ check: lint compile
 docs: $(STAMP)
 	$(BIN)/python -m tests.eventdoc
 
-# `make bench` runs every case at the issue's sizes (about 20 minutes on 2 cores); `make bench
+# `make bench` runs every case at the issue's sizes (about 30 minutes on 2 cores); `make bench
 # BENCH_ARGS=--quick` is a smoke run; `SIZE=100000 make bench` scales the large store.
 BENCH_ARGS ?=
 bench: $(STAMP)
