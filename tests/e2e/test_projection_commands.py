@@ -144,6 +144,7 @@ def test_rebuild_reports_its_rate_and_refuses_an_unknown_projection(demo: str) -
     assert done.exit_code == 1 and "projection: 'billing' is unknown" in done.stderr
 
 
+@pytest.mark.slow
 def test_a_rebuild_in_worker_processes_gives_the_answers_of_one_in_this_process(demo: str) -> None:
     """A real `careledger` process that starts two workers; then what `check --all` reads is the same."""
 

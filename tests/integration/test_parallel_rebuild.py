@@ -59,6 +59,7 @@ def test_a_rebuild_split_over_processes_writes_the_rows_and_seals_one_process_wr
         assert split == alone  # every row of every table, the seals and the positions
 
 
+@pytest.mark.slow
 def test_a_split_rebuild_of_one_projection_keeps_the_others(clinic: Store) -> None:
     _, alone = rebuilt(clinic, 1)
     count, split = rebuilt(clinic, 2, ("findings",))
