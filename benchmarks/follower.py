@@ -43,6 +43,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks.workload import connect_postgres, open_command, visit_command
+
 ROOT = Path(__file__).resolve().parents[1]
 START = dt.date(2026, 1, 5)
 POLL_S = 0.002
@@ -51,36 +53,20 @@ _PROJECTION = "findings"
 
 
 def _open(episode_id: uuid.UUID, number: int) -> dict[str, Any]:
-    return {
-        "command": "open_episode",
-        "command_id": str(uuid.uuid4()),
-        "recorded_by": "bench",
-        "episode_id": str(episode_id),
-        "patient_ref": f"MRN-F{number:05d}",
-        "discipline": "PT",
-        "payer": {"payer_id": "medicare"},
-        "diagnoses": [{"code": "M17.11"}],
-        "start_date": START.isoformat(),
-    }
+    return open_command(episode_id, f"MRN-F{number:05d}", START.isoformat())
 
 
 def _visit(episode_id: uuid.UUID, day: int) -> dict[str, Any]:
-    """A visit like tests/builders.py's (97110 and 97140, a full note), `day` days after the start."""
-    return {
-        "command": "record_visit",
-        "command_id": str(uuid.uuid4()),
-        "recorded_by": "bench",
-        "episode_id": str(episode_id),
-        "date_of_service": (START + dt.timedelta(days=day)).isoformat(),
-        "provider_id": "pt-1",
-        "credential": "PT",
-        "service_lines": [{"code": "97110", "minutes": 33}, {"code": "97140", "minutes": 7}],
-        "total_treatment_minutes": 45,
-        "necessity": "Knee flexion 95 degrees limits stairs after TKA.",
-        "patient_response": "Tolerated well, pain 3/10.",
-        "skilled_interventions": ["cues for VMO activation"],
-        "narrative": f"One-on-one throughout; visit {day}.",
-    }
+    """A visit with 97110 and 97140 and a full note, `day` days after the start."""
+    return visit_command(
+        episode_id,
+        (START + dt.timedelta(days=day)).isoformat(),
+        recorded_by="bench",
+        service_lines=[{"code": "97110", "minutes": 33}, {"code": "97140", "minutes": 7}],
+        total_treatment_minutes=45,
+        patient_response="Tolerated well, pain 3/10.",
+        narrative=f"One-on-one throughout; visit {day}.",
+    )
 
 
 def _position_reader(db: str) -> tuple[Callable[[], int], Callable[[], None]]:
@@ -101,17 +87,7 @@ def _position_reader(db: str) -> tuple[Callable[[], int], Callable[[], None]]:
             return int(row[0]) if row else 0
 
         return read_sqlite, lite.close
-    import psycopg
-
-    env = location.es_env
-    pg = psycopg.connect(
-        host=env["POSTGRES_HOST"],
-        port=int(env["POSTGRES_PORT"]),
-        dbname=env["POSTGRES_DBNAME"],
-        user=env["POSTGRES_USER"],
-        password=env["POSTGRES_PASSWORD"] or None,
-        autocommit=True,
-    )
+    pg = connect_postgres(location.es_env)
     table = f'"{location.schema}".{TRACKING}' if location.schema else TRACKING
     query = f"SELECT position FROM {table} WHERE name = %s"
 

@@ -26,38 +26,17 @@ from typing import Any
 
 import httpx
 
+from benchmarks.workload import open_command, visit_command
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _open(episode_id: uuid.UUID) -> dict[str, Any]:
-    return {
-        "command": "open_episode",
-        "command_id": str(uuid.uuid4()),
-        "recorded_by": "bench",
-        "episode_id": str(episode_id),
-        "patient_ref": f"MRN-{episode_id.hex[:8]}",
-        "discipline": "PT",
-        "payer": {"payer_id": "medicare"},
-        "diagnoses": [{"code": "M17.11"}],
-        "start_date": "2026-01-05",
-    }
+    return open_command(episode_id, f"MRN-{episode_id.hex[:8]}", "2026-01-05")
 
 
 def _visit(episode_id: uuid.UUID, number: int) -> dict[str, Any]:
-    day = dt.date(2026, 1, 6) + dt.timedelta(days=number)
-    return {
-        "command": "record_visit",
-        "command_id": str(uuid.uuid4()),
-        "episode_id": str(episode_id),
-        "date_of_service": day.isoformat(),
-        "provider_id": "pt-1",
-        "credential": "PT",
-        "service_lines": [{"code": "97110", "minutes": 38}],
-        "total_treatment_minutes": 38,
-        "necessity": "Knee flexion 95 degrees limits stairs after TKA.",
-        "patient_response": "Tolerated well.",
-        "skilled_interventions": ["cues for VMO activation"],
-    }
+    return visit_command(episode_id, (dt.date(2026, 1, 6) + dt.timedelta(days=number)).isoformat())
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:

@@ -103,22 +103,59 @@ def scratch_sqlite(prefix: str = "store") -> Iterator[str]:
 @contextmanager
 def scratch_postgres(base: str) -> Iterator[str]:
     """Yield a URL of a fresh PostgreSQL schema created for the run; drop that schema afterwards."""
-    import psycopg
-
     from projections.store.root import parse_location
 
     schema = f"bench_{uuid.uuid4().hex[:12]}"
     separator = "&" if "?" in base else "?"
-    env = parse_location(base).es_env
     try:
         yield f"{base}{separator}schema={schema}"
     finally:
-        with psycopg.connect(
-            host=env["POSTGRES_HOST"],
-            port=int(env["POSTGRES_PORT"]),
-            dbname=env["POSTGRES_DBNAME"],
-            user=env["POSTGRES_USER"],
-            password=env["POSTGRES_PASSWORD"] or None,
-            autocommit=True,
-        ) as conn:
+        with connect_postgres(parse_location(base).es_env) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def connect_postgres(env: dict[str, str]) -> Any:
+    """An autocommit psycopg connection to the server of a location (`Location.es_env`)."""
+    import psycopg
+
+    return psycopg.connect(
+        host=env["POSTGRES_HOST"],
+        port=int(env["POSTGRES_PORT"]),
+        dbname=env["POSTGRES_DBNAME"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"] or None,
+        autocommit=True,
+    )
+
+
+def open_command(episode_id: uuid.UUID, patient_ref: str, start_date: str) -> dict[str, Any]:
+    """An open_episode command document: a PT knee episode, Medicare (recorded by "bench")."""
+    return {
+        "command": "open_episode",
+        "command_id": str(uuid.uuid4()),
+        "recorded_by": "bench",
+        "episode_id": str(episode_id),
+        "patient_ref": patient_ref,
+        "discipline": "PT",
+        "payer": {"payer_id": "medicare"},
+        "diagnoses": [{"code": "M17.11"}],
+        "start_date": start_date,
+    }
+
+
+def visit_command(episode_id: uuid.UUID, date_of_service: str, **fields: Any) -> dict[str, Any]:
+    """A record_visit command document without its author (the service takes it from the token)."""
+    return {
+        "command": "record_visit",
+        "command_id": str(uuid.uuid4()),
+        "episode_id": str(episode_id),
+        "date_of_service": date_of_service,
+        "provider_id": "pt-1",
+        "credential": "PT",
+        "service_lines": [{"code": "97110", "minutes": 38}],
+        "total_treatment_minutes": 38,
+        "necessity": "Knee flexion 95 degrees limits stairs after TKA.",
+        "patient_response": "Tolerated well.",
+        "skilled_interventions": ["cues for VMO activation"],
+        **fields,
+    }

@@ -36,6 +36,14 @@ def interleaved(episodes: int, seed: int, rng: random.Random) -> list[Recorded]:
     return out
 
 
+def import_batch(store: Store, clock: ReplayClock, batch: list[Recorded]) -> None:
+    """Import recorded commands as one batch at the latest of their times; every one must be applied."""
+    clock.now = max(r.at for r in batch)
+    results = store.app.importer()([r.command for r in batch])
+    refused = [r for r in results if not getattr(r, "applied", False)]
+    assert not refused, refused[:3]
+
+
 def apply(store: Store, clock: ReplayClock, commands: list[Recorded]) -> None:
     """Apply recorded commands one by one at their recorded times; every one must be accepted."""
     for recorded in commands:
