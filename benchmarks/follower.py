@@ -43,7 +43,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.workload import connect_postgres, open_command, visit_command
+from benchmarks.workload import open_command, visit_command
 
 ROOT = Path(__file__).resolve().parents[1]
 START = dt.date(2026, 1, 5)
@@ -87,7 +87,9 @@ def _position_reader(db: str) -> tuple[Callable[[], int], Callable[[], None]]:
             return int(row[0]) if row else 0
 
         return read_sqlite, lite.close
-    pg = connect_postgres(location.es_env)
+    from projections.store.root import connect_postgres
+
+    pg = connect_postgres(location)
     table = f'"{location.schema}".{TRACKING}' if location.schema else TRACKING
     query = f"SELECT position FROM {table} WHERE name = %s"
 

@@ -103,29 +103,15 @@ def scratch_sqlite(prefix: str = "store") -> Iterator[str]:
 @contextmanager
 def scratch_postgres(base: str) -> Iterator[str]:
     """Yield a URL of a fresh PostgreSQL schema created for the run; drop that schema afterwards."""
-    from projections.store.root import parse_location
+    from projections.store.root import connect_postgres, parse_location
 
     schema = f"bench_{uuid.uuid4().hex[:12]}"
     separator = "&" if "?" in base else "?"
     try:
         yield f"{base}{separator}schema={schema}"
     finally:
-        with connect_postgres(parse_location(base).es_env) as conn:
+        with connect_postgres(parse_location(base)) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
-def connect_postgres(env: dict[str, str]) -> Any:
-    """An autocommit psycopg connection to the server of a location (`Location.es_env`)."""
-    import psycopg
-
-    return psycopg.connect(
-        host=env["POSTGRES_HOST"],
-        port=int(env["POSTGRES_PORT"]),
-        dbname=env["POSTGRES_DBNAME"],
-        user=env["POSTGRES_USER"],
-        password=env["POSTGRES_PASSWORD"] or None,
-        autocommit=True,
-    )
 
 
 def open_command(episode_id: uuid.UUID, patient_ref: str, start_date: str) -> dict[str, Any]:

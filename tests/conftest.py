@@ -54,19 +54,9 @@ def new_pg_schema_url(base: str) -> tuple[str, str]:
 
 def drop_pg_schema(base: str, schema: str) -> None:
     """Drop a test schema and everything in it."""
-    import psycopg
+    from projections.store.root import connect_postgres, parse_location
 
-    from projections.store.root import parse_location
-
-    env = parse_location(base).es_env
-    with psycopg.connect(
-        host=env["POSTGRES_HOST"],
-        port=int(env["POSTGRES_PORT"]),
-        dbname=env["POSTGRES_DBNAME"],
-        user=env["POSTGRES_USER"],
-        password=env["POSTGRES_PASSWORD"] or None,
-        autocommit=True,
-    ) as conn:
+    with connect_postgres(parse_location(base)) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 

@@ -35,18 +35,10 @@ class RawStore:
                 rows = conn.execute(statement, params).fetchall()
             conn.close()
             return rows
-        import psycopg
+        from projections.store.root import connect_postgres
 
-        env = self.location.es_env
         schema = self.location.schema or "public"
-        with psycopg.connect(
-            host=env["POSTGRES_HOST"],
-            port=int(env["POSTGRES_PORT"]),
-            dbname=env["POSTGRES_DBNAME"],
-            user=env["POSTGRES_USER"],
-            password=env["POSTGRES_PASSWORD"] or None,
-            options=f"-c search_path={schema}",
-        ) as conn:
+        with connect_postgres(self.location, autocommit=False, options=f"-c search_path={schema}") as conn:
             cursor = conn.execute(statement.replace("?", "%s"), params)  # type: ignore[arg-type]
             return cursor.fetchall() if cursor.description else []
 

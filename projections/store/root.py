@@ -32,6 +32,8 @@ from projections.store.tokens import Tokens
 from projections.store.verified import VerifiedHeads
 
 if TYPE_CHECKING:
+    import psycopg
+
     from domain.episode.aggregate import Episode
     from domain.episode.audit import AuditEntry, ChangeReport
 
@@ -142,6 +144,25 @@ _CREATE_LOCK = 4242007
 _PG_CHAIN = "careledger_events_chain"
 
 
+def connect_postgres(
+    location: Location, *, autocommit: bool = True, **options: Any
+) -> psycopg.Connection[Any]:
+    """Open a psycopg connection to a PostgreSQL location's server, with the location's connect timeout."""
+    import psycopg
+
+    env = location.es_env
+    return psycopg.connect(
+        host=env["POSTGRES_HOST"],
+        port=int(env["POSTGRES_PORT"]),
+        dbname=env["POSTGRES_DBNAME"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"] or None,
+        connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
+        autocommit=autocommit,
+        **options,
+    )
+
+
 @contextmanager
 def _creating(location: Location) -> Iterator[dict[str, str]]:
     """Yield the settings to open a PostgreSQL store with, creating its tables under a lock if needed.
@@ -158,15 +179,7 @@ def _creating(location: Location) -> Iterator[dict[str, str]]:
     schema = location.schema or "public"
     tables = [f'"{schema}".{name}' for name in ("careledger_events", "careledger_snapshots", _PG_CHAIN)]
     try:
-        conn = psycopg.connect(
-            host=env["POSTGRES_HOST"],
-            port=int(env["POSTGRES_PORT"]),
-            dbname=env["POSTGRES_DBNAME"],
-            user=env["POSTGRES_USER"],
-            password=env["POSTGRES_PASSWORD"] or None,
-            connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
-            autocommit=True,
-        )
+        conn = connect_postgres(location)
     except psycopg.Error as exc:
         raise StoreUnavailable(f"database: cannot reach {location.display} ({exc})") from exc
     with conn:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from domain.errors import CareledgerError, InvalidInput, StoreUnavailable
-from projections.views.projector import PageWork, Progress, Projector
+from projections.views.projector import PageWork, Progress, Projector, advanced
 
 if TYPE_CHECKING:
     from projections.store.root import Location
@@ -88,10 +88,6 @@ class Page:
     work: PageWork
 
 
-class _Stale(Exception):
-    """Another process moved the positions: the pages the workers derived are not the next ones."""
-
-
 def _work(assignment: Assignment, out: BinaryIO) -> None:
     """A worker's whole life: derive its share page by page and write each page to `out` (pickled)."""
     from projections.store.root import Store
@@ -107,21 +103,13 @@ def _work(assignment: Assignment, out: BinaryIO) -> None:
         try:
             positions = dict(assignment.positions)
             low = min(positions.values())
-            recorder = store.app.recorder
             gc.set_threshold(50_000, 50, 100)  # decoding makes many short-lived objects
             while low < assignment.target:
-                page = list(
-                    recorder.select_notifications(
-                        low, assignment.page_size, stop=assignment.target, inclusive_of_start=False
-                    )
-                )
-                end = page[-1].id if page else assignment.target
-                if len(page) < assignment.page_size:
-                    end = max(end, assignment.target)
+                page, end = projector.page_after(low, assignment.target)
                 work = projector.derive(page, positions, (assignment.share, assignment.shares))
                 pickle.dump(Page(len(page), end, work), out, protocol=pickle.HIGHEST_PROTOCOL)
                 out.flush()
-                positions = {name: max(position, end) for name, position in positions.items()}
+                positions = advanced(positions, end)
                 low = end
         finally:
             projector.close()
@@ -189,8 +177,7 @@ def parallel_catch_up(projector: Projector, target: int, shares: int, progress: 
     Stops early (returning what it applied) when another process moved a position:
     the caller's `catch_up` then goes on from where the positions stand.
     """
-    with projector._transaction() as conn:
-        positions = projector._lock_positions(conn)
+    positions = projector.positions()
     names = tuple(p.name for p in projector.projections)
     workers: list[subprocess.Popen[bytes]] = []
     applied = 0
@@ -220,10 +207,10 @@ def parallel_catch_up(projector: Projector, target: int, shares: int, progress: 
             first, *others = received
             for page in others:
                 first.work.merge(page.work)
-            try:
-                positions = _write(projector, positions, first)
-            except _Stale:
+            moved_on = projector.write_page(first.work, positions, first.end)
+            if moved_on is None:  # another process applied pages meanwhile: go on from where it stands
                 return applied
+            positions = moved_on
             applied += first.count
             if progress is not None:
                 progress(first.end, target)
@@ -248,22 +235,6 @@ def _receive(worker: subprocess.Popen[bytes]) -> Page | None:
     if isinstance(message, BaseException):
         raise message
     return message  # type: ignore[no-any-return]
-
-
-def _write(projector: Projector, expected: dict[str, int], page: Page) -> dict[str, int]:
-    """Write one merged page in one transaction, if the positions are still those the workers started from."""
-    from sqlalchemy import update
-
-    with projector._transaction() as conn:
-        positions = projector._lock_positions(conn)
-        if positions != expected:
-            raise _Stale
-        projector.write(conn, page.work)
-        tracking = projector.tables.tracking
-        behind = [name for name, position in positions.items() if position < page.end]
-        if behind:
-            conn.execute(update(tracking).where(tracking.c.name.in_(behind)).values(position=page.end))
-    return {name: max(position, page.end) for name, position in positions.items()}
 
 
 def plan_shares(projector: Projector, workers: int | None, events: int) -> int:

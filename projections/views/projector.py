@@ -346,22 +346,28 @@ class Projector:
                 low = min(positions.values())
                 if low >= target:
                     return 0, True, low
-                page = self._page(low, target, delivered)
-                end = page[-1].id if page else target
-                if len(page) < self.page_size:
-                    end = max(end, target)
+                page, end = self.page_after(low, target, delivered)
                 if page:
                     self._apply_page(conn, page, positions)
-                tracking = self.tables.tracking
-                conn.execute(
-                    update(tracking)
-                    .where(tracking.c.name.in_([n for n, p in positions.items() if p < end]))
-                    .values(position=end)
-                )
+                self._advance(conn, positions, end)
                 return len(page), end >= target, end
         except BaseException:
             self.fold.clear()
             raise
+
+    def page_after(
+        self, low: int, target: int, delivered: Sequence[Notification] | None = None
+    ) -> tuple[list[Notification], int]:
+        """Return the next page of the log after `low` (up to `target`) and the position it ends at.
+
+        The pages are fixed by the log and the page size: every process reading from the
+        same position cuts the same pages (projections/views/parallel.py relies on it).
+        """
+        page = self._page(low, target, delivered)
+        end = page[-1].id if page else target
+        if len(page) < self.page_size:
+            end = max(end, target)
+        return page, end
 
     def _page(self, low: int, target: int, delivered: Sequence[Notification] | None) -> list[Notification]:
         if delivered is not None:
@@ -373,6 +379,32 @@ class Projector:
                 low, self.page_size, stop=target, inclusive_of_start=False
             )
         )
+
+    def positions(self) -> dict[str, int]:
+        """Return each projection's tracked position (read in a transaction of its own)."""
+        with self._transaction() as conn:
+            return self._lock_positions(conn)
+
+    def write_page(self, work: PageWork, expected: dict[str, int], end: int) -> dict[str, int] | None:
+        """Write a page derived elsewhere, in one transaction, if the positions are still `expected`.
+
+        Returns the positions after the page, or None (writing nothing) when another
+        process moved them since: the page is no longer the next one.
+        """
+        with self._transaction() as conn:
+            positions = self._lock_positions(conn)
+            if positions != expected:
+                return None
+            self.write(conn, work)
+            return self._advance(conn, positions, end)
+
+    def _advance(self, conn: Connection, positions: dict[str, int], end: int) -> dict[str, int]:
+        """Move the positions behind `end` to it; return the positions after."""
+        tracking = self.tables.tracking
+        behind = [name for name, position in positions.items() if position < end]
+        if behind:
+            conn.execute(update(tracking).where(tracking.c.name.in_(behind)).values(position=end))
+        return advanced(positions, end)
 
     def _apply_page(self, conn: Connection, page: Sequence[Notification], positions: dict[str, int]) -> None:
         self.write(conn, self.derive(page, positions))
@@ -520,6 +552,11 @@ class Projector:
         if copy is None:
             copy = self._postgres_copies[table.name] = PostgresCopy.of(table, self.engine.dialect)
         return copy
+
+
+def advanced(positions: dict[str, int], end: int) -> dict[str, int]:
+    """The positions after a page ending at `end` was applied."""
+    return {name: max(position, end) for name, position in positions.items()}
 
 
 @dataclass
