@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid4
 
-import orjson
 from fastapi import APIRouter, Body, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 
 from cli.service.auth import Caller, require, service_of
 from cli.service.problems import COMMON, _problem_doc, problem
+from domain.door import load_json
 from domain.episode.application import CommandResult, Episodes
 from domain.episode.commands import Command, parse_command
 from domain.episode.roles import Capability
@@ -169,11 +169,7 @@ def _batch(request: Request, body: bytes, caller: Caller) -> JSONResponse:
         if not raw.strip():
             continue
         try:
-            try:
-                document = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                raise InvalidInput("", f"malformed JSON ({exc})") from None
-            commands.append((number, prepare(document, caller)))
+            commands.append((number, prepare(load_json(raw), caller)))
         except PermissionError as refused:
             outcomes.append({"line": number, "status": 403, "error": str(refused)})
         except InvalidInput as error:

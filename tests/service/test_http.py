@@ -232,6 +232,19 @@ def test_a_batch_reports_every_line_and_applies_the_valid_ones(server: Server) -
     assert [(o["line"], o["status"]) for o in report["lines"]] == [(1, 201), (2, 422), (3, 422), (5, 201)]
 
 
+def test_a_batch_line_naming_a_key_twice_is_refused_as_the_cli_import_refuses_it(server: Server) -> None:
+    """JSON keeps the last of two equal keys silently; a command that says two things is refused."""
+    client = server.client(Role.SERVICE)
+    once = json.dumps(visit(day="2026-06-07"))
+    twice = once[:-1] + ', "total_treatment_minutes": 90}'
+    answer = client.post("/commands/batch", content=twice, headers={"content-type": "application/x-ndjson"})
+    assert answer.status_code == 200
+    (line,) = answer.json()["lines"]
+    assert line["status"] == 422 and line["error"].startswith("total_treatment_minutes: given twice")
+    assert line["errors"] == [{"field": "total_treatment_minutes", "problem": line["errors"][0]["problem"]}]
+    assert answer.json()["applied"] == 0
+
+
 def test_a_lost_race_after_every_retry_is_409_with_the_current_version(server: Server) -> None:
     # The database refuses this episode's next event as a concurrent writer's would (a key clash).
     raw = RawStore(server.db)
